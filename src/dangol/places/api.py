@@ -1,0 +1,5 @@
+"""Read endpoints for regions, markets and stores."""
+
+from ninja import Router
+
+router = Router(tags=["places"])

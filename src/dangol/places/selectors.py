@@ -1,0 +1,88 @@
+"""Reads on regions, markets and stores, restricted to what the acting user may see.
+
+Public profiles (regions, markets, active stores) are visible to everyone; a store's
+members and inactive stores only to its owner/staff, its market's association and admins.
+"""
+
+from django.db.models import Count, Q, QuerySet
+
+from dangol.accounts.models import User
+from dangol.core.tenancy import Role, is_platform_admin
+from dangol.places.models import Market, Region, Store
+
+
+def region_list(*, level: str | None = None, parent: str | None = None) -> QuerySet[Region]:
+    """Return current regions, optionally one level or the children of one 시도."""
+    qs = Region.objects.filter(is_active=True)
+    if level:
+        qs = qs.filter(level=level)
+    if parent:
+        qs = qs.filter(parent_id=parent)
+    return qs.order_by("code")
+
+
+def market_list(
+    *, region: str | None = None, q: str | None = None, kind: str | None = None
+) -> QuerySet[Market]:
+    """Return markets with their region, filtered by region code (시도 or 시군구), name, kind."""
+    qs = Market.objects.select_related("region", "region__parent")
+    if region:
+        qs = qs.filter(region_id__startswith=region)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(road_address__icontains=q))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("region_id", "name", "id")
+
+
+def store_list(
+    *, actor: User | None, market: int | None = None, region: str | None = None,
+    category: str | None = None, q: str | None = None,
+) -> QuerySet[Store]:
+    """Return the stores `actor` may see: every active store, plus inactive ones they run."""
+    qs = Store.objects.select_related("market", "region")
+    visible = Q(is_active=True)
+    if actor is not None and actor.is_authenticated:
+        if is_platform_admin(actor):
+            visible = Q()
+        else:
+            visible |= Q(memberships__user=actor) | Q(
+                market__memberships__user=actor, market__memberships__role=Role.ASSOCIATION
+            )
+    qs = qs.filter(visible)
+    if market:
+        qs = qs.filter(market_id=market)
+    if region:
+        qs = qs.filter(region_id__startswith=region)
+    if category:
+        qs = qs.filter(category=category)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(products__name__icontains=q))
+    return qs.distinct().order_by("name", "id")
+
+
+def store_get(*, actor: User | None, store_id: int) -> Store:
+    """Return one visible store with its market and region, or raise Store.DoesNotExist."""
+    return store_list(actor=actor).get(pk=store_id)
+
+
+def market_store_counts(*, market: Market) -> list[dict[str, object]]:
+    """Return the number of active stores per category in `market`."""
+    return list(
+        Store.objects.filter(market=market, is_active=True)
+        .values("category")
+        .annotate(count=Count("id"))
+        .order_by("category")
+    )
+
+
+def stores_run_by(*, user: User) -> QuerySet[Store]:
+    """Return the stores `user` owns or staffs."""
+    return Store.objects.filter(memberships__user=user).select_related("market").order_by("name")
+
+
+def user_can_manage_store(*, user: User, store: Store) -> bool:
+    """Return whether `user` is an owner or staff of `store` (or an admin)."""
+    if is_platform_admin(user):
+        return True
+    return store.memberships.filter(user=user).exists()
