@@ -35,8 +35,9 @@ def main() -> None:
                 print(url)
                 return
         if attempt == 0 and os.environ.get("CI") == "true":
+            start = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
             subprocess.run(  # noqa: S603
-                ["bash", "-c", "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"],
+                ["/bin/bash", "-c", start],
                 check=False, capture_output=True,
             )
     sys.exit(0)

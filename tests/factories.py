@@ -30,10 +30,11 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("email",)
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.kr")
     name = factory.LazyFunction(fake.name)
-    password = factory.PostGenerationMethodCall("set_password", "dangol-test-pw")
+    password = factory.django.Password("dangol-test-pw")
 
 
 class SidoFactory(factory.django.DjangoModelFactory):

@@ -11,7 +11,7 @@ from dangol.accounts.models import User
 class EmailBackend(ModelBackend):
     """Authenticate by e-mail (case-insensitive) and password."""
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self, request: HttpRequest | None, username: str | None = None,
         password: str | None = None, email: str | None = None, **kwargs: Any,
     ) -> User | None:

@@ -16,7 +16,7 @@ class UserManager(BaseUserManager["User"]):
 
     use_in_migrations = True
 
-    def create_user(self, email: str | None = None, password: str | None = None, **extra):  # type: ignore[no-untyped-def]
+    def create_user(self, email: str | None = None, password: str | None = None, **extra):
         email = self.normalize_email(email) if email else None
         user = self.model(email=email, **extra)
         if password:
@@ -26,7 +26,7 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email: str, password: str, **extra):  # type: ignore[no-untyped-def]
+    def create_superuser(self, email: str, password: str, **extra):
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         return self.create_user(email=email, password=password, **extra)
@@ -52,7 +52,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("사용자")

@@ -1,7 +1,173 @@
 """Writes on users: sign-in by phone code or password, API tokens, rate limits."""
 
-from dangol.accounts.models import ApiToken, User
+import datetime as dt
+import hmac
+import logging
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from dangol.accounts.models import ApiToken, LoginAttempt, User, VerificationCode
 from dangol.core import clock
+from dangol.core.errors import DangolError, RateLimited
+from dangol.core.ids import random_digits
+from dangol.core.phone import mobile_normalize
+from dangol.core.sms import sms_channel
+
+logger = logging.getLogger("dangol.accounts")
+
+
+class InvalidCredentials(DangolError):
+    code = "invalid_credentials"
+    template = _("이메일 또는 비밀번호가 올바르지 않습니다.")
+    status = 401
+
+
+class InvalidCode(DangolError):
+    code = "invalid_code"
+    template = _("인증번호가 올바르지 않거나 만료되었습니다. 새 인증번호를 받아 주세요.")
+
+
+# --- rate limiting ----------------------------------------------------------------------------
+
+
+def _window_start() -> dt.datetime:
+    return clock.now() - dt.timedelta(seconds=settings.DANGOL_LOGIN_WINDOW_SECONDS)
+
+
+def login_attempts_check(*, keys: list[str]) -> None:
+    """Raise RateLimited if any of `keys` has used up its attempts in the current window."""
+    limit = settings.DANGOL_LOGIN_MAX_ATTEMPTS
+    since = _window_start()
+    for key in keys:
+        if LoginAttempt.objects.filter(key=key, created_at__gte=since).count() >= limit:
+            minutes = max(1, settings.DANGOL_LOGIN_WINDOW_SECONDS // 60)
+            raise RateLimited(minutes=minutes)
+
+
+def login_attempt_record(*, keys: list[str]) -> None:
+    """Count one attempt against each of `keys`. Runs outside the caller's transaction so a
+    failed sign-in, whose transaction rolls back, is still counted."""
+    now = clock.now()
+    LoginAttempt.objects.bulk_create([LoginAttempt(key=key, created_at=now) for key in keys])
+
+
+def login_attempts_clear(*, keys: list[str]) -> None:
+    """Forget the attempts of `keys` after a successful sign-in."""
+    LoginAttempt.objects.filter(key__in=keys).delete()
+
+
+def client_address(request: HttpRequest | None) -> str:
+    """Return the client's address as Django sees it (behind a proxy, configure it to set it)."""
+    if request is None:
+        return "unknown"
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+# --- staff and operators: e-mail and password ------------------------------------------------
+
+
+def user_login_with_password(*, request: HttpRequest | None, email: str, password: str) -> User:
+    """Return the user whose e-mail and password match; count failures per e-mail and address.
+
+    Raise RateLimited after settings.DANGOL_LOGIN_MAX_ATTEMPTS failures in the window, and
+    InvalidCredentials otherwise. The caller logs the user in (django.contrib.auth.login).
+    """
+    keys = [f"pw:email:{email.strip().lower()}", f"pw:ip:{client_address(request)}"]
+    login_attempts_check(keys=keys)
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        login_attempt_record(keys=keys)
+        raise InvalidCredentials()
+    login_attempts_clear(keys=keys[:1])
+    return user
+
+
+# --- customers: mobile number and one-time code ----------------------------------------------
+
+
+def verification_code_send(*, request: HttpRequest | None, phone: str) -> VerificationCode:
+    """Send a fresh 6-digit code by SMS to the mobile number `phone`; return its record.
+
+    Raise InvalidPhone for anything but a Korean mobile number, RateLimited when the number
+    or the client asked too often. Earlier unused codes for the number stop working.
+    """
+    e164 = mobile_normalize(phone)
+    keys = [f"otp:send:{e164}", f"otp:send-ip:{client_address(request)}"]
+    login_attempts_check(keys=keys)
+    login_attempt_record(keys=keys)
+    code = random_digits(6)
+    now = clock.now()
+    with transaction.atomic():
+        VerificationCode.objects.filter(phone=e164, used_at__isnull=True).update(used_at=now)
+        record = VerificationCode.objects.create(
+            phone=e164,
+            code_hash=VerificationCode.hash_code(e164, code),
+            expires_at=now + dt.timedelta(seconds=settings.DANGOL_OTP_TTL_SECONDS),
+        )
+    template = _("[단골] 인증번호 %(code)s 를 입력해 주세요. 3분 안에 입력해야 합니다.")
+    body = str(template) % {"code": code}
+    sms_channel().send(to=e164, body=body, idempotency_key=f"otp-{record.pk}")
+    return record
+
+
+def customer_login_with_code(*, request: HttpRequest | None, phone: str, code: str) -> User:
+    """Return the customer who proved `phone` with `code`, creating the account on first use.
+
+    Raise InvalidCode for a wrong, used or expired code (each wrong try is counted, and a code
+    dies after five), RateLimited when the number has failed too often.
+    """
+    e164 = mobile_normalize(phone)
+    keys = [f"otp:verify:{e164}"]
+    login_attempts_check(keys=keys)
+    now = clock.now()
+    with transaction.atomic():
+        record = (
+            VerificationCode.objects.select_for_update()
+            .filter(phone=e164, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-created_at")
+            .first()
+        )
+        matches = record is not None and hmac.compare_digest(
+            record.code_hash, VerificationCode.hash_code(e164, str(code).strip())
+        )
+        if record is None or not matches:
+            if record is not None:
+                record.attempts += 1
+                if record.attempts >= 5:
+                    record.used_at = now
+                record.save(update_fields=["attempts", "used_at"])
+            failed = True
+        else:
+            failed = False
+            record.used_at = now
+            record.save(update_fields=["used_at"])
+            user, created = User.objects.get_or_create(phone=e164)
+            if created or user.phone_verified_at is None:
+                user.phone_verified_at = now
+                user.save(update_fields=["phone_verified_at"])
+    if failed:
+        login_attempt_record(keys=keys)
+        raise InvalidCode()
+    if not user.is_active:
+        raise InvalidCode()
+    login_attempts_clear(keys=keys)
+    return user
+
+
+def verification_codes_purge(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+    """Delete verification codes expired more than `older_than` ago and stale login
+    attempts; return how many codes went."""
+    cutoff = clock.now() - older_than
+    deleted, _ = VerificationCode.objects.filter(expires_at__lt=cutoff).delete()
+    LoginAttempt.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- API tokens --------------------------------------------------------------------------------
 
 
 def api_token_authenticate(*, secret: str) -> User | None:

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "dangol.accounts",
     "dangol.organisations",
     "dangol.places",
+    "dangol.regulars",
     "dangol.web",
 ]
 

@@ -9,7 +9,9 @@ from dangol.core.errors import ValidationError
 Won = int
 
 _WON_RE = re.compile(r"^\s*(?P<sign>[-−])?\s*(?:₩|\\|KRW)?\s*(?P<num>[0-9][0-9,]*)\s*(?:원)?\s*$")
-_MAN_RE = re.compile(r"^\s*(?:(?P<eok>[0-9]+)\s*억)?\s*(?:(?P<man>[0-9]+)\s*만)?\s*(?P<rest>[0-9,]*)\s*원?\s*$")
+_MAN_RE = re.compile(
+    r"^\s*(?:(?P<eok>[0-9]+)\s*억)?\s*(?:(?P<man>[0-9]+)\s*만)?\s*(?P<rest>[0-9,]*)\s*원?\s*$"
+)
 
 
 def format_won(amount: int, *, symbol: bool = True) -> str:

@@ -44,4 +44,5 @@ class OutboxSmsChannel:
 
 def sms_channel() -> SmsChannel:
     """Return the configured SMS channel (settings.DANGOL_SMS_BACKEND)."""
-    return import_string(settings.DANGOL_SMS_BACKEND)()  # type: ignore[no-any-return]
+    channel: SmsChannel = import_string(settings.DANGOL_SMS_BACKEND)()
+    return channel

@@ -279,3 +279,12 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def market_source_key(*, region_code: str, name: str) -> str:
+    """Return the natural key of an officially listed market: its 시군구 code and its name.
+
+    The official file has no market id; (시군구, 시장명) is unique in it, and re-importing the
+    same market, or the demo's 반송큰시장 followed by the national file, updates one row.
+    """
+    return f"{region_code}:{name}"

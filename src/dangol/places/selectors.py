@@ -4,6 +4,8 @@ Public profiles (regions, markets, active stores) are visible to everyone; a sto
 members and inactive stores only to its owner/staff, its market's association and admins.
 """
 
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 
 from dangol.accounts.models import User
@@ -66,14 +68,15 @@ def store_get(*, actor: User | None, store_id: int) -> Store:
     return store_list(actor=actor).get(pk=store_id)
 
 
-def market_store_counts(*, market: Market) -> list[dict[str, object]]:
+def market_store_counts(*, market: Market) -> list[dict[str, Any]]:
     """Return the number of active stores per category in `market`."""
-    return list(
+    rows = (
         Store.objects.filter(market=market, is_active=True)
         .values("category")
         .annotate(count=Count("id"))
         .order_by("category")
     )
+    return [dict(row) for row in rows]
 
 
 def stores_run_by(*, user: User) -> QuerySet[Store]:

@@ -1,0 +1,46 @@
+from django.contrib import admin
+
+from dangol.places.models import Market, MarketMembership, Product, Region, Store, StoreMembership
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "full_name", "level", "is_active"]
+    list_filter = ["level", "is_active"]
+    search_fields = ["code", "full_name"]
+
+
+@admin.register(Market)
+class MarketAdmin(admin.ModelAdmin):
+    list_display = ["name", "region", "market_type", "store_count", "source_date"]
+    list_filter = ["kind", "market_type"]
+    search_fields = ["name", "road_address"]
+    list_select_related = ["region"]
+    raw_id_fields = ["region"]
+
+
+class ProductInline(admin.TabularInline):
+    model = Product
+    extra = 0
+
+
+class StoreMembershipInline(admin.TabularInline):
+    model = StoreMembership
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    list_display = ["name", "market", "category", "is_active"]
+    list_filter = ["category", "is_active"]
+    search_fields = ["name", "brn"]
+    list_select_related = ["market"]
+    raw_id_fields = ["market", "region"]
+    inlines = [ProductInline, StoreMembershipInline]
+
+
+@admin.register(MarketMembership)
+class MarketMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "market", "role"]
+    raw_id_fields = ["user", "market"]

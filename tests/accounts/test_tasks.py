@@ -1,0 +1,25 @@
+import datetime as dt
+
+import pytest
+
+from dangol.accounts import services, tasks
+from dangol.accounts.models import VerificationCode
+from dangol.core import clock
+
+pytestmark = pytest.mark.django_db
+
+
+def test_periodic_purge_task_removes_expired_codes(frozen_clock):
+    start = clock.kst(2026, 11, 20, 10, 0)
+    frozen_clock(start)
+    services.verification_code_send(request=None, phone="010-1234-5678")
+    frozen_clock(start + dt.timedelta(days=2))
+    # Huey runs tasks immediately in tests (settings.HUEY["immediate"]).
+    tasks.purge_expired_verification_codes()
+    assert not VerificationCode.objects.exists()
+
+
+def test_purge_task_is_scheduled_periodically():
+    assert tasks.purge_expired_verification_codes.task_class.validate_datetime(
+        dt.datetime(2026, 11, 21, 5, 17)  # noqa: DTZ001 (huey compares naive local times)
+    )

@@ -1,0 +1,59 @@
+"""Settings: production configuration passes Django's deployment checks; defaults are safe."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+
+def run_dangol(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dangol", *args],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_check_deploy_is_clean_when_configured_for_production(tmp_path):
+    env = {
+        key: value for key, value in os.environ.items()
+        if key not in {"DANGOL_DEMO", "DANGOL_TESTING", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env.update({
+        "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-9f8e7d6c5b4a",
+        "ALLOWED_HOSTS": "dangol.example.kr",
+        "DANGOL_HTTPS": "1",
+        "DANGOL_VAR_DIR": str(tmp_path),
+        "PYTHONPATH": "src",
+    })
+    result = run_dangol("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_debug_is_off_outside_the_demo(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DANGOL_DEMO", "DANGOL_TESTING"}}
+    env.update({"DANGOL_VAR_DIR": str(tmp_path), "PYTHONPATH": "src"})
+    code = "from django.conf import settings; print(settings.DEBUG)"
+    result = run_dangol("shell", "-c", code, env=env)
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+    env["DANGOL_DEMO"] = "1"
+    result = run_dangol("shell", "-c", code, env=env)
+    assert result.stdout.strip().splitlines()[-1] == "True", result.stderr
+
+
+def test_korean_default_english_available_and_seoul_time():
+    assert settings.LANGUAGE_CODE == "ko"
+    assert [code for code, _ in settings.LANGUAGES] == ["ko", "en"]
+    assert settings.TIME_ZONE == "Asia/Seoul"
+    assert settings.USE_TZ
+
+
+def test_secret_key_is_generated_once_per_install_not_hard_coded(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.update({"DANGOL_VAR_DIR": str(tmp_path), "PYTHONPATH": "src"})
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    first = run_dangol("shell", "-c", code, env=env).stdout.strip().splitlines()[-1]
+    second = run_dangol("shell", "-c", code, env=env).stdout.strip().splitlines()[-1]
+    assert len(first) >= 50
+    assert first == second == (tmp_path / "secret_key").read_text().strip()
