@@ -20,6 +20,6 @@ def test_periodic_purge_task_removes_expired_codes(frozen_clock):
 
 
 def test_purge_task_is_scheduled_periodically():
-    assert tasks.purge_expired_verification_codes.task_class.validate_datetime(
-        dt.datetime(2026, 11, 21, 5, 17)  # noqa: DTZ001 (huey compares naive local times)
-    )
+    task = tasks.purge_expired_verification_codes.task_class()
+    assert task.validate_datetime(dt.datetime(2026, 11, 21, 5, 17))  # noqa: DTZ001
+    assert not task.validate_datetime(dt.datetime(2026, 11, 21, 5, 18))  # noqa: DTZ001

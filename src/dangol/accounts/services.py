@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from dangol.accounts.models import ApiToken, LoginAttempt, User, VerificationCode
 from dangol.core import clock
 from dangol.core.errors import DangolError, RateLimited
-from dangol.core.ids import random_digits
+from dangol.core.ids import random_digits, token_urlsafe
 from dangol.core.phone import mobile_normalize
 from dangol.core.sms import sms_channel
 
@@ -181,3 +181,38 @@ def api_token_authenticate(*, secret: str) -> User | None:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=clock.now())
     return token.user
+
+
+class InvalidTokenName(DangolError):
+    code = "invalid_token_name"
+    template = _("토큰 이름은 1자 이상 %(max)s자 이하로 입력해 주세요.")
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create an API token for `user` and return it with its secret.
+
+    The secret is returned only here: the row keeps its digest and its first 8 characters
+    (the prefix people use to name it). Raise InvalidTokenName if `name` is blank or too long.
+    """
+    name = name.strip()
+    max_length = ApiToken._meta.get_field("name").max_length or 100
+    if not name or len(name) > max_length:
+        raise InvalidTokenName(max=max_length)
+    secret = token_urlsafe()
+    # A prefix starting with "-" would be read as an option by `dangol token revoke`.
+    while secret.startswith("-"):
+        secret = token_urlsafe()
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=secret[:8], digest=ApiToken.digest_of(secret)
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke `token` so that it no longer authenticates; revoking twice keeps the first time."""
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at", "updated_at"])
+    return token

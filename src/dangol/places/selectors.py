@@ -6,11 +6,18 @@ members and inactive stores only to its owner/staff, its market's association an
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from dangol.accounts.models import User
 from dangol.core.tenancy import Role, is_platform_admin
-from dangol.places.models import Market, Region, Store
+from dangol.places.models import (
+    Market,
+    MarketMembership,
+    Product,
+    Region,
+    Store,
+    StoreMembership,
+)
 
 
 def region_list(*, level: str | None = None, parent: str | None = None) -> QuerySet[Region]:
@@ -29,7 +36,7 @@ def market_list(
     """Return markets with their region, filtered by region code (시도 or 시군구), name, kind."""
     qs = Market.objects.select_related("region", "region__parent")
     if region:
-        qs = qs.filter(region_id__startswith=region)
+        qs = qs.filter(region__code__startswith=region)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(road_address__icontains=q))
     if kind:
@@ -48,19 +55,33 @@ def store_list(
         if is_platform_admin(actor):
             visible = Q()
         else:
-            visible |= Q(memberships__user=actor) | Q(
-                market__memberships__user=actor, market__memberships__role=Role.ASSOCIATION
+            # Exists() rather than joins: no duplicate rows, so no DISTINCT over every column.
+            runs_store = StoreMembership.objects.filter(store=OuterRef("pk"), user=actor)
+            runs_market = MarketMembership.objects.filter(
+                market=OuterRef("market_id"), user=actor, role=Role.ASSOCIATION
             )
+            visible |= Q(Exists(runs_store)) | Q(Exists(runs_market))
     qs = qs.filter(visible)
     if market:
         qs = qs.filter(market_id=market)
     if region:
-        qs = qs.filter(region_id__startswith=region)
+        qs = qs.filter(region__code__startswith=region)
     if category:
         qs = qs.filter(category=category)
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(products__name__icontains=q))
-    return qs.distinct().order_by("name", "id")
+        sells = Product.objects.filter(store=OuterRef("pk"), name__icontains=q)
+        qs = qs.filter(Q(name__icontains=q) | Q(Exists(sells)))
+    return qs.order_by("name", "id")
+
+
+def region_get(*, code: str) -> Region:
+    """Return one region by code (current or not), or raise Region.DoesNotExist."""
+    return Region.objects.select_related("parent").get(code=code)
+
+
+def market_get(*, market_id: int) -> Market:
+    """Return one market with its region, or raise Market.DoesNotExist."""
+    return market_list().get(pk=market_id)
 
 
 def store_get(*, actor: User | None, store_id: int) -> Store:
