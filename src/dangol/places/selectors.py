@@ -4,9 +4,11 @@ Public profiles (regions, markets, active stores) are visible to everyone; a sto
 members and inactive stores only to its owner/staff, its market's association and admins.
 """
 
+import math
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Sqrt
 
 from dangol.accounts.models import User
 from dangol.core.tenancy import Role, is_platform_admin
@@ -110,3 +112,44 @@ def user_can_manage_store(*, user: User, store: Store) -> bool:
     if is_platform_admin(user):
         return True
     return store.memberships.filter(user=user).exists()
+
+
+# Kilometres per degree of latitude; good enough to rank markets and print "1.2km".
+KM_PER_DEGREE = 111.2
+
+
+def markets_near(*, latitude: float, longitude: float, limit: int = 12) -> QuerySet[Market]:
+    """Return the `limit` markets nearest to a point, nearest first, with `distance_km`.
+
+    The distance is computed in the database on a flat projection (degrees of longitude
+    shrunk by cos(latitude)): within a country it ranks markets like the great circle does.
+    """
+    lat = Cast("latitude", FloatField())
+    lng = Cast("longitude", FloatField())
+    north = lat - Value(latitude)
+    east = (lng - Value(longitude)) * Value(math.cos(math.radians(latitude)))
+    return (
+        market_list()
+        .filter(latitude__isnull=False, longitude__isnull=False)
+        .annotate(distance_km=Sqrt(north * north + east * east) * Value(KM_PER_DEGREE))
+        .order_by("distance_km", "id")[:limit]
+    )
+
+
+def market_memberships_of(*, user: User) -> QuerySet[MarketMembership]:
+    """Return `user`'s roles in markets (association, tutor) with the market and region."""
+    return (
+        MarketMembership.objects.filter(user=user)
+        .select_related("market", "market__region")
+        .order_by("market__name", "role")
+    )
+
+
+def market_counts_by_sido() -> list[dict[str, Any]]:
+    """Return, in one aggregate query, how many markets each 시도 has."""
+    rows = (
+        Market.objects.values(sido_code=F("region__parent_id"), sido_name=F("region__parent__name"))
+        .annotate(markets=Count("id"))
+        .order_by("sido_code")
+    )
+    return [dict(row) for row in rows]

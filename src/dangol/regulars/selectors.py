@@ -1,9 +1,10 @@
 """Reads on follows."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from dangol.accounts.models import User
-from dangol.places.models import Store
+from dangol.places.models import Market, Store
+from dangol.places.selectors import market_list
 
 
 def stores_followed_by(*, customer: User) -> QuerySet[Store]:
@@ -18,3 +19,11 @@ def stores_followed_by(*, customer: User) -> QuerySet[Store]:
 def follower_count(*, store: Store) -> int:
     """Return how many customers follow `store`."""
     return store.follows.count()
+
+
+def markets_followed_by(*, customer: User) -> QuerySet[Market]:
+    """Return the markets `customer` follows or where a store they follow trades."""
+    followed = Q(follows__customer=customer) | Q(
+        stores__follows__customer=customer, stores__is_active=True
+    )
+    return market_list().filter(pk__in=Market.objects.filter(followed).values("pk"))
