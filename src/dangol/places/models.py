@@ -21,7 +21,9 @@ class Region(models.Model):
     code = models.CharField(_("코드"), max_length=5, primary_key=True)
     level = models.CharField(_("단계"), max_length=10, choices=Level.choices)
     name = models.CharField(_("이름"), max_length=40, help_text=_("예: 해운대구"))
-    full_name = models.CharField(_("전체 이름"), max_length=80, help_text=_("예: 부산광역시 해운대구"))
+    full_name = models.CharField(
+        _("전체 이름"), max_length=80, help_text=_("예: 부산광역시 해운대구")
+    )
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
@@ -52,6 +54,34 @@ class Region(models.Model):
         return reverse("places:region", args=[self.code])
 
 
+class Facility(models.TextChoices):
+    """A facility a market may have, as 소상공인시장진흥공단's 전통시장현황 lists them."""
+
+    ARCADE = "arcade", _("아케이드")
+    ELEVATOR = "elevator", _("엘리베이터·에스컬레이터")
+    CUSTOMER_CENTER = "customer_center", _("고객지원센터")
+    SPRINKLER = "sprinkler", _("스프링클러")
+    FIRE_DETECTOR = "fire_detector", _("화재감지기")
+    PLAYROOM = "playroom", _("유아놀이방")
+    CALL_CENTER = "call_center", _("종합콜센터")
+    LOUNGE = "lounge", _("고객휴게실")
+    NURSING_ROOM = "nursing_room", _("수유센터")
+    LOCKERS = "lockers", _("물품보관함")
+    BICYCLE_RACK = "bicycle_rack", _("자전거보관함")
+    SPORTS = "sports", _("체육시설")
+    LIBRARY = "library", _("간이 도서관")
+    SHOPPING_CARTS = "shopping_carts", _("쇼핑카트")
+    VISITOR_CENTER = "visitor_center", _("외국인 안내센터")
+    WALKWAY = "walkway", _("고객동선통로")
+    BROADCAST = "broadcast", _("방송센터")
+    CULTURE_CLASSROOM = "culture_classroom", _("문화교실")
+    WAREHOUSE = "warehouse", _("공동물류창고")
+    CUSTOMER_PARKING = "customer_parking", _("시장전용 고객주차장")
+    TRAINING_ROOM = "training_room", _("교육장")
+    MEETING_ROOM = "meeting_room", _("회의실")
+    AED = "aed", _("자동심장충격기")
+
+
 class Market(models.Model):
     """One traditional market (전통시장) or shopping street (상점가)."""
 
@@ -71,12 +101,17 @@ class Market(models.Model):
     )
     cycle = models.CharField(_("개설주기"), max_length=60, blank=True)
     region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="markets", limit_choices_to={"level": "sigungu"}
+        Region, on_delete=models.PROTECT, related_name="markets",
+        limit_choices_to={"level": "sigungu"},
     )
     road_address = models.CharField(_("도로명주소"), max_length=200, blank=True)
     lot_address = models.CharField(_("지번주소"), max_length=200, blank=True)
-    latitude = models.DecimalField(_("위도"), max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(_("경도"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(
+        _("위도"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("경도"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     store_count = models.PositiveIntegerField(_("점포수"), null=True, blank=True)
     products = models.JSONField(_("취급품목"), default=list, blank=True)
     vouchers_accepted = models.CharField(_("사용가능상품권"), max_length=200, blank=True)
@@ -85,6 +120,10 @@ class Market(models.Model):
     has_parking = models.BooleanField(_("주차장"), null=True, blank=True)
     opened_year = models.PositiveSmallIntegerField(_("개설연도"), null=True, blank=True)
     phone = models.CharField(_("전화번호"), max_length=40, blank=True)
+    facilities = models.JSONField(
+        _("편의시설"), default=dict, blank=True,
+        help_text=_("Facility 값별 보유 여부 (예: {\"arcade\": true})"),
+    )
     description = models.TextField(_("소개"), blank=True)
     # Where the row came from, kept so that it can be shown (공공누리) and re-imported in place.
     source_key = models.CharField(max_length=300, unique=True, null=True, blank=True)
@@ -176,8 +215,12 @@ class Store(models.Model):
     )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="stores")
     address = models.CharField(_("주소"), max_length=200, blank=True)
-    latitude = models.DecimalField(_("위도"), max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(_("경도"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(
+        _("위도"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("경도"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     phone = models.CharField(_("전화번호"), max_length=16, blank=True, help_text=_("E.164 형식"))
     hours = models.CharField(_("영업시간"), max_length=200, blank=True)
     brn = models.CharField(
@@ -231,7 +274,9 @@ class StoreMembership(models.Model):
         verbose_name = _("가게 구성원")
         verbose_name_plural = _("가게 구성원")
         constraints = [
-            models.UniqueConstraint(fields=["store", "user"], name="%(app_label)s_%(class)s_unique"),
+            models.UniqueConstraint(
+                fields=["store", "user"], name="%(app_label)s_%(class)s_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -255,7 +300,9 @@ class Product(models.Model):
         verbose_name_plural = _("상품")
         ordering = ["store_id", "position", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(price__gte=0), name="%(app_label)s_%(class)s_price_nonneg"),
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="%(app_label)s_%(class)s_price_nonneg"
+            ),
         ]
 
     def __str__(self) -> str:

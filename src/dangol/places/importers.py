@@ -1,0 +1,1060 @@
+"""Import the national data: the legal-dong code list (regions) and the official list of
+traditional markets (markets).
+
+Both imports read the whole file before writing anything, refuse a file that is not what they
+expect (encoding, columns, empty) with a translated `ImportFileRefused`, report every row they
+cannot use with its line number and reason, and write the rest in one transaction with a few
+bulk statements. Running an import again updates rows in place.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from dangol.core import clock
+from dangol.core.errors import DangolError, ValidationError
+from dangol.places.models import Facility, Market, Region, market_source_key
+
+ImportSource = str | os.PathLike[str] | IO[bytes]
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class ImportFileRefused(ValidationError):
+    """The file as a whole is not what the import expects; nothing was imported."""
+
+    code = "import_file_refused"
+    template = _("파일을 가져올 수 없습니다. 아무것도 가져오지 않았습니다.")
+
+
+class ImportFileUnreadable(ImportFileRefused):
+    code = "import_file_unreadable"
+    template = _("파일을 열 수 없습니다: %(file)s (%(error)s). 아무것도 가져오지 않았습니다.")
+
+
+class ImportFileEmpty(ImportFileRefused):
+    code = "import_file_empty"
+    template = _("파일이 비어 있습니다(데이터 행이 없습니다). 아무것도 가져오지 않았습니다.")
+
+
+class ImportFileWrongEncoding(ImportFileRefused):
+    code = "import_file_wrong_encoding"
+    template = _(
+        "파일의 문자 인코딩이 %(expected)s이(가) 아닙니다(%(found)s). 공공데이터포털에서 "
+        "내려받은 원본 파일을 그대로 지정하세요. 아무것도 가져오지 않았습니다."
+    )
+
+
+class ImportFileWrongColumns(ImportFileRefused):
+    code = "import_file_wrong_columns"
+    template = _(
+        "%(dataset)s 파일이 아닙니다: 필요한 열이 없습니다(%(missing)s). "
+        "아무것도 가져오지 않았습니다."
+    )
+
+
+class ImportFileMalformed(ImportFileRefused):
+    code = "import_file_malformed"
+    template = _(
+        "CSV 형식이 올바르지 않습니다(%(line)s번째 줄: %(error)s). 아무것도 가져오지 않았습니다."
+    )
+
+
+class RegionsNotImported(DangolError):
+    """Markets need the national region list, and it is missing or incomplete."""
+
+    code = "regions_not_imported"
+    template = _(
+        "지역(시도·시군구) 자료가 없거나 불완전합니다(없는 시도 코드: %(missing)s). 먼저 "
+        "`dangol import regions 법정동코드파일`로 지역을 가져온 뒤 다시 실행하세요."
+    )
+    status = 409
+
+
+# --- reports --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A note on one row of the file: its line (header = line 1) and what was wrong."""
+
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What one import did with each row of its file."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[RowProblem] = field(default_factory=list)
+    # Rows imported after correcting their data (an address typo, a missing space).
+    corrected: list[RowProblem] = field(default_factory=list)
+    # Rows outside what the import keeps (읍면동 lines of the legal-dong list).
+    skipped: int = 0
+    # Rows already in the database that this file does not list; they are left as they are.
+    absent: int = 0
+    # How each market's 시군구 was found (`exact`, `successor`, `lot_address`, …).
+    resolutions: Counter[str] = field(default_factory=Counter)
+    # Markets that sit in a region made current by an entry of REGION_CHANGES, by its label.
+    reconciled: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        """Return the number of rows handled: imported or rejected."""
+        return self.created + self.updated + self.unchanged + len(self.rejected)
+
+
+# --- the reconciliation table ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionChange:
+    """One official change to the 시도/시군구 list that the legal-dong file may predate.
+
+    `old` is the code that ended (None for a region the file lacks), `new` the code in force
+    and `name` its name (a 시군구's name without its 시도). With `whole_sido`, every current
+    시군구 under `old` moves to `new` keeping its last three digits.
+    """
+
+    effective: date
+    label: str
+    old: str | None
+    new: str
+    name: str
+    whole_sido: bool = False
+
+
+REGION_CHANGES: tuple[RegionChange, ...] = (
+    # 세종특별자치시 출범 (2012-07-01): a single-tier 시도 with no 시군구 under it. The code list
+    # has its 시군구-level code 36110 but no 시도 row 36; markets there belong to 36110.
+    RegionChange(
+        effective=date(2012, 7, 1), label="세종특별자치시(시군구 없는 시도)",
+        old=None, new="36", name="세종특별자치시",
+    ),
+    # 인천광역시 남구 → 미추홀구 (2018-07-01). The list already has both; link the old code.
+    RegionChange(
+        effective=date(2018, 7, 1), label="인천광역시 남구 → 미추홀구",
+        old="28170", new="28177", name="미추홀구",
+    ),
+    # 강원도 → 강원특별자치도 (2023-06-11, 강원특별자치도 설치 등에 관한 특별법): 42… → 51….
+    RegionChange(
+        effective=date(2023, 6, 11), label="강원도 → 강원특별자치도",
+        old="42", new="51", name="강원특별자치도", whole_sido=True,
+    ),
+    # 경상북도 군위군 → 대구광역시 군위군 (2023-07-01, 대구광역시 군위군 편입 법률): 47720 → 27720.
+    RegionChange(
+        effective=date(2023, 7, 1), label="경상북도 군위군 → 대구광역시 군위군",
+        old="47720", new="27720", name="군위군",
+    ),
+    # 부천시 일반구 설치 (2024-01-01): 원미구 41192, 소사구 41194, 오정구 41196. The 구 of the
+    # same names abolished on 2016-07-04 (41195, 41197, 41199) point at them; 부천시 41190
+    # becomes a 시 divided into 구, like 수원시.
+    RegionChange(
+        effective=date(2024, 1, 1), label="부천시 원미구·소사구·오정구 설치",
+        old="41195", new="41192", name="부천시 원미구",
+    ),
+    RegionChange(
+        effective=date(2024, 1, 1), label="부천시 원미구·소사구·오정구 설치",
+        old="41197", new="41194", name="부천시 소사구",
+    ),
+    RegionChange(
+        effective=date(2024, 1, 1), label="부천시 원미구·소사구·오정구 설치",
+        old="41199", new="41196", name="부천시 오정구",
+    ),
+    # 전라북도 → 전북특별자치도 (2024-01-18, 전북특별자치도 설치 등에 관한 특별법): 45… → 52….
+    RegionChange(
+        effective=date(2024, 1, 18), label="전라북도 → 전북특별자치도",
+        old="45", new="52", name="전북특별자치도", whole_sido=True,
+    ),
+)
+
+# The 17 시도 in force since 2024-01-18. Markets cannot be placed until all of them exist.
+CURRENT_SIDO_CODES: frozenset[str] = frozenset(
+    ["11", "26", "27", "28", "29", "30", "31", "36", "41", "43", "44", "46", "47", "48", "50",
+     "51", "52"]
+)
+
+
+def reconciliation_label(code: str) -> str | None:
+    """Return the label of the REGION_CHANGES entry that made region `code` current, if any."""
+    for change in REGION_CHANGES:
+        if code == change.new or (change.whole_sido and code.startswith(change.new)):
+            return change.label
+        if change.old is None and len(change.new) == 2 and code.startswith(change.new):
+            return change.label
+    return None
+
+
+# --- reading files --------------------------------------------------------------------------
+
+
+def _read_bytes(source: ImportSource) -> bytes:
+    """Return the whole content of `source`; raise ImportFileUnreadable if it cannot be read."""
+    if isinstance(source, str | os.PathLike):
+        try:
+            with open(source, "rb") as handle:
+                return handle.read()
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise ImportFileUnreadable(file=os.fspath(source), error=reason) from error
+    return source.read()
+
+
+def _looks_like_utf8(raw: bytes) -> bool:
+    """Return True if `raw` is non-ASCII text that decodes as UTF-8 (CP949 Korean never does)."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not raw.isascii()
+
+
+def _line_of_offset(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def _decode_cp949(raw: bytes) -> str:
+    """Return `raw` decoded from CP949; refuse UTF-8 and undecodable bytes."""
+    if not raw.strip():
+        raise ImportFileEmpty()
+    if _looks_like_utf8(raw):
+        raise ImportFileWrongEncoding(expected="CP949", found=gettext("UTF-8로 저장된 파일입니다"))
+    try:
+        return raw.decode("cp949")
+    except UnicodeDecodeError as error:
+        found = gettext("%(line)s번째 줄에 CP949로 읽을 수 없는 바이트가 있습니다") % {
+            "line": _line_of_offset(raw, error.start)
+        }
+        raise ImportFileWrongEncoding(expected="CP949", found=found) from error
+
+
+def _decode_utf8_or_cp949(raw: bytes) -> str:
+    """Return `raw` decoded from UTF-8 (with or without BOM), falling back to CP949."""
+    if not raw.strip():
+        raise ImportFileEmpty()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp949")
+    except UnicodeDecodeError as error:
+        found = gettext("%(line)s번째 줄에 읽을 수 없는 바이트가 있습니다") % {
+            "line": _line_of_offset(raw, error.start)
+        }
+        raise ImportFileWrongEncoding(expected="UTF-8", found=found) from error
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A CSV file read into its header and its records, each with its first line number."""
+
+    columns: dict[str, int]
+    width: int
+    records: list[tuple[int, list[str]]]
+
+
+def _read_table(text: str, *, dataset: str | Promise, required: Sequence[str]) -> _Table:
+    """Return the records of CSV `text`; refuse a file without data or without `required`."""
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                records.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise ImportFileMalformed(line=start, error=str(error)) from error
+    if not records:
+        raise ImportFileEmpty()
+    _, header = records[0]
+    columns = {cell.strip().lstrip("\ufeff").strip(): index for index, cell in enumerate(header)}
+    missing = [name for name in required if name not in columns]
+    if missing:
+        raise ImportFileWrongColumns(dataset=dataset, missing=", ".join(missing))
+    if len(records) == 1:
+        raise ImportFileEmpty()
+    return _Table(columns=columns, width=len(header), records=records[1:])
+
+
+class _RowRejected(Exception):
+    """Raised while reading one row that cannot be used; carries the reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _cells(table: _Table, record: list[str]) -> dict[str, str]:
+    """Return the record's cells by column name, stripped; reject a record of the wrong width."""
+    if len(record) < table.width or any(cell.strip() for cell in record[table.width :]):
+        raise _RowRejected(
+            gettext("열 개수가 맞지 않습니다(%(expected)s개여야 하는데 %(found)s개입니다).")
+            % {"expected": table.width, "found": len(record)}
+        )
+    return {name: record[index].strip() for name, index in table.columns.items()}
+
+
+# --- regions --------------------------------------------------------------------------------
+
+REGION_COLUMNS = ("법정동코드", "법정동명", "폐지여부")
+_REGION_STATUS = {"존재": True, "폐지": False}
+_REGION_FIELDS = ["level", "name", "full_name", "parent_id", "is_active", "successor_id"]
+
+
+@dataclass
+class _RegionRow:
+    code: str
+    level: str
+    name: str
+    full_name: str
+    is_active: bool
+    successor: str | None = None
+
+    @property
+    def parent(self) -> str | None:
+        return self.code[:2] if self.level == Region.Level.SIGUNGU else None
+
+
+def _region_rows(table: _Table, report: ImportReport) -> dict[str, _RegionRow]:
+    """Return the 시도 and 시군구 rows of the legal-dong list by code; skip 읍면동 rows."""
+    rows: dict[str, _RegionRow] = {}
+    sido_names: dict[str, str] = {}
+    pending: list[tuple[int, str, str, bool]] = []
+    for line, record in table.records:
+        try:
+            cells = _cells(table, record)
+            code, full_name = cells["법정동코드"], " ".join(cells["법정동명"].split())
+            if len(code) != 10 or not (code.isascii() and code.isdigit()):
+                raise _RowRejected(
+                    gettext("법정동코드 '%(value)s'은(는) 10자리 숫자가 아닙니다.")
+                    % {"value": code}
+                )
+            if code[5:] != "00000":
+                report.skipped += 1
+                continue
+            if cells["폐지여부"] not in _REGION_STATUS:
+                raise _RowRejected(
+                    gettext("폐지여부 '%(value)s'은(는) '존재' 또는 '폐지'여야 합니다.")
+                    % {"value": cells["폐지여부"]}
+                )
+            if not full_name:
+                raise _RowRejected(gettext("법정동명이 비어 있습니다."))
+            if len(full_name) > 80:
+                raise _RowRejected(gettext("법정동명이 너무 깁니다(최대 80자)."))
+        except _RowRejected as rejected:
+            report.rejected.append(RowProblem(line, rejected.reason))
+            continue
+        is_active = _REGION_STATUS[cells["폐지여부"]]
+        if code[2:5] == "000":
+            sido_names[code[:2]] = full_name
+            rows[code[:2]] = _RegionRow(
+                code[:2], Region.Level.SIDO, full_name, full_name, is_active
+            )
+        else:
+            pending.append((line, code[:5], full_name, is_active))
+    for change in REGION_CHANGES:
+        if change.old is None and len(change.new) == 2 and change.new not in rows:
+            sido_names[change.new] = change.name
+            rows[change.new] = _RegionRow(
+                change.new, Region.Level.SIDO, change.name, change.name, True
+            )
+    for line, code, full_name, is_active in pending:
+        sido_name = sido_names.get(code[:2])
+        if sido_name is None:
+            reason = gettext("상위 시도(%(code)s)가 목록에 없습니다.") % {"code": code[:2]}
+            report.rejected.append(RowProblem(line, reason))
+            continue
+        name = full_name.removeprefix(sido_name).strip() or full_name
+        if len(name) > 40:
+            reason = gettext("시군구 이름이 너무 깁니다(최대 40자).")
+            report.rejected.append(RowProblem(line, reason))
+            continue
+        rows[code] = _RegionRow(code, Region.Level.SIGUNGU, name, full_name, is_active)
+    return rows
+
+
+def _reconcile(rows: dict[str, _RegionRow]) -> None:
+    """Apply REGION_CHANGES to `rows`, in the order they took effect.
+
+    A 시 divided into 일반구 (수원시 41110 above 장안구 41111 …) stays a current 시군구-level
+    row as in the code list: an address that names the 시 but not its 구 still has a place.
+    """
+    for change in sorted(REGION_CHANGES, key=lambda change: change.effective):
+        if change.whole_sido:
+            _move_sido(rows, change)
+        elif change.old is not None:
+            _move_region(rows, change)
+
+
+def _move_sido(rows: dict[str, _RegionRow], change: RegionChange) -> None:
+    if change.old is None:
+        return
+    old = rows.get(change.old)
+    if old is not None:
+        old.is_active, old.successor = False, change.new
+    if change.new not in rows:
+        rows[change.new] = _RegionRow(
+            change.new, Region.Level.SIDO, change.name, change.name, True
+        )
+    for code in [code for code in rows if len(code) == 5 and code.startswith(change.old)]:
+        child, new_code = rows[code], change.new + code[2:]
+        if child.is_active:
+            rows.setdefault(new_code, _RegionRow(
+                new_code, Region.Level.SIGUNGU, child.name, f"{change.name} {child.name}", True
+            ))
+            child.is_active = False
+        if new_code in rows and rows[new_code].name == child.name:
+            child.successor = new_code
+
+
+def _move_region(rows: dict[str, _RegionRow], change: RegionChange) -> None:
+    if change.old is None:
+        return
+    level = Region.Level.SIDO if len(change.new) == 2 else Region.Level.SIGUNGU
+    if change.new not in rows:
+        parent = rows.get(change.new[:2]) if level == Region.Level.SIGUNGU else None
+        if level == Region.Level.SIGUNGU and parent is None:
+            return  # a partial list without the 시도 the region moved to
+        full_name = f"{parent.name} {change.name}" if parent else change.name
+        rows[change.new] = _RegionRow(change.new, level, change.name, full_name, True)
+    old = rows.get(change.old)
+    if old is not None:
+        old.is_active, old.successor = False, change.new
+
+
+@transaction.atomic
+def regions_import(*, file: ImportSource) -> ImportReport:
+    """Create or update the 시도 and 시군구 of the legal-dong code list (법정동코드 전체자료).
+
+    Read a UTF-8 (or CP949) CSV or tab-separated file with the columns 법정동코드, 법정동명 and
+    폐지여부, keep the 시도 (2-digit) and 시군구 (5-digit) rows, reconcile them with
+    REGION_CHANGES and write them in one transaction. Raise ImportFileRefused, writing nothing,
+    if the file is not such a list. Leave regions that the file does not list as they are.
+    """
+    text = _decode_utf8_or_cp949(_read_bytes(file))
+    table = _read_table(text, dataset=_("법정동코드"), required=REGION_COLUMNS)
+    report = ImportReport()
+    rows = _region_rows(table, report)
+    _reconcile(rows)
+
+    existing = {region.code: region for region in Region.objects.all()}
+    now = clock.now()
+    to_create: list[Region] = []
+    to_update: list[Region] = []
+    for code in sorted(rows, key=lambda code: (len(code), code)):
+        row = rows[code]
+        values: dict[str, Any] = {
+            "level": row.level, "name": row.name, "full_name": row.full_name,
+            "parent_id": row.parent, "is_active": row.is_active, "successor_id": row.successor,
+        }
+        region = existing.get(code)
+        if region is None:
+            to_create.append(Region(code=code, **values))
+            report.created += 1
+        elif any(getattr(region, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(region, name, value)
+            region.updated_at = now
+            to_update.append(region)
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    Region.objects.bulk_create(to_create)
+    Region.objects.bulk_update(to_update, [*_REGION_FIELDS, "updated_at"])
+    return report
+
+
+# --- finding a market's 시군구 from its address ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Resolution:
+    code: str
+    kind: str
+    note: str | None = None
+
+
+class RegionDirectory:
+    """The regions in memory, to find the current 시군구 of an address without queries.
+
+    Old names (강원도 춘천시, 경상북도 군위군) lead through `successor` to the region in force.
+    """
+
+    def __init__(self, regions: Sequence[Region]) -> None:
+        self._by_code = {region.code: region for region in regions}
+        # 시도 name → its current code; old names (강원도) too, remembered in `old_sido_names`.
+        self.sido_by_name: dict[str, str] = {}
+        self.old_sido_names: set[str] = set()
+        # 시도 code → 시군구 name ("해운대구", "수원시 장안구") → (current code, via an old name)
+        self.sigungu_by_name: dict[str, dict[str, tuple[str, bool]]] = {}
+        for region in sorted(regions, key=lambda region: not region.is_active):
+            current = self.current(region.code)
+            if current is None:
+                continue
+            if region.level == Region.Level.SIDO:
+                if region.name not in self.sido_by_name and not region.is_active:
+                    self.old_sido_names.add(region.name)
+                self.sido_by_name.setdefault(region.name, current)
+                continue
+            sido = self.current(region.parent_id or region.code[:2])
+            if sido is not None:
+                names = self.sigungu_by_name.setdefault(sido, {})
+                names.setdefault(region.name, (current, not region.is_active))
+        self.single_tier: dict[str, str] = {}
+        for sido, names in self.sigungu_by_name.items():
+            codes = {code for code, _old in names.values()}
+            if len(codes) == 1 and self._by_code[sido].name in names:
+                self.single_tier[sido] = codes.pop()
+        # The 시 divided into 일반구, by the first four digits they share with their 구
+        # (수원시 41110, 수원시 장안구 41111); 증평군 43745 is no 구 of 영동군 43740.
+        self.divided: set[str] = set()
+        for region in regions:
+            city = self._by_code.get(region.code[:4] + "0")
+            if (
+                region.level == Region.Level.SIGUNGU and region.is_active
+                and region.code[4] != "0" and city is not None and city.is_active
+                and region.name.startswith(city.name + " ")
+            ):
+                self.divided.add(region.code[:4])
+
+    @classmethod
+    def load(cls) -> RegionDirectory:
+        """Return the directory of every region, read in one query."""
+        return cls(list(Region.objects.all()))
+
+    def current(self, code: str) -> str | None:
+        """Return the code in force for region `code`, following `successor`; None if none."""
+        seen: set[str] = set()
+        region = self._by_code.get(code)
+        while region is not None and not region.is_active and region.code not in seen:
+            seen.add(region.code)
+            region = self._by_code.get(region.successor_id) if region.successor_id else None
+        return region.code if region is not None and region.is_active else None
+
+    def full_name(self, code: str) -> str:
+        return self._by_code[code].full_name
+
+    def is_divided_city(self, code: str) -> bool:
+        """Return True if `code` is a 시 divided into 일반구 (수원시, not 수원시 장안구)."""
+        return code[4:] == "0" and code[:4] in self.divided
+
+    def missing_sido(self) -> list[str]:
+        """Return the codes of the current 시도 that are not in the directory."""
+        return sorted(
+            code for code in CURRENT_SIDO_CODES
+            if code not in self._by_code or not self._by_code[code].is_active
+        )
+
+    def resolve(self, *, road: str, lot: str) -> _Resolution | str:
+        """Return the current 시군구 of a market's addresses, or the reason there is none.
+
+        Take the road address, then the lot address, word for word; then correct a missing
+        space, a one-letter typo or a 구 named by the end of its name. Prefer a 구 to the 시
+        divided into it. Every answer that is not the road address as written has a note.
+        """
+        addresses = [(address, bool(is_lot)) for is_lot, address in enumerate((road, lot))]
+        addresses = [(address, is_lot) for address, is_lot in addresses if address.split()]
+        if not addresses:
+            return gettext("주소가 비어 있습니다(도로명주소와 지번주소 모두 없음).")
+        city: _Resolution | None = None
+        known_sido = False
+        for address, is_lot in addresses:
+            words = address.split()
+            sido = self.sido_by_name.get(words[0])
+            known_sido = known_sido or sido is not None
+            found = self._exact(sido, words[1:]) if sido else None
+            if found is not None and words[0] in self.old_sido_names:
+                found = _Resolution(found.code, "successor")
+            if found is None or (city is not None and found.code[:4] != city.code[:4]):
+                continue
+            if is_lot and road:
+                found = self._note(found.code, "lot_address", gettext(
+                    "도로명주소 '%(written)s'에서 시군구를 찾지 못해 지번주소로 %(region)s에 "
+                    "넣었습니다."
+                ), road)
+            elif is_lot:
+                found = _Resolution(found.code, "lot_address")
+            if not self.is_divided_city(found.code):
+                return found
+            city = city or found
+        for address, _is_lot in addresses:
+            words = address.split()
+            sido = self.sido_by_name.get(words[0])
+            within = city.code[:4] if city is not None else None
+            corrected = self._corrected(sido, words[1:], within=within) if sido else None
+            if corrected is not None and not self.is_divided_city(corrected.code):
+                return corrected
+        if city is not None:
+            return self._note(city.code, "city_without_gu", gettext(
+                "주소 '%(written)s'에 구가 없어 %(region)s에 넣었습니다."
+            ), addresses[0][0])
+        if not known_sido:
+            reason = gettext("주소의 시도를 알 수 없습니다: %(address)s")
+        else:
+            reason = gettext("주소에서 현행 시군구를 찾을 수 없습니다: %(address)s")
+        return reason % {"address": addresses[0][0]}
+
+    def _exact(self, sido: str, words: list[str]) -> _Resolution | None:
+        if sido in self.single_tier:
+            return _Resolution(self.single_tier[sido], "single_tier")
+        names = self.sigungu_by_name.get(sido, {})
+        for count in (2, 1):
+            if len(words) >= count and " ".join(words[:count]) in names:
+                code, via_old_name = names[" ".join(words[:count])]
+                return _Resolution(code, "successor" if via_old_name else "exact")
+        return None
+
+    def _corrected(self, sido: str, words: list[str], *, within: str | None) -> _Resolution | None:
+        names = {
+            name: code for name, (code, _old) in self.sigungu_by_name.get(sido, {}).items()
+            if within is None or (code[:4] == within and not self.is_divided_city(code))
+        }
+        if not words or not names:
+            return None
+        compact = "".join(words)
+        by_compact = {name.replace(" ", ""): name for name in names}
+        prefixes = [name for name in by_compact if compact.startswith(name)]
+        if prefixes:
+            name = by_compact[max(prefixes, key=len)]
+            return self._note(names[name], "corrected_spacing", gettext(
+                "주소 '%(written)s'의 띄어쓰기를 바로잡아 %(region)s에 넣었습니다."
+            ), " ".join(words[:3]))
+        # One letter wrong, never the last (시·군·구), in a name of three letters or more.
+        typos: set[tuple[str, str]] = set()
+        for name, code in names.items():
+            written = " ".join(words[: name.count(" ") + 1])
+            if (
+                len(written) == len(name) >= 3 and written[-1] == name[-1]
+                and sum(a != b for a, b in zip(written, name, strict=True)) == 1
+            ):
+                typos.add((code, written))
+        if len({code for code, _written in typos}) == 1:
+            code, written = typos.pop()
+            return self._note(code, "corrected_typo", gettext(
+                "주소의 '%(written)s'을(를) 오기로 보고 %(region)s에 넣었습니다."
+            ), written)
+        # A 구 named by the end of its name: 창원시 회원구 for 창원시 마산회원구.
+        if len(words) >= 2 and len(words[1]) >= 3 and words[1].endswith("구"):
+            ends = {
+                code for name, code in names.items()
+                if name.count(" ") == 1 and name.split(" ")[0] == words[0]
+                and name.split(" ")[1].endswith(words[1])
+            }
+            if len(ends) == 1:
+                return self._note(ends.pop(), "corrected_abbreviation", gettext(
+                    "주소의 '%(written)s'을(를) 줄여 쓴 구 이름으로 보고 %(region)s에 넣었습니다."
+                ), " ".join(words[:2]))
+        return None
+
+    def _note(self, code: str, kind: str, template: str, written: str) -> _Resolution:
+        note = template % {"written": written, "region": self.full_name(code)}
+        return _Resolution(code, kind, note)
+
+
+# --- markets --------------------------------------------------------------------------------
+
+NAME, TYPE, CYCLE = "시장명", "시장유형", "시장개설주기"
+ROAD, LOT = "소재지도로명주소", "소재지지번주소"
+LATITUDE, LONGITUDE, STORES, PRODUCTS = "위도", "경도", "점포수", "취급품목"
+VOUCHERS, HOMEPAGE = "사용가능상품권", "홈페이지주소"
+TOILET, PARKING = "공중화장실보유여부", "주차장보유여부"
+OPENED, PHONE, DATA_DATE = "개설연도", "전화번호", "데이터기준일자"
+PROVIDER_CODE, PROVIDER = "제공기관코드", "제공기관명"
+MARKET_COLUMNS = (
+    NAME, TYPE, ROAD, LOT, CYCLE, LATITUDE, LONGITUDE, STORES, PRODUCTS, VOUCHERS, HOMEPAGE,
+    TOILET, PARKING, OPENED, PHONE, DATA_DATE, PROVIDER_CODE, PROVIDER,
+)
+_MARKET_TYPES = {
+    "상설장": Market.MarketType.PERMANENT,
+    "5일장": Market.MarketType.FIVE_DAY,
+    "상설장+5일장": Market.MarketType.BOTH,
+}
+_FLAGS = {"Y": True, "N": False, "": None}
+# The Market fields an import owns; everything else (kind, description, …) is left alone.
+MARKET_IMPORT_FIELDS = [
+    "name", "market_type", "cycle", "region_id", "road_address", "lot_address", "latitude",
+    "longitude", "store_count", "products", "vouchers_accepted", "homepage", "has_public_toilet",
+    "has_parking", "opened_year", "phone", "source_name", "source_date",
+]
+# Bounds of the Market table's check constraints (33–39 N, 124–132 E).
+_LATITUDE_RANGE = (Decimal(33), Decimal(39))
+_LONGITUDE_RANGE = (Decimal(124), Decimal(132))
+_SIX_PLACES = Decimal("0.000001")
+
+
+def _text(cells: Mapping[str, str], column: str, max_length: int) -> str:
+    value = " ".join(cells[column].split())
+    if len(value) > max_length:
+        raise _RowRejected(
+            gettext("%(column)s 값이 너무 깁니다(최대 %(max)s자).")
+            % {"column": column, "max": max_length}
+        )
+    return value
+
+
+def _whole_number(cells: Mapping[str, str], column: str) -> int | None:
+    value = cells[column].replace(",", "")
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()):
+        raise _RowRejected(
+            gettext("%(column)s 값 '%(value)s'은(는) 0 이상의 정수가 아닙니다.")
+            % {"column": column, "value": cells[column]}
+        )
+    return int(value)
+
+
+def _coordinate(cells: Mapping[str, str], column: str) -> Decimal | None:
+    value = cells[column]
+    if not value:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise _RowRejected(
+            gettext("%(column)s 값 '%(value)s'은(는) 숫자가 아닙니다.")
+            % {"column": column, "value": value}
+        )
+    return number
+
+
+def _coordinates(cells: Mapping[str, str]) -> tuple[Decimal | None, Decimal | None]:
+    latitude, longitude = _coordinate(cells, LATITUDE), _coordinate(cells, LONGITUDE)
+    if (latitude is None) != (longitude is None):
+        raise _RowRejected(gettext("위도와 경도 중 하나만 있습니다."))
+    if latitude is not None and longitude is not None and not (
+        _LATITUDE_RANGE[0] <= latitude <= _LATITUDE_RANGE[1]
+        and _LONGITUDE_RANGE[0] <= longitude <= _LONGITUDE_RANGE[1]
+    ):
+        raise _RowRejected(
+            gettext(
+                "위도·경도가 대한민국 범위를 벗어납니다(위도 %(latitude)s, 경도 %(longitude)s)."
+            )
+            % {"latitude": cells[LATITUDE], "longitude": cells[LONGITUDE]}
+        )
+    if latitude is None or longitude is None:
+        return None, None
+    # The table keeps six decimal places (about 10 cm); the file has up to eight.
+    return latitude.quantize(_SIX_PLACES), longitude.quantize(_SIX_PLACES)
+
+
+def _flag(cells: Mapping[str, str], column: str) -> bool | None:
+    value = cells[column].upper()
+    if value not in _FLAGS:
+        raise _RowRejected(
+            gettext("%(column)s 값 '%(value)s'은(는) Y 또는 N이어야 합니다.")
+            % {"column": column, "value": cells[column]}
+        )
+    return _FLAGS[value]
+
+
+def _opened_year(cells: Mapping[str, str], today: date) -> int | None:
+    year = _whole_number(cells, OPENED)
+    if year is not None and not 1000 <= year <= today.year:
+        raise _RowRejected(
+            gettext("개설연도 '%(value)s'이(가) 올바르지 않습니다.") % {"value": cells[OPENED]}
+        )
+    return year
+
+
+def _data_date(cells: Mapping[str, str]) -> date | None:
+    value = cells[DATA_DATE]
+    if not value:
+        return None
+    digits = value.replace("-", "").replace(".", "").replace("/", "")
+    try:
+        if len(digits) != 8 or not digits.isdigit():
+            raise ValueError(value)
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError as error:
+        raise _RowRejected(
+            gettext("데이터기준일자 '%(value)s'이(가) 날짜가 아닙니다.") % {"value": value}
+        ) from error
+
+
+def _market_values(cells: Mapping[str, str], today: date) -> dict[str, Any]:
+    """Return the Market field values of one row, region aside; raise _RowRejected if unusable."""
+    name = _text(cells, NAME, 100)
+    if not name:
+        raise _RowRejected(gettext("시장명이 비어 있습니다."))
+    market_type = _MARKET_TYPES.get(cells[TYPE].replace(" ", ""))
+    if market_type is None:
+        raise _RowRejected(
+            gettext(
+                "시장유형 '%(value)s'을(를) 알 수 없습니다(상설장, 5일장, 상설장+5일장 중 하나)."
+            )
+            % {"value": cells[TYPE]}
+        )
+    latitude, longitude = _coordinates(cells)
+    return {
+        "name": name,
+        "market_type": market_type,
+        "cycle": _text(cells, CYCLE, 60),
+        "road_address": _text(cells, ROAD, 200),
+        "lot_address": _text(cells, LOT, 200),
+        "latitude": latitude,
+        "longitude": longitude,
+        "store_count": _whole_number(cells, STORES),
+        "products": [item.strip() for item in cells[PRODUCTS].split("+") if item.strip()],
+        "vouchers_accepted": _text(cells, VOUCHERS, 200),
+        "homepage": _text(cells, HOMEPAGE, 300),
+        "has_public_toilet": _flag(cells, TOILET),
+        "has_parking": _flag(cells, PARKING),
+        "opened_year": _opened_year(cells, today),
+        "phone": _text(cells, PHONE, 40),
+        "source_name": _text(cells, PROVIDER, 100),
+        "source_date": _data_date(cells),
+    }
+
+
+@transaction.atomic
+def markets_import(*, file: ImportSource) -> ImportReport:
+    """Create or update the markets of the official list (전국전통시장표준데이터, CP949 CSV).
+
+    Place each market in the current 시군구 of its road address (its lot address when that
+    fails) and key it by market_source_key, so that running the import again, or after the demo
+    created the same market, updates rows in place. Reject, with line and reason, every row that
+    cannot be used and import the others. Raise ImportFileRefused if the file is not that list
+    and RegionsNotImported if the regions are missing; both write nothing.
+    """
+    text = _decode_cp949(_read_bytes(file))
+    table = _read_table(text, dataset=_("전국전통시장표준데이터"), required=MARKET_COLUMNS)
+    directory = RegionDirectory.load()
+    missing = directory.missing_sido()
+    if missing:
+        raise RegionsNotImported(missing=", ".join(missing))
+
+    report = ImportReport()
+    today = clock.today_kst()
+    rows: dict[str, tuple[int, dict[str, Any]]] = {}
+    for line, record in table.records:
+        try:
+            cells = _cells(table, record)
+            values = _market_values(cells, today)
+            resolution = directory.resolve(road=values["road_address"], lot=values["lot_address"])
+            if isinstance(resolution, str):
+                raise _RowRejected(resolution)
+            key = market_source_key(region_code=resolution.code, name=values["name"])
+            if key in rows:
+                raise _RowRejected(
+                    gettext("같은 시군구(%(region)s)에 같은 이름의 시장이 %(line)s번째 줄에 이미 "
+                            "있습니다.")
+                    % {"region": directory.full_name(resolution.code), "line": rows[key][0]}
+                )
+        except _RowRejected as rejected:
+            report.rejected.append(RowProblem(line, rejected.reason))
+            continue
+        values["region_id"] = resolution.code
+        rows[key] = (line, values)
+        report.resolutions[resolution.kind] += 1
+        label = reconciliation_label(resolution.code)
+        if label is not None:
+            report.reconciled[label] += 1
+        if resolution.note is not None:
+            report.corrected.append(RowProblem(line, resolution.note))
+
+    _write_markets(rows, report)
+    return report
+
+
+def _write_markets(rows: Mapping[str, tuple[int, dict[str, Any]]], report: ImportReport) -> None:
+    """Create and update the markets of `rows` (by source key) with bulk statements."""
+    by_key: dict[str, Market] = {}
+    by_region_and_name: dict[tuple[str, str], Market] = {}
+    fields = [name.removesuffix("_id") for name in MARKET_IMPORT_FIELDS]
+    for known in Market.objects.only("source_key", *fields):
+        if known.source_key:
+            by_key[known.source_key] = known
+        else:
+            by_region_and_name.setdefault((known.region_id, known.name), known)
+    now = clock.now()
+    to_create: list[Market] = []
+    to_update: list[Market] = []
+    for key, (_line, values) in rows.items():
+        market: Market | None = by_key.get(key)
+        adopted = False
+        if market is None:
+            # A market entered by hand in the same 시군구 under the same name is the same
+            # market: adopt it rather than list it twice.
+            market = by_region_and_name.pop((values["region_id"], values["name"]), None)
+            adopted = market is not None
+        if market is None:
+            to_create.append(Market(source_key=key, **values))
+            report.created += 1
+        elif adopted or any(getattr(market, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(market, name, value)
+            market.source_key = key
+            market.updated_at = now
+            to_update.append(market)
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    report.absent = len(set(by_key) - set(rows))
+    Market.objects.bulk_create(to_create, batch_size=500)
+    Market.objects.bulk_update(
+        to_update, [*MARKET_IMPORT_FIELDS, "source_key", "updated_at"], batch_size=200
+    )
+
+
+
+# --- market facilities ----------------------------------------------------------------------
+
+
+class MarketsNotImported(DangolError):
+    """Facilities belong to listed markets, and none are imported yet."""
+
+    code = "markets_not_imported"
+    template = _(
+        "가져온 시장이 없습니다. 먼저 `dangol import markets 전통시장표준데이터파일`로 시장을 "
+        "가져온 뒤 다시 실행하세요."
+    )
+    status = 409
+
+
+FACILITY_IDENTITY_COLUMNS = ("시장명", "시장 유형", "지번주소", "도로명주소")
+# The file's column of each facility; the spelling of the file (스프링쿨러) is kept.
+FACILITY_COLUMNS: dict[str, Facility] = {
+    "아케이드 보유 여부": Facility.ARCADE,
+    "엘리베이터_에스컬레이터_보유여부": Facility.ELEVATOR,
+    "고객지원센터 보유 여부": Facility.CUSTOMER_CENTER,
+    "스프링쿨러 보유 여부": Facility.SPRINKLER,
+    "화재감지기 보유여부": Facility.FIRE_DETECTOR,
+    "유아놀이방_보유여부": Facility.PLAYROOM,
+    "종합콜센터_보유여부": Facility.CALL_CENTER,
+    "고객휴게실_보유여부": Facility.LOUNGE,
+    "수유센터_보유여부": Facility.NURSING_ROOM,
+    "물품보관함_보유여부": Facility.LOCKERS,
+    "자전거보관함_보유여부": Facility.BICYCLE_RACK,
+    "체육시설_보유여부": Facility.SPORTS,
+    "간이 도서관_보유여부": Facility.LIBRARY,
+    "쇼핑카트_보유여부": Facility.SHOPPING_CARTS,
+    "외국인 안내센터_보유여부": Facility.VISITOR_CENTER,
+    "고객동선통로_보유여부": Facility.WALKWAY,
+    "방송센터_보유여부": Facility.BROADCAST,
+    "문화교실_보유여부": Facility.CULTURE_CLASSROOM,
+    "공동물류창고_보유여부": Facility.WAREHOUSE,
+    "시장전용 고객주차장_보유여부": Facility.CUSTOMER_PARKING,
+    "교육장_보유여부": Facility.TRAINING_ROOM,
+    "회의실_보유여부": Facility.MEETING_ROOM,
+    "자동심장충격기_보유여부": Facility.AED,
+}
+_MARKET_KINDS = {"전통시장": Market.Kind.MARKET, "상점가": Market.Kind.STREET}
+
+
+@transaction.atomic
+def market_facilities_import(*, file: ImportSource) -> ImportReport:
+    """Record the facilities of listed markets from 전통시장현황 (CP949 CSV).
+
+    Find each row's market the way markets_import places it (its 시군구 and name) and set its
+    `facilities` and `kind`. Create no market: reject, with line and reason, a row whose market
+    is not listed. Raise ImportFileRefused if the file is not that list and MarketsNotImported
+    if no market is listed yet; both write nothing.
+    """
+    text = _decode_cp949(_read_bytes(file))
+    table = _read_table(
+        text, dataset=_("전통시장현황"), required=(*FACILITY_IDENTITY_COLUMNS, "시도", "시군구")
+    )
+    present = [column for column in FACILITY_COLUMNS if column in table.columns]
+    if not present:
+        raise ImportFileWrongColumns(
+            dataset=_("전통시장현황"), missing=", ".join(FACILITY_COLUMNS)
+        )
+    markets: dict[str, Market] = {}
+    # (the first four digits of the 시군구 code, name) → markets, to find a market whose
+    # address names a 시 divided into 구 (부천시) but not the 구 it was placed in.
+    in_city: dict[tuple[str, str], list[Market]] = {}
+    listed = Market.objects.filter(source_key__isnull=False)
+    for known in listed.only("source_key", "name", "region", "kind", "facilities"):
+        markets[known.source_key or ""] = known
+        in_city.setdefault((known.region_id[:4], known.name), []).append(known)
+    if not markets:
+        raise MarketsNotImported()
+    directory = RegionDirectory.load()
+
+    report = ImportReport()
+    seen: dict[str, int] = {}
+    now = clock.now()
+    to_update: list[Market] = []
+    for line, record in table.records:
+        try:
+            cells = _cells(table, record)
+            name = " ".join(cells["시장명"].split())
+            kind = _MARKET_KINDS.get(cells["시장 유형"].replace(" ", ""))
+            if kind is None:
+                raise _RowRejected(
+                    gettext("시장 유형 '%(value)s'을(를) 알 수 없습니다(전통시장 또는 상점가).")
+                    % {"value": cells["시장 유형"]}
+                )
+            facilities = {
+                FACILITY_COLUMNS[column].value: flag
+                for column in present
+                if (flag := _flag(cells, column)) is not None
+            }
+            resolution = directory.resolve(
+                road=" ".join(cells["도로명주소"].split()), lot=" ".join(cells["지번주소"].split())
+            )
+            if isinstance(resolution, str) or directory.is_divided_city(resolution.code):
+                # The file's own 시도 and 시군구 columns, when the addresses say less.
+                stated = directory.resolve(road=f"{cells['시도']} {cells['시군구']}", lot="")
+                if not isinstance(stated, str) and (
+                    isinstance(resolution, str) or stated.code[:4] == resolution.code[:4]
+                ):
+                    resolution = stated
+            if isinstance(resolution, str):
+                raise _RowRejected(resolution)
+            key = market_source_key(region_code=resolution.code, name=name)
+            market: Market | None = markets.get(key)
+            candidates = in_city.get((resolution.code[:4], name), [])
+            if market is None and directory.is_divided_city(resolution.code) and (
+                len(candidates) == 1
+            ):
+                market = candidates[0]
+                key = market.source_key or key
+            if market is None:
+                raise _RowRejected(
+                    gettext("시장 목록에 없는 시장입니다: %(name)s (%(region)s)")
+                    % {"name": name, "region": directory.full_name(resolution.code)}
+                )
+            if key in seen:
+                raise _RowRejected(
+                    gettext("같은 시장이 %(line)s번째 줄에 이미 있습니다.") % {"line": seen[key]}
+                )
+        except _RowRejected as rejected:
+            report.rejected.append(RowProblem(line, rejected.reason))
+            continue
+        seen[key] = line
+        if market.facilities == facilities and market.kind == kind:
+            report.unchanged += 1
+            continue
+        market.facilities, market.kind, market.updated_at = facilities, kind, now
+        to_update.append(market)
+        report.updated += 1
+    Market.objects.bulk_update(to_update, ["facilities", "kind", "updated_at"], batch_size=500)
+    return report
