@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "dangol.organisations",
     "dangol.places",
     "dangol.regulars",
+    "dangol.demo",
     "dangol.web",
 ]
 

@@ -1,0 +1,145 @@
+"""The 반송큰시장 demo: what one seed creates, and that a second seed creates nothing."""
+
+import datetime as dt
+import random
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count
+
+from dangol.accounts.models import User
+from dangol.core import clock
+from dangol.core.brn import brn_is_valid
+from dangol.core.phone import mobile_normalize
+from dangol.demo import seed
+from dangol.demo.seed import DEMO_PASSWORD, demo_seed
+from dangol.organisations.models import OrganisationMembership
+from dangol.places.models import Market, MarketMembership, Store, StoreMembership
+from dangol.regulars.models import Follow
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Seed once for the module, inside a transaction rolled back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        report = demo_seed()
+        yield report
+        transaction.set_rollback(True)
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_creates_the_market_with_its_official_facts(seeded):
+    market = Market.objects.get(source_key="26350:반송큰시장(반송2동시장)")
+
+    assert market.region.full_name == "부산광역시 해운대구"
+    assert market.road_address == "부산광역시 해운대구 윗반송로51번길 86"
+    assert market.store_count == 171
+    assert market.opened_year == 1970
+    assert market.source_name == "소상공인시장진흥공단"
+    assert market.source_date == dt.date(2024, 11, 4)
+
+
+def test_seed_creates_about_60_stores_in_every_category(seeded):
+    stores = Store.objects.filter(market_id=seeded.market_id)
+
+    assert 55 <= stores.count() <= 65
+    assert set(stores.values_list("category", flat=True)) == set(Store.Category.values)
+    for store in stores.prefetch_related("products"):
+        assert 3 <= len(store.products.all()) <= 6
+        assert store.phone.startswith("+8251")
+
+
+def test_seed_gives_every_store_a_valid_distinct_brn(seeded):
+    brns = list(Store.objects.filter(market_id=seeded.market_id).values_list("brn", flat=True))
+
+    assert all(brn_is_valid(brn) for brn in brns)
+    assert len(set(brns)) == len(brns)
+
+
+def test_seed_creates_about_500_customers_with_distinct_mobile_numbers(seeded):
+    phones = list(User.objects.filter(phone__isnull=False).values_list("phone", flat=True))
+
+    assert 490 <= len(phones) <= 510
+    assert len(set(phones)) == len(phones)
+    assert all(mobile_normalize(phone) == phone for phone in phones)
+
+
+def test_seed_spreads_follows_over_the_last_90_days(seeded):
+    follows = Follow.objects.filter(store__market_id=seeded.market_id)
+    times = list(follows.values_list("created_at", flat=True))
+    per_customer = list(
+        follows.values("customer").annotate(n=Count("id")).values_list("n", flat=True)
+    )
+
+    assert len(times) > 1_000
+    assert clock.now() - min(times) > dt.timedelta(days=60)
+    assert max(times) <= clock.now()
+    assert min(per_customer) >= 1
+    assert max(per_customer) <= 6
+
+
+def test_seed_creates_one_account_per_role(seeded):
+    owner = StoreMembership.objects.get(user__email="owner@dangol.kr")
+    staff = StoreMembership.objects.get(user__email="staff@dangol.kr")
+
+    assert (owner.role, staff.role) == ("owner", "staff")
+    assert owner.store == staff.store
+    assert owner.store.name == "반송수산"
+    assert MarketMembership.objects.get(user__email="association@dangol.kr").role == "association"
+    assert MarketMembership.objects.get(user__email="tutor@dangol.kr").role == "tutor"
+    operator = OrganisationMembership.objects.get(user__email="operator@dangol.kr")
+    auditor = OrganisationMembership.objects.get(user__email="auditor@dangol.kr")
+    assert (operator.role, operator.organisation.kind) == ("operator", "city")
+    assert (auditor.role, auditor.organisation.name) == ("auditor", "과학기술정보통신부")
+    assert User.objects.get(email="admin@dangol.kr").is_superuser
+
+
+def test_seed_accounts_sign_in_with_the_demo_password(seeded):
+    user = User.objects.get(email="owner@dangol.kr")
+
+    assert user.check_password(DEMO_PASSWORD)
+
+
+def test_seed_demo_customer_follows_a_few_stores(seeded):
+    customer = User.objects.get(phone="+821012345678")
+
+    assert customer.follows.filter(store__isnull=False).count() >= 3
+    assert customer.follows.filter(market_id=seeded.market_id).exists()
+
+
+def test_seed_featured_store_has_products_and_posts(seeded):
+    store = Store.objects.get(pk=seeded.featured_store_id)
+
+    assert store.products.filter(name="고등어", unit="1손", price=12_000).exists()
+    assert store.posts.count() >= 1
+
+
+def test_second_seed_creates_nothing(seeded):
+    totals = dict(seeded.totals)
+
+    again = demo_seed()
+
+    assert again.nothing_created, again.created
+    assert again.totals == totals
+
+
+def test_generation_is_the_same_every_time():
+    first = seed.store_specs(random.Random(seed.RANDOM_SEED))
+    second = seed.store_specs(random.Random(seed.RANDOM_SEED))
+
+    assert first == second
+
+
+def test_seed_demo_command_prints_the_logins(seeded):
+    out = StringIO()
+
+    call_command("seed_demo", stdout=out)
+
+    text = out.getvalue()
+    assert "owner@dangol.kr" in text
+    assert "010-1234-5678" in text
+    assert DEMO_PASSWORD in text
