@@ -4,6 +4,7 @@ with a reason, and under CI=true the Makefile runs the suite again on PostgreSQL
 import os
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from dangol.core import clock
@@ -21,6 +22,11 @@ def shared_data_file(name: str) -> str:
             pytest.fail(f"CI=true but the shared data file is missing: {path}")
         pytest.skip(f"shared data file not found: {path}")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_safe
 
 from dangol.accounts.models import User
 from dangol.core import clock
+from dangol.core.pagecache import render_cached_for_anonymous
 from dangol.places import selectors
 from dangol.places.models import Market, Region, Store
-from dangol.regulars.selectors import follower_count
+from dangol.regulars.selectors import follower_count, store_page_version
 
 StrOrPromise = str | Promise
 
@@ -99,20 +100,32 @@ def market_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one store's profile: facts, products with prices, recent posts, regulars."""
+    actor = _actor(request)
+    if actor is None:
+        # Anonymous visitors (a QR scan at the counter) get the cached page while the
+        # store's data is unchanged; the version query also answers "is it public?".
+        version = store_page_version(store_id=pk)
+        if version is None:
+            raise Http404
+        return render_cached_for_anonymous(
+            request, "places/store.html", version=version,
+            context=lambda: _store_context(actor=None, store_id=pk),
+        )
+    return render(request, "places/store.html", _store_context(actor=actor, store_id=pk))
+
+
+def _store_context(*, actor: User | None, store_id: int) -> dict[str, object]:
+    """Return what the store page shows, or raise Http404 if `actor` may not see it."""
     try:
-        store = selectors.store_get(actor=_actor(request), store_id=pk)
+        store = selectors.store_get(actor=actor, store_id=store_id)
     except Store.DoesNotExist:
         raise Http404 from None
-    return render(
-        request,
-        "places/store.html",
-        {
-            "store": store,
-            "products": list(store.products.all()),
-            "posts": list(store.posts.filter(published_at__lte=clock.now())[:RECENT_POSTS]),
-            "follower_count": follower_count(store=store),
-        },
-    )
+    return {
+        "store": store,
+        "products": list(store.products.all()),
+        "posts": list(store.posts.filter(published_at__lte=clock.now())[:RECENT_POSTS]),
+        "follower_count": follower_count(store=store),
+    }
 
 
 def _actor(request: HttpRequest) -> User | None:
