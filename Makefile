@@ -65,7 +65,7 @@ test-postgres: $(VENV)/.installed-test
 	  echo "SKIPPED the PostgreSQL run: no PostgreSQL reachable (set DATABASE_URL)"; exit 0 ; \
 	fi ; \
 	echo "PostgreSQL run on $$url" ; \
-	DATABASE_URL=$$url DANGOL_TESTING=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not e2e and not slow"
+	DATABASE_URL=$$url DANGOL_TESTING=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 ## bench: run every benchmark (figures go to docs/benchmarks.md by hand)
 bench: install-test

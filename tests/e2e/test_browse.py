@@ -1,6 +1,5 @@
 """A customer on a phone browses from the home page to 반송큰시장 and one of its stores."""
 
-import os
 import re
 from pathlib import Path
 
@@ -9,43 +8,11 @@ import pytest
 from dangol.places.models import Store
 from tests.factories import MarketFactory, ProductFactory, SigunguFactory, StoreFactory
 
-CHROMIUM = "/usr/bin/chromium"
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
-PHONE = {"width": 390, "height": 844}
 # WCAG 1.4.10 (reflow): content must fit 320 CSS px, what 1280 px looks like at 400% zoom.
 NARROW = {"width": 320, "height": 640}
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(
-        viewport=PHONE, locale="ko-KR", timezone_id="Asia/Seoul",
-        device_scale_factor=2, is_mobile=True, has_touch=True,
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 @pytest.fixture

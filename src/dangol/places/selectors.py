@@ -153,4 +153,3 @@ def market_counts_by_sido() -> list[dict[str, Any]]:
         .order_by("sido_code")
     )
     return [dict(row) for row in rows]
-
