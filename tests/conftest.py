@@ -11,7 +11,9 @@ from dangol.core import clock
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in tests
 
-SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+SHARED_DATA = os.environ.get("DANGOL_SHARED_DATA") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "shared", "data"
+)
 
 
 def shared_data_file(name: str) -> str:

@@ -57,3 +57,17 @@ def test_secret_key_is_generated_once_per_install_not_hard_coded(tmp_path):
     second = run_dangol("shell", "-c", code, env=env).stdout.strip().splitlines()[-1]
     assert len(first) >= 50
     assert first == second == (tmp_path / "secret_key").read_text().strip()
+
+
+def test_queue_and_cache_move_to_redis_when_redis_url_is_set(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DANGOL_TESTING", "REDIS_URL"}}
+    env.update({"DANGOL_VAR_DIR": str(tmp_path), "PYTHONPATH": "src"})
+    code = (
+        "from django.conf import settings; from huey.contrib.djhuey import HUEY; "
+        "print(type(HUEY).__name__, settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1])"
+    )
+    embedded = run_dangol("shell", "-c", code, env=env).stdout.strip().splitlines()[-1]
+    assert embedded == "SqliteHuey LocMemCache"
+    env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    scaled = run_dangol("shell", "-c", code, env=env).stdout.strip().splitlines()[-1]
+    assert scaled == "PriorityRedisHuey RedisCache"
