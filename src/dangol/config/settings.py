@@ -238,7 +238,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The Huey consumer (run_huey) adds its own handler; do not print each line twice.
+        "huey": {"level": "INFO", "propagate": False},
+    },
 }
 
 # --- dangol ---------------------------------------------------------------------------------
