@@ -51,9 +51,12 @@ class ApiTokenAuth(HttpBearer):
         return self.authenticate(request, secret.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = services.api_token_authenticate(secret=token) if token else None
-        if user is None:
+        api_token = services.api_token_lookup(secret=token) if token else None
+        if api_token is None:
             raise InvalidApiToken()
+        user = api_token.user
+        # Endpoints that act for a store check the token's scope (places.selectors).
+        request.api_token = api_token  # type: ignore[attr-defined]
         # Let code that reads request.user (templates, tenancy helpers) see the token's owner.
         request.user = user
         return user

@@ -122,6 +122,10 @@ class ApiToken(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("이름"), max_length=100)
     prefix = models.CharField(max_length=8, db_index=True)
+    scope = models.CharField(
+        _("범위"), max_length=40, blank=True,
+        help_text=_("비우면 소유자가 볼 수 있는 모든 것, 'store:<id>'이면 그 가게만"),
+    )
     digest = models.CharField(max_length=64, unique=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

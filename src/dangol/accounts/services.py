@@ -3,6 +3,7 @@
 import datetime as dt
 import hmac
 import logging
+import re
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -24,6 +25,11 @@ class InvalidCredentials(DangolError):
     code = "invalid_credentials"
     template = _("이메일 또는 비밀번호가 올바르지 않습니다.")
     status = 401
+
+
+class InvalidTokenScope(DangolError):
+    code = "invalid_token_scope"
+    template = _("토큰 범위가 올바르지 않습니다: %(scope)s (비우거나 store:<가게 번호>)")
 
 
 class InvalidCode(DangolError):
@@ -170,17 +176,23 @@ def verification_codes_purge(*, older_than: dt.timedelta = dt.timedelta(days=1))
 # --- API tokens --------------------------------------------------------------------------------
 
 
-def api_token_authenticate(*, secret: str) -> User | None:
-    """Return the active owner of the unrevoked token `secret`, or None."""
+def api_token_lookup(*, secret: str) -> ApiToken | None:
+    """Return the unrevoked token `secret` of an active user (with its user), or None,
+    and note when it was last used."""
     token = (
         ApiToken.objects.select_related("user")
         .filter(digest=ApiToken.digest_of(secret), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
-    if token is None:
-        return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=clock.now())
-    return token.user
+    if token is not None:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=clock.now())
+    return token
+
+
+def api_token_authenticate(*, secret: str) -> User | None:
+    """Return the active owner of the unrevoked token `secret`, or None."""
+    token = api_token_lookup(secret=secret)
+    return None if token is None else token.user
 
 
 class InvalidTokenName(DangolError):
@@ -188,8 +200,11 @@ class InvalidTokenName(DangolError):
     template = _("토큰 이름은 1자 이상 %(max)s자 이하로 입력해 주세요.")
 
 
+TOKEN_SCOPE = re.compile(r"^(?:store:[1-9][0-9]*)?$")
+
+
 @transaction.atomic
-def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str, scope: str = "") -> tuple[ApiToken, str]:
     """Create an API token for `user` and return it with its secret.
 
     The secret is returned only here: the row keeps its digest and its first 8 characters
@@ -199,12 +214,14 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     max_length = ApiToken._meta.get_field("name").max_length or 100
     if not name or len(name) > max_length:
         raise InvalidTokenName(max=max_length)
+    if not TOKEN_SCOPE.match(scope):
+        raise InvalidTokenScope(scope=scope)
     secret = token_urlsafe()
     # A prefix starting with "-" would be read as an option by `dangol token revoke`.
     while secret.startswith("-"):
         secret = token_urlsafe()
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=secret[:8], digest=ApiToken.digest_of(secret)
+        user=user, name=name, prefix=secret[:8], digest=ApiToken.digest_of(secret), scope=scope
     )
     return token, secret
 

@@ -5,7 +5,9 @@ from ninja import NinjaAPI
 from dangol import __version__
 from dangol.accounts.api import install_auth_error_handlers, required_auth
 from dangol.core.api import install_error_handlers
+from dangol.coupons.api import router as coupons_router
 from dangol.places.api import router as places_router
+from dangol.regulars.api import router as regulars_router
 
 api = NinjaAPI(
     title="dangol API",
@@ -25,3 +27,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 install_auth_error_handlers(api)
 api.add_router("/", places_router)
+api.add_router("/", regulars_router)
+api.add_router("/", coupons_router)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "dangol.organisations",
     "dangol.places",
     "dangol.regulars",
+    "dangol.coupons",
     "dangol.demo",
     "dangol.web",
 ]

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("dangol.web.urls")),
     path("accounts/", include("dangol.accounts.urls")),
     path("", include("dangol.places.urls")),
+    path("", include("dangol.regulars.urls")),
+    path("", include("dangol.coupons.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

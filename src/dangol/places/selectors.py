@@ -9,8 +9,10 @@ from typing import Any
 
 from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Sqrt
+from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
+from dangol.core.errors import PermissionDenied
 from dangol.core.tenancy import Role, is_platform_admin
 from dangol.places.models import (
     Market,
@@ -153,3 +155,32 @@ def market_counts_by_sido() -> list[dict[str, Any]]:
         .order_by("sido_code")
     )
     return [dict(row) for row in rows]
+
+
+class StoreNotManaged(PermissionDenied):
+    code = "store_not_managed"
+    template = _("이 가게의 사장님이나 직원만 할 수 있습니다.")
+
+
+def store_token_scope(*, user: User, store_id: int) -> str:
+    """Return the API-token scope that limits a token of `user` to store `store_id`.
+
+    Raise StoreNotManaged unless `user` owns or staffs the store.
+    """
+    store = Store.objects.filter(pk=store_id).first()
+    if store is None or not user_can_manage_store(user=user, store=store):
+        raise StoreNotManaged()
+    return f"store:{store.pk}"
+
+
+def token_allows_store(*, request: object, store: Store) -> bool:
+    """Return whether the API token of `request` (if any) may act for `store`.
+
+    A token without a scope acts wherever its owner may; a store-scoped token (a POS) only
+    at its store. Requests without a token (a browser session) are not limited here.
+    """
+    token = getattr(request, "api_token", None)
+    if token is None or not token.scope:
+        return True
+    return bool(token.scope == f"store:{store.pk}")
+

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from dangol.accounts import services
 from dangol.accounts.models import ApiToken, User
 from dangol.core.errors import DangolError
+from dangol.places.selectors import store_token_scope
 
 
 class Command(BaseCommand):
@@ -27,6 +28,10 @@ class Command(BaseCommand):
         )
         create.add_argument("--email", required=True, help="토큰 소유자의 이메일 / owner's e-mail")
         create.add_argument("--name", required=True, help="토큰 이름 (예: 1번 포스) / token name")
+        create.add_argument(
+            "--store", type=int, default=None,
+            help="이 가게에만 쓰이는 토큰 (POS) / limit the token to this store (a POS)",
+        )
 
         listing = actions.add_parser("list", help="사용자의 토큰 목록 / list a user's tokens")
         listing.add_argument("--email", required=True, help="토큰 소유자의 이메일 / owner's e-mail")
@@ -40,16 +45,19 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "create":
-            self.create_token(email=options["email"], name=options["name"])
+            self.create_token(
+                email=options["email"], name=options["name"], store_id=options.get("store")
+            )
         elif action == "list":
             self.list_tokens(email=options["email"])
         else:
             self.revoke_token(prefix=options["prefix"], email=options.get("email"))
 
-    def create_token(self, *, email: str, name: str) -> None:
+    def create_token(self, *, email: str, name: str, store_id: int | None = None) -> None:
         user = self.user_by_email(email)
         try:
-            token, secret = services.api_token_create(user=user, name=name)
+            scope = "" if store_id is None else store_token_scope(user=user, store_id=store_id)
+            token, secret = services.api_token_create(user=user, name=name, scope=scope)
         except DangolError as exc:
             raise CommandError(exc.message) from exc
         # The secret alone on stdout (so `$(dangol token create …)` captures just it); the

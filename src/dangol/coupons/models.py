@@ -1,0 +1,1 @@
+"""Coupons and stamp cards: promotions redeemed at the counter."""
