@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "dangol.accounts",
     "dangol.organisations",
     "dangol.places",
+    "dangol.notices",
     "dangol.regulars",
     "dangol.coupons",
     "dangol.demo",

@@ -18,7 +18,7 @@ from dangol.core import clock
 from dangol.core.pagecache import render_cached_for_anonymous
 from dangol.places import selectors
 from dangol.places.models import Market, Region, Store
-from dangol.regulars.selectors import follower_count, store_page_version
+from dangol.regulars.selectors import follower_count, is_following, store_page_version
 
 StrOrPromise = str | Promise
 
@@ -125,6 +125,11 @@ def _store_context(*, actor: User | None, store_id: int) -> dict[str, object]:
         "products": list(store.products.all()),
         "posts": list(store.posts.filter(published_at__lte=clock.now())[:RECENT_POSTS]),
         "follower_count": follower_count(store=store),
+        # Personal parts: only for a signed-in visitor, whose page is never cached.
+        "is_following": actor is not None and is_following(customer=actor, store=store),
+        "can_manage": actor is not None and selectors.user_can_manage_store(
+            user=actor, store=store
+        ),
     }
 
 

@@ -4,6 +4,8 @@ Consent to ad messages is a separate record (the regulars issue): following neve
 requires it.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -32,6 +34,9 @@ class Follow(models.Model):
         Market, on_delete=models.CASCADE, null=True, blank=True, related_name="follows"
     )
     source = models.CharField(_("경로"), max_length=10, choices=Source.choices)
+    tags: "models.ManyToManyField[Tag, Any]" = models.ManyToManyField(
+        "Tag", blank=True, related_name="follows", verbose_name=_("태그")
+    )
     created_at = models.DateTimeField(_("단골 맺은 때"), db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -60,3 +65,143 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} → {self.store or self.market}"
+
+
+class Tag(models.Model):
+    """One label a store gives some of its regulars (예: 김장 고객, 배달)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="regular_tags")
+    name = models.CharField(_("태그"), max_length=30)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("단골 태그")
+        verbose_name_plural = _("단골 태그")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "name"], name="%(app_label)s_%(class)s_unique_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Consent(models.Model):
+    """One customer's consent to ad messages (광고성 정보 수신 동의) from one sender: a store
+    or a market channel. Kept apart from Follow: following never requires it.
+
+    The row holds the current state; `ConsentEvent` rows are its append-only history and
+    evidence. `ad_granted_at`/`ad_withdrawn_at` are the latest grant and the withdrawal
+    that ended it (None while the consent stands); the same for the night-time opt-in
+    (21:00–08:00 KST), which needs the ad opt-in. `confirmed_at` is the last grant or
+    reconfirmation notice: the 2-year clock of 정보통신망법 §50 ⑧ runs from it.
+    """
+
+    class Method(models.TextChoices):
+        WEB = "web", _("웹 양식")
+        PAPER = "paper", _("서면·명부 가져오기")
+        API = "api", _("API")
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"
+    )
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, null=True, blank=True, related_name="consents"
+    )
+    market = models.ForeignKey(
+        Market, on_delete=models.CASCADE, null=True, blank=True, related_name="consents"
+    )
+    ad_granted_at = models.DateTimeField(_("광고 수신 동의 시각"), null=True, blank=True)
+    ad_withdrawn_at = models.DateTimeField(_("광고 수신 철회 시각"), null=True, blank=True)
+    night_granted_at = models.DateTimeField(_("야간 수신 동의 시각"), null=True, blank=True)
+    night_withdrawn_at = models.DateTimeField(_("야간 수신 철회 시각"), null=True, blank=True)
+    method = models.CharField(_("동의 방법"), max_length=10, choices=Method.choices, blank=True)
+    text_version = models.CharField(_("동의 문구 버전"), max_length=40, blank=True)
+    text = models.TextField(_("보여 준 동의 문구"), blank=True)
+    confirmed_at = models.DateTimeField(
+        _("마지막 확인 시각"), null=True, blank=True, db_index=True,
+        help_text=_("동의 또는 재확인 안내 시각; 2년마다 다시 안내합니다."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("수신 동의")
+        verbose_name_plural = _("수신 동의")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(store__isnull=False) & Q(market__isnull=True))
+                | (Q(store__isnull=True) & Q(market__isnull=False)),
+                name="%(app_label)s_%(class)s_one_sender",
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "store"], condition=Q(store__isnull=False),
+                name="%(app_label)s_%(class)s_unique_store",
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "market"], condition=Q(market__isnull=False),
+                name="%(app_label)s_%(class)s_unique_market",
+            ),
+            # A standing night opt-in needs a standing ad opt-in.
+            models.CheckConstraint(
+                condition=Q(night_granted_at__isnull=True)
+                | Q(night_withdrawn_at__isnull=False)
+                | (Q(ad_granted_at__isnull=False) & Q(ad_withdrawn_at__isnull=True)),
+                name="%(app_label)s_%(class)s_night_needs_ad",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} → {self.store or self.market}"
+
+    @property
+    def ad_active(self) -> bool:
+        """Return whether the ad opt-in stands now."""
+        return self.ad_granted_at is not None and self.ad_withdrawn_at is None
+
+    @property
+    def night_active(self) -> bool:
+        """Return whether the night-time opt-in stands now."""
+        return (
+            self.ad_active and self.night_granted_at is not None
+            and self.night_withdrawn_at is None
+        )
+
+
+class ConsentEvent(models.Model):
+    """One change to a consent, or one reconfirmation notice about it: the evidence.
+
+    Append-only: services insert rows and never update or delete them.
+    """
+
+    class Kind(models.TextChoices):
+        GRANTED = "granted", _("광고 수신 동의")
+        NIGHT_GRANTED = "night_granted", _("야간 수신 동의")
+        WITHDRAWN = "withdrawn", _("광고 수신 철회")
+        NIGHT_WITHDRAWN = "night_withdrawn", _("야간 수신 철회")
+        RECONFIRMATION_SENT = "reconfirmation_sent", _("수신 동의 확인 안내 발송")
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("종류"), max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(_("시각"), db_index=True)
+    method = models.CharField(
+        _("방법"), max_length=10, choices=Consent.Method.choices, blank=True
+    )
+    text_version = models.CharField(_("동의 문구 버전"), max_length=40, blank=True)
+    text = models.TextField(_("보여 준 문구"), blank=True)
+    notice = models.ForeignKey(
+        "notices.Notice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("수신 동의 이력")
+        verbose_name_plural = _("수신 동의 이력")
+        ordering = ["consent_id", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.consent_id}: {self.kind} @ {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,52 @@
+"""Writes on notices."""
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from dangol.accounts.models import User
+from dangol.core import clock
+from dangol.core.errors import ValidationError
+from dangol.core.phone import mobile_normalize
+from dangol.notices.models import Notice
+
+
+class NoticeWithoutRecipient(ValidationError):
+    code = "notice_without_recipient"
+    template = _("알림을 받을 사용자나 휴대전화 번호가 필요합니다.")
+
+
+@transaction.atomic
+def notice_send(
+    *, user: User | None = None, phone: str | None = None, kind: str, title: str, body: str,
+    idempotency_key: str,
+) -> Notice:
+    """Record one informational notice to `user` or `phone`; return it.
+
+    A repeat with the same `idempotency_key` returns the first notice and sends nothing.
+    Raise NoticeWithoutRecipient if neither `user` nor `phone` is given, InvalidPhone if
+    `phone` is not a Korean mobile number.
+    """
+    existing = Notice.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    if user is None and not phone:
+        raise NoticeWithoutRecipient()
+    number = mobile_normalize(phone) if phone else ""
+    try:
+        with transaction.atomic():
+            return Notice.objects.create(
+                user=user, phone=number, kind=kind, title=title, body=body,
+                idempotency_key=idempotency_key, created_at=clock.now(),
+            )
+    except IntegrityError:
+        # A concurrent send with the same key won; its row is the notice.
+        return Notice.objects.get(idempotency_key=idempotency_key)
+
+
+@transaction.atomic
+def notices_mark_read(*, user: User) -> int:
+    """Mark every unread notice of `user` read; return how many changed."""
+    from dangol.notices.selectors import notices_for
+
+    ids = list(notices_for(user=user).filter(read_at__isnull=True).values_list("pk", flat=True))
+    return Notice.objects.filter(pk__in=ids).update(read_at=clock.now())

@@ -1,0 +1,87 @@
+"""CSV import of a store's existing customer list."""
+
+import pytest
+
+from dangol.accounts.models import User
+from dangol.core.clock import kst
+from dangol.regulars import services
+from dangol.regulars.models import Consent, Follow
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+GOOD_AND_BAD = (
+    "이름,휴대전화,동의일시,동의방법\n"
+    "박순자,010-1234-5678,2025-03-01 10:00,서면\n"
+    "최영수,01098765432,,\n"
+    "잘못된번호,02-123-4567,,\n"
+    "김미래,010-5555-0000,2030-01-01,서면\n"
+    "홍날짜,010-5555-1111,어제,서면\n"
+    "박순자,010 1234 5678,,\n"
+)
+
+
+def test_import_creates_customers_follows_and_only_evidenced_consents(noon, store):
+    result = services.regulars_import(store=store, data=GOOD_AND_BAD.encode("utf-8"))
+    assert (result.followed, result.with_consent, result.without_consent) == (2, 1, 1)
+    assert [error.line for error in result.errors] == [4, 5, 6, 7]
+    assert "02-123-4567" in result.errors[0].reason
+    park = User.objects.get(phone="+821012345678")
+    assert park.name == "박순자" and park.phone_verified_at is None
+    choi = User.objects.get(phone="+821098765432")
+    assert Follow.objects.filter(store=store, source=Follow.Source.IMPORT).count() == 2
+    consent = Consent.objects.get(customer=park)
+    assert consent.ad_active and consent.method == Consent.Method.PAPER
+    assert consent.ad_granted_at == kst(2025, 3, 1, 10, 0)
+    assert "서면" in consent.text
+    assert not Consent.objects.filter(customer=choi).exists()
+    # bad rows changed nothing
+    assert User.objects.count() == 2
+
+
+def test_import_reads_cp949(noon, store):
+    data = "이름,휴대전화\n정많이,010-2222-3333\n".encode("cp949")
+    result = services.regulars_import(store=store, data=data)
+    assert result.followed == 1
+    assert User.objects.get(phone="+821022223333").name == "정많이"
+
+
+def test_import_reads_utf8_with_bom(noon, store):
+    data = "\ufeff이름,휴대전화\n정많이,010-2222-3333\n".encode()
+    assert services.regulars_import(store=store, data=data).followed == 1
+
+
+def test_import_finds_existing_customers_and_follows(noon, store):
+    existing = CustomerFactory(phone="+821012345678", name="원래이름")
+    services.follow_create(customer=existing, store=store)
+    data = "이름,휴대전화\n다른이름,010-1234-5678\n".encode()
+    result = services.regulars_import(store=store, data=data)
+    assert (result.followed, result.already_following) == (0, 1)
+    existing.refresh_from_db()
+    assert existing.name == "원래이름"
+    assert Follow.objects.count() == 1
+
+
+def test_import_without_columns_refuses_the_whole_file(noon, store):
+    data = "성명,전화\n박순자,010-1234-5678\n".encode()
+    with pytest.raises(services.ImportFileInvalid) as error:
+        services.regulars_import(store=store, data=data)
+    assert "이름" in error.value.message
+    assert not User.objects.exists()
+
+
+def test_import_in_another_encoding_refuses_the_whole_file(noon, store):
+    data = "이름,휴대전화\n박순자,010-1234-5678\n".encode("utf-16")
+    with pytest.raises(services.ImportFileInvalid):
+        services.regulars_import(store=store, data=data)
+    assert not Follow.objects.exists()
+
+
+def test_imported_consent_older_than_a_withdrawal_is_not_imported(noon, store):
+    customer = CustomerFactory(phone="+821012345678")
+    services.consent_grant(customer=customer, store=store)
+    services.consent_withdraw(customer=customer, store=store)
+    data = "이름,휴대전화,동의일시,동의방법\n박순자,010-1234-5678,2025-01-01,서면\n".encode()
+    result = services.regulars_import(store=store, data=data)
+    assert result.with_consent == 0 and [w.line for w in result.warnings] == [2]
+    assert not Consent.objects.get().ad_active
