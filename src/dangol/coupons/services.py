@@ -1,0 +1,770 @@
+"""Writes on coupons and stamp cards: templates, issue, claim, redeem, stamps.
+
+Concurrency: the template row is locked while coupons of it are issued (quantity and
+per-customer limits), the coupon row while it is redeemed, the card row while stamps are
+given. Locks are taken through the `*_lock` helpers, in primary-key order.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from dangol.accounts.models import User
+from dangol.core import clock
+from dangol.core.errors import DangolError, NotFound, ValidationError
+from dangol.core.ids import random_digits, token_urlsafe
+from dangol.core.money import format_won
+from dangol.core.phone import mobile_normalize
+from dangol.coupons.models import (
+    Coupon,
+    CouponTemplate,
+    CustomerCode,
+    Stamp,
+    StampCard,
+    StampCardProgram,
+)
+from dangol.places.models import Store
+from dangol.regulars.models import Follow
+
+CODE_ATTEMPTS = 8
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class InvalidCouponTemplate(ValidationError):
+    code = "invalid_coupon_template"
+    template = _("쿠폰 설정이 올바르지 않습니다: %(reason)s")
+
+
+class CouponRefused(DangolError):
+    """A coupon cannot be used or issued; subclasses say why."""
+
+    code = "coupon_refused"
+    template = _("쿠폰을 사용할 수 없습니다.")
+    status = 409
+
+
+class CouponNotFound(NotFound):
+    code = "coupon_not_found"
+    template = _("쿠폰을 찾을 수 없습니다. 번호를 확인해 주세요.")
+
+
+class CouponAlreadyUsed(CouponRefused):
+    code = "coupon_already_used"
+    template = _("이미 사용한 쿠폰입니다. (%(when)s 사용)")
+
+
+class CouponExpired(CouponRefused):
+    code = "coupon_expired"
+    template = _("사용 기간이 끝난 쿠폰입니다. (%(until)s까지)")
+
+
+class CouponNotYetValid(CouponRefused):
+    code = "coupon_not_yet_valid"
+    template = _("아직 사용 기간이 아닙니다. (%(since)s부터)")
+
+
+class CouponVoid(CouponRefused):
+    code = "coupon_void"
+    template = _("취소된 쿠폰입니다.")
+
+
+class CouponInactive(CouponRefused):
+    code = "coupon_inactive"
+    template = _("가게에서 사용을 중지한 쿠폰입니다.")
+
+
+class CouponForeign(CouponRefused):
+    code = "coupon_foreign"
+    template = _("다른 가게의 쿠폰입니다. (%(store)s)")
+    status = 403
+
+
+class BelowMinimumPurchase(CouponRefused):
+    code = "below_minimum_purchase"
+    template = _("최소 구매 금액 %(minimum)s 이상일 때 쓸 수 있는 쿠폰입니다.")
+
+
+class PurchaseAmountRequired(CouponRefused):
+    code = "purchase_amount_required"
+    template = _("할인율 쿠폰은 구매 금액을 입력해야 합니다.")
+
+
+class CouponSoldOut(CouponRefused):
+    code = "coupon_sold_out"
+    template = _("준비한 쿠폰이 모두 나갔습니다.")
+
+
+class CouponLimitReached(CouponRefused):
+    code = "coupon_limit_reached"
+    template = _("이 쿠폰은 한 사람당 %(limit)s장까지 받을 수 있습니다.")
+
+
+class CouponNotClaimable(CouponRefused):
+    code = "coupon_not_claimable"
+    template = _("지금은 받을 수 없는 쿠폰입니다.")
+
+
+class IdempotencyKeyReused(DangolError):
+    code = "idempotency_key_reused"
+    template = _("같은 요청 키가 다른 내용의 요청에 이미 쓰였습니다.")
+    status = 409
+
+
+class CustomerNotFound(NotFound):
+    code = "customer_not_found"
+    template = _("고객을 찾을 수 없습니다. 고객 번호나 휴대전화 번호를 확인해 주세요.")
+
+
+class NoStampProgram(NotFound):
+    code = "no_stamp_program"
+    template = _("이 가게에는 진행 중인 스탬프 카드가 없습니다.")
+
+
+class StampRefused(DangolError):
+    code = "stamp_refused"
+    template = _("스탬프를 줄 수 없습니다.")
+    status = 409
+
+
+class StampVisitLimit(StampRefused):
+    code = "stamp_visit_limit"
+    template = _("한 번에 스탬프를 %(limit)s개까지만 줄 수 있습니다.")
+
+
+class StampDayLimit(StampRefused):
+    code = "stamp_day_limit"
+    template = _("오늘은 이미 스탬프 %(given)s개를 받았습니다. 하루 최대 %(limit)s개입니다.")
+
+
+class InvalidStampCount(ValidationError):
+    code = "invalid_stamp_count"
+    template = _("스탬프 수는 1개 이상이어야 합니다.")
+
+
+class InvalidStampProgram(ValidationError):
+    code = "invalid_stamp_program"
+    template = _("스탬프 카드 설정이 올바르지 않습니다: %(reason)s")
+
+
+# --- locks ----------------------------------------------------------------------------------
+
+
+def coupon_templates_lock(ids: Iterable[int]) -> list[CouponTemplate]:
+    """Lock the coupon templates `ids` (pk order) and return them fresh. Needs a transaction."""
+    return list(
+        CouponTemplate.objects.select_for_update().filter(pk__in=sorted(ids)).order_by("pk")
+    )
+
+
+def coupon_lock_live(
+    *, store: Store, code: str | None = None, token: str | None = None
+) -> Coupon | None:
+    """Lock and return, with its template, the coupon that `token` names, or the usable
+    (issued) coupon of `store` with `code`; None if there is none.
+
+    One row at most, so the pk order of locks holds. A waiter for a coupon that is redeemed
+    meanwhile gets None for a code (the row no longer matches), or the fresh row for a token.
+    """
+    coupons = Coupon.objects.select_for_update(of=("self",)).select_related("template")
+    if token:
+        live = coupons.filter(token=token.strip())
+    else:
+        live = coupons.filter(store=store, code=_clean_code(code), status=Coupon.Status.ISSUED)
+    found = list(live.order_by()[:1])
+    return found[0] if found else None
+
+
+def stamp_cards_lock(ids: Iterable[int]) -> list[StampCard]:
+    """Lock the stamp cards `ids` (pk order) and return them fresh."""
+    return list(StampCard.objects.select_for_update().filter(pk__in=sorted(ids)).order_by("pk"))
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+def _template_check(template: CouponTemplate) -> None:
+    if not template.name.strip():
+        raise InvalidCouponTemplate(reason=_("이름을 입력해 주세요."))
+    if template.valid_until <= template.valid_from:
+        raise InvalidCouponTemplate(reason=_("사용 종료는 사용 시작보다 뒤여야 합니다."))
+    if template.kind == CouponTemplate.Kind.AMOUNT_OFF and template.amount_off <= 0:
+        raise InvalidCouponTemplate(reason=_("할인 금액을 입력해 주세요."))
+    if template.kind == CouponTemplate.Kind.PERCENT_OFF and not (
+        1 <= template.percent_off <= 100 and (template.max_discount or 0) > 0
+    ):
+        raise InvalidCouponTemplate(reason=_("할인율(1–100%)과 최대 할인 금액을 입력해 주세요."))
+    if template.kind == CouponTemplate.Kind.FREE_ITEM and not template.free_item.strip():
+        raise InvalidCouponTemplate(reason=_("무료로 드릴 상품을 입력해 주세요."))
+    if template.per_customer_limit < 1:
+        raise InvalidCouponTemplate(reason=_("1인당 한도는 1장 이상이어야 합니다."))
+    if template.total_quantity is not None and template.total_quantity < template.issued_count:
+        raise InvalidCouponTemplate(reason=_("총 수량은 이미 발급한 수량보다 적을 수 없습니다."))
+
+
+@transaction.atomic
+def coupon_template_create(
+    *, store: Store, name: str, kind: str, valid_from: dt.datetime, valid_until: dt.datetime,
+    amount_off: int = 0, percent_off: int = 0, max_discount: int | None = None,
+    free_item: str = "", total_quantity: int | None = None, per_customer_limit: int = 1,
+    minimum_purchase: int = 0, claimable: bool = True, is_active: bool = True,
+) -> CouponTemplate:
+    """Create a coupon template for `store`; raise InvalidCouponTemplate if it makes no sense."""
+    template = CouponTemplate(
+        store=store, name=name.strip(), kind=kind, amount_off=amount_off,
+        percent_off=percent_off, max_discount=max_discount, free_item=free_item.strip(),
+        valid_from=valid_from, valid_until=valid_until, total_quantity=total_quantity,
+        per_customer_limit=per_customer_limit, minimum_purchase=minimum_purchase,
+        claimable=claimable, is_active=is_active,
+    )
+    _template_check(template)
+    template.save()
+    return template
+
+
+_UPDATABLE = (
+    "name", "valid_from", "valid_until", "total_quantity", "per_customer_limit",
+    "minimum_purchase", "claimable", "is_active", "amount_off", "percent_off", "max_discount",
+    "free_item",
+)
+
+
+@transaction.atomic
+def coupon_template_update(*, template: CouponTemplate, **changes: Any) -> CouponTemplate:
+    """Change the given fields of `template` (its kind and store never change).
+
+    Locks the template row, so a quantity cannot drop below what a concurrent issue takes.
+    """
+    unknown = set(changes) - set(_UPDATABLE)
+    if unknown:
+        raise TypeError(f"cannot update {sorted(unknown)}")
+    (locked,) = coupon_templates_lock([template.pk])
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    _template_check(locked)
+    locked.save(update_fields=[*changes, "updated_at"])
+    return locked
+
+
+# --- issue and claim ------------------------------------------------------------------------
+
+
+def _new_codes(*, count: int, taken: set[str]) -> list[str]:
+    codes: list[str] = []
+    chosen = set(taken)
+    while len(codes) < count:
+        code = random_digits(6)
+        if code not in chosen:
+            chosen.add(code)
+            codes.append(code)
+    return codes
+
+
+def _live_codes(store_id: int) -> set[str]:
+    return set(
+        Coupon.objects.filter(store_id=store_id, status=Coupon.Status.ISSUED).values_list(
+            "code", flat=True
+        )
+    )
+
+
+def _coupons_insert(
+    *, template: CouponTemplate, customer_ids: list[int], source: str,
+    stamp: Stamp | None = None,
+) -> list[Coupon]:
+    """Insert one coupon per customer id in one statement, retrying on a code collision."""
+    if not customer_ids:
+        return []
+    now = clock.now()
+    # Small batches guess codes without reading the store's live codes; a collision is rare
+    # and retried. Big batches read them once so the insert succeeds first time.
+    taken = _live_codes(template.store_id) if len(customer_ids) > 20 else set()
+    for attempt in range(CODE_ATTEMPTS):
+        codes = _new_codes(count=len(customer_ids), taken=taken)
+        rows = [
+            Coupon(
+                template=template, store_id=template.store_id, customer_id=customer_id,
+                source=source, code=code, token=token_urlsafe(24), issued_at=now, stamp=stamp,
+            )
+            for customer_id, code in zip(customer_ids, codes, strict=True)
+        ]
+        try:
+            with transaction.atomic():
+                return Coupon.objects.bulk_create(rows)
+        except IntegrityError:
+            if attempt == CODE_ATTEMPTS - 1:
+                raise
+            taken = _live_codes(template.store_id)
+    raise AssertionError("unreachable")
+
+
+def _claimed_count(template: CouponTemplate) -> Subquery:
+    return Subquery(
+        Coupon.objects.filter(template=template, customer=OuterRef("customer_id"))
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
+    )
+
+
+@transaction.atomic
+def coupon_issue_to_regulars(*, template: CouponTemplate) -> int:
+    """Issue one coupon of `template` to every regular (follower) of its store; return how many.
+
+    Regulars who already hold `per_customer_limit` coupons of it are skipped; when the total
+    quantity runs short, the longest-standing regulars get one first. One SELECT of the
+    recipients and one INSERT of the coupons, under the template's row lock.
+    """
+    (template,) = coupon_templates_lock([template.pk])
+    if not template.is_active:
+        raise CouponInactive()
+    if template.valid_until <= clock.now():
+        raise CouponExpired(until=_kst_text(template.valid_until))
+    recipients = (
+        Follow.objects.filter(store_id=template.store_id)
+        .annotate(held=Coalesce(_claimed_count(template), Value(0)))
+        .filter(held__lt=template.per_customer_limit)
+        .order_by("created_at", "id")
+        .values_list("customer_id", flat=True)
+    )
+    remaining = template.remaining
+    if remaining is not None:
+        recipients = recipients[:remaining]
+    customer_ids = list(recipients)
+    coupons = _coupons_insert(
+        template=template, customer_ids=customer_ids, source=Coupon.Source.ISSUE
+    )
+    if coupons:
+        template.issued_count += len(coupons)
+        template.save(update_fields=["issued_count", "updated_at"])
+    return len(coupons)
+
+
+@transaction.atomic
+def coupon_claim(*, template: CouponTemplate, customer: User) -> Coupon:
+    """Give `customer` one coupon of `template` from the store page.
+
+    Raise CouponNotClaimable, CouponExpired, CouponSoldOut or CouponLimitReached. Locks the
+    template row, so concurrent claims never exceed the quantity or the per-customer limit.
+    """
+    (template,) = coupon_templates_lock([template.pk])
+    if not (template.is_active and template.claimable):
+        raise CouponNotClaimable()
+    if template.valid_until <= clock.now():
+        raise CouponExpired(until=_kst_text(template.valid_until))
+    if template.remaining == 0:
+        raise CouponSoldOut()
+    held = Coupon.objects.filter(template=template, customer=customer).count()
+    if held >= template.per_customer_limit:
+        raise CouponLimitReached(limit=template.per_customer_limit)
+    (coupon,) = _coupons_insert(
+        template=template, customer_ids=[customer.pk], source=Coupon.Source.CLAIM
+    )
+    template.issued_count += 1
+    template.save(update_fields=["issued_count", "updated_at"])
+    return coupon
+
+
+# --- redeem ---------------------------------------------------------------------------------
+
+
+def _kst_text(moment: dt.datetime) -> str:
+    return moment.astimezone(clock.KST).strftime("%Y-%m-%d %H:%M")
+
+
+def coupon_discount(*, template: CouponTemplate, purchase_amount: int | None) -> int:
+    """Return the won `template` takes off a purchase of `purchase_amount` (never above it)."""
+    if template.kind == CouponTemplate.Kind.AMOUNT_OFF:
+        if purchase_amount is None:
+            return template.amount_off
+        return min(template.amount_off, purchase_amount)
+    if template.kind == CouponTemplate.Kind.PERCENT_OFF:
+        if purchase_amount is None:
+            return 0
+        discount = purchase_amount * template.percent_off // 100
+        return min(discount, template.max_discount or 0, purchase_amount)
+    return 0
+
+
+def _clean_code(code: str | None) -> str:
+    return (code or "").strip().replace(" ", "").replace("-", "")
+
+
+def coupon_find(*, store: Store, code: str | None = None, token: str | None = None) -> Coupon:
+    """Return the coupon that `code` (6 digits) or `token` (QR) names at `store`.
+
+    A code names the store's usable coupon with it, else its last used or expired one.
+    Raise CouponForeign if it is another store's coupon and CouponNotFound if none.
+    """
+    coupons = Coupon.objects.select_related("template", "store")
+    if token:
+        coupon = coupons.filter(token=token.strip()).first()
+        if coupon is None:
+            raise CouponNotFound()
+        if coupon.store_id != store.pk:
+            raise CouponForeign(store=coupon.store.name)
+        return coupon
+    code = _clean_code(code)
+    if len(code) != 6 or not code.isdigit():
+        raise CouponNotFound()
+    coupon = coupons.filter(store=store, code=code, status=Coupon.Status.ISSUED).first()
+    if coupon is None:
+        coupon = coupons.filter(store=store, code=code).order_by("-updated_at", "-id").first()
+    if coupon is not None:
+        return coupon
+    elsewhere = coupons.filter(code=code, status=Coupon.Status.ISSUED).first()
+    if elsewhere is not None:
+        raise CouponForeign(store=elsewhere.store.name)
+    raise CouponNotFound()
+
+
+def coupon_check(
+    *, coupon: Coupon, store: Store, purchase_amount: int | None = None,
+    at: dt.datetime | None = None,
+) -> int:
+    """Return the discount if `coupon` may be used at `store` now, else raise why not.
+
+    Raise CouponForeign, CouponAlreadyUsed, CouponVoid, CouponExpired, CouponNotYetValid,
+    CouponInactive, PurchaseAmountRequired or BelowMinimumPurchase.
+    """
+    coupon_check_usable(coupon=coupon, store=store, at=at)
+    template = coupon.template
+    if template.kind == CouponTemplate.Kind.PERCENT_OFF and purchase_amount is None:
+        raise PurchaseAmountRequired()
+    if template.minimum_purchase and (
+        purchase_amount is None or purchase_amount < template.minimum_purchase
+    ):
+        raise BelowMinimumPurchase(minimum=format_won(template.minimum_purchase))
+    return coupon_discount(template=template, purchase_amount=purchase_amount)
+
+
+def coupon_check_usable(*, coupon: Coupon, store: Store, at: dt.datetime | None = None) -> None:
+    """Raise why `coupon` cannot be used at `store` now, whatever the purchase; else return.
+
+    What staff see before they ask the purchase amount (the confirm screen).
+    """
+    template = coupon.template
+    at = at or clock.now()
+    if coupon.store_id != store.pk:
+        raise CouponForeign(store=coupon.store.name)
+    if coupon.status == Coupon.Status.REDEEMED:
+        assert coupon.redeemed_at is not None  # noqa: S101 (a database constraint)
+        raise CouponAlreadyUsed(when=_kst_text(coupon.redeemed_at))
+    if coupon.status == Coupon.Status.VOID:
+        raise CouponVoid()
+    if coupon.status == Coupon.Status.EXPIRED or at >= template.valid_until:
+        raise CouponExpired(until=_kst_text(template.valid_until))
+    if at < template.valid_from:
+        raise CouponNotYetValid(since=_kst_text(template.valid_from))
+    if not template.is_active:
+        raise CouponInactive()
+
+
+@transaction.atomic
+def coupon_redeem(
+    *, store: Store, staff: User, code: str | None = None, token: str | None = None,
+    purchase_amount: int | None = None, idempotency_key: str | None = None,
+) -> Coupon:
+    """Use the coupon that `code` or `token` names at `store`, served by `staff`; return it.
+
+    Raise what `coupon_find` and `coupon_check` raise. Locks the coupon row, so of many
+    concurrent redemptions of one coupon exactly one succeeds. A retry with the same
+    `idempotency_key` returns the first result; the key on another coupon is refused.
+    """
+    try:
+        return _coupon_redeem(
+            store=store, staff=staff, code=code, token=token, purchase_amount=purchase_amount,
+            idempotency_key=idempotency_key,
+        )
+    except IntegrityError:
+        # Only the (store, redeem_key) constraint can fail: the same key, at the same
+        # moment, on another coupon.
+        if idempotency_key:
+            raise IdempotencyKeyReused() from None
+        raise
+
+
+def _coupon_redeem(
+    *, store: Store, staff: User, code: str | None, token: str | None,
+    purchase_amount: int | None, idempotency_key: str | None,
+) -> Coupon:
+    if purchase_amount is not None and purchase_amount < 0:
+        raise ValidationError(_("구매 금액은 0원 이상이어야 합니다."))
+    if idempotency_key:
+        earlier = (
+            Coupon.objects.select_related("template", "store")
+            .filter(store=store, redeem_key=idempotency_key)
+            .first()
+        )
+        if earlier is not None:
+            return _replay(earlier, code=code, token=token)
+    if connection.vendor == "postgresql":
+        redeemed = _coupon_redeem_in_one_statement(
+            store=store, staff=staff, code=code, token=token, purchase_amount=purchase_amount,
+            idempotency_key=idempotency_key or "",
+        )
+        if redeemed is not None:
+            return redeemed
+    coupon = coupon_lock_live(store=store, code=code, token=token)
+    if coupon is None:
+        # Not usable: find out why (used, expired, another store's, unknown) to say so.
+        coupon = coupon_find(store=store, code=code, token=token)
+    if idempotency_key and coupon.redeem_key == idempotency_key:
+        return _replay(coupon, code=code, token=token)
+    discount = coupon_check(coupon=coupon, store=store, purchase_amount=purchase_amount)
+    now = clock.now()
+    changes = {
+        "status": Coupon.Status.REDEEMED, "redeemed_at": now, "redeemed_by": staff,
+        "purchase_amount": purchase_amount, "discount_amount": discount,
+        "redeem_key": idempotency_key or "", "updated_at": now,
+    }
+    Coupon.objects.filter(pk=coupon.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(coupon, name, value)
+    return coupon
+
+
+def _redeem_sql(*, by_token: bool) -> str:
+    coupon_table, template_table = Coupon._meta.db_table, CouponTemplate._meta.db_table
+    returning = ", ".join(
+        [f'c."{f.column}"' for f in Coupon._meta.concrete_fields]
+        + [f't."{f.column}"' for f in CouponTemplate._meta.concrete_fields]
+    )
+    named = 'c."token" = %(token)s' if by_token else 'c."code" = %(code)s'
+    # The same rules as coupon_check, in the order of its refusals; a coupon that fails any
+    # of them is left alone and the ORM path says why.
+    return (
+        f'UPDATE {coupon_table} AS c SET "status" = %(redeemed)s, "redeemed_at" = %(now)s,'  # noqa: S608 (names from models)
+        ' "redeemed_by_id" = %(staff)s, "purchase_amount" = %(purchase)s,'
+        ' "redeem_key" = %(key)s, "updated_at" = %(now)s,'
+        ' "discount_amount" = CASE t."kind"'
+        "  WHEN 'amount_off' THEN LEAST(t.\"amount_off\", COALESCE(%(purchase)s, t.\"amount_off\"))"
+        "  WHEN 'percent_off' THEN"
+        '   LEAST(%(purchase)s * t."percent_off" / 100, t."max_discount", %(purchase)s)'
+        "  ELSE 0 END"
+        f' FROM {template_table} AS t'
+        f' WHERE t."id" = c."template_id" AND c."store_id" = %(store)s AND {named}'
+        ' AND c."status" = %(issued)s AND t."is_active"'
+        ' AND t."valid_from" <= %(now)s AND %(now)s < t."valid_until"'
+        " AND (t.\"kind\" <> 'percent_off' OR %(purchase)s IS NOT NULL)"
+        ' AND (t."minimum_purchase" = 0 OR %(purchase)s >= t."minimum_purchase")'
+        f" RETURNING {returning}"
+    )
+
+
+_REDEEM_BY_CODE_SQL = _redeem_sql(by_token=False)
+_REDEEM_BY_TOKEN_SQL = _redeem_sql(by_token=True)
+
+
+def _coupon_redeem_in_one_statement(
+    *, store: Store, staff: User, code: str | None, token: str | None,
+    purchase_amount: int | None, idempotency_key: str,
+) -> Coupon | None:
+    """Redeem a usable coupon with one conditional UPDATE (PostgreSQL); return it, or None
+    if nothing was updated (the coupon is unknown, used, expired, short of the minimum…).
+
+    The statement locks the row it updates; a concurrent redemption waits, finds the row
+    no longer issued, and updates nothing. This is the counter's hot path: the ORM path
+    below it (lock, check, update) is the reference and explains every refusal.
+    """
+    if token:
+        sql, named = _REDEEM_BY_TOKEN_SQL, {"token": token.strip()}
+    else:
+        cleaned = _clean_code(code)
+        if len(cleaned) != 6 or not cleaned.isdigit():
+            return None
+        sql, named = _REDEEM_BY_CODE_SQL, {"code": cleaned}
+    params = {
+        **named, "store": store.pk, "staff": staff.pk, "purchase": purchase_amount,
+        "key": idempotency_key, "now": clock.now(), "redeemed": Coupon.Status.REDEEMED,
+        "issued": Coupon.Status.ISSUED,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    coupon_fields = [f.attname for f in Coupon._meta.concrete_fields]
+    template_fields = [f.attname for f in CouponTemplate._meta.concrete_fields]
+    split = len(coupon_fields)
+    coupon = Coupon.from_db(connection.alias, coupon_fields, row[:split])
+    coupon.template = CouponTemplate.from_db(connection.alias, template_fields, row[split:])
+    coupon.store = store
+    return coupon
+
+
+def _replay(coupon: Coupon, *, code: str | None, token: str | None) -> Coupon:
+    if (token and token.strip() != coupon.token) or (code and code.strip() != coupon.code):
+        raise IdempotencyKeyReused()
+    return coupon
+
+
+@transaction.atomic
+def coupons_expire_due(*, at: dt.datetime | None = None) -> int:
+    """Mark every issued coupon whose window has ended as expired; return how many.
+
+    Frees their counter codes for new coupons. Safe to run again.
+    """
+    at = at or clock.now()
+    return Coupon.objects.filter(
+        status=Coupon.Status.ISSUED, template__valid_until__lte=at
+    ).update(status=Coupon.Status.EXPIRED, updated_at=at)
+
+
+# --- stamp cards ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def stamp_program_create(
+    *, store: Store, name: str, stamps_required: int, reward: CouponTemplate,
+    per_visit_limit: int = 1, per_day_limit: int = 1,
+) -> StampCardProgram:
+    """Start a stamp card at `store`, replacing its current one (cards of it stay).
+
+    The reward must be a coupon template of the same store with no total quantity: a
+    customer who fills a card always gets it.
+    """
+    if reward.store_id != store.pk:
+        raise InvalidStampProgram(reason=_("보상 쿠폰은 같은 가게의 쿠폰이어야 합니다."))
+    if reward.total_quantity is not None:
+        raise InvalidStampProgram(reason=_("보상 쿠폰은 수량 제한이 없어야 합니다."))
+    if stamps_required < 1 or per_visit_limit < 1 or per_day_limit < 1:
+        raise InvalidStampProgram(reason=_("스탬프 수와 한도는 1 이상이어야 합니다."))
+    if not name.strip():
+        raise InvalidStampProgram(reason=_("이름을 입력해 주세요."))
+    StampCardProgram.objects.filter(store=store, is_active=True).update(
+        is_active=False, updated_at=clock.now()
+    )
+    return StampCardProgram.objects.create(
+        store=store, name=name.strip(), stamps_required=stamps_required, reward=reward,
+        per_visit_limit=per_visit_limit, per_day_limit=per_day_limit,
+    )
+
+
+@transaction.atomic
+def customer_code_get_or_create(*, customer: User) -> CustomerCode:
+    """Return `customer`'s personal code, creating it (8 random digits) on first use."""
+    existing = CustomerCode.objects.filter(customer=customer).first()
+    if existing is not None:
+        return existing
+    for _attempt in range(CODE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return CustomerCode.objects.create(customer=customer, code=random_digits(8))
+        except IntegrityError:
+            existing = CustomerCode.objects.filter(customer=customer).first()
+            if existing is not None:
+                return existing
+    raise AssertionError("could not draw a free customer code")
+
+
+def customer_find(*, customer_code: str | None = None, phone: str | None = None) -> User:
+    """Return the active customer with personal code `customer_code` or mobile `phone`.
+
+    Raise CustomerNotFound if there is none (InvalidPhone if `phone` is not a mobile number).
+    """
+    users = User.objects.filter(is_active=True)
+    customer: User | None = None
+    if customer_code:
+        customer = users.filter(customer_code__code=customer_code.strip().replace(" ", "")).first()
+    elif phone:
+        customer = users.filter(phone=mobile_normalize(phone)).first()
+    if customer is None:
+        raise CustomerNotFound()
+    return customer
+
+
+@dataclass
+class StampResult:
+    """What one give did: the stamp row, the card after it, the reward coupons issued."""
+
+    stamp: Stamp
+    card: StampCard
+    program: StampCardProgram
+    rewards: list[Coupon] = field(default_factory=list)
+
+
+def stamps_given_today(*, card: StampCard, day: dt.date) -> int:
+    """Return how many stamps `card` received on KST `day`."""
+    return int(
+        Stamp.objects.filter(card=card, day=day).aggregate(n=Coalesce(Sum("count"), 0))["n"]
+    )
+
+
+@transaction.atomic
+def stamp_give(
+    *, store: Store, staff: User, customer: User | None = None, customer_code: str | None = None,
+    phone: str | None = None, count: int = 1, idempotency_key: str | None = None,
+) -> StampResult:
+    """Give `count` stamps on `store`'s active card to a customer (by object, code or phone).
+
+    Raise StampVisitLimit above the per-visit limit and StampDayLimit when the customer's
+    stamps of this KST day would pass the per-day limit. When the card fills, issue the
+    reward coupon in the same transaction and carry the extra stamps to a new card. Locks
+    the card row, so concurrent gives never pass the limits. A retry with the same
+    `idempotency_key` returns the first result.
+    """
+    if count < 1:
+        raise InvalidStampCount()
+    program = StampCardProgram.objects.select_related("reward").filter(
+        store=store, is_active=True
+    ).first()
+    if program is None:
+        raise NoStampProgram()
+    if customer is None:
+        customer = customer_find(customer_code=customer_code, phone=phone)
+    if idempotency_key:
+        earlier = _stamp_replay(store=store, key=idempotency_key, customer=customer, count=count)
+        if earlier is not None:
+            return earlier
+    if count > program.per_visit_limit:
+        raise StampVisitLimit(limit=program.per_visit_limit)
+    card_id = StampCard.objects.get_or_create(program=program, customer=customer)[0].pk
+    (card,) = stamp_cards_lock([card_id])
+    if idempotency_key:
+        earlier = _stamp_replay(store=store, key=idempotency_key, customer=customer, count=count)
+        if earlier is not None:
+            return earlier
+    now = clock.now()
+    day = clock.today_kst()
+    given = stamps_given_today(card=card, day=day)
+    if given + count > program.per_day_limit:
+        raise StampDayLimit(given=given, limit=program.per_day_limit)
+    stamp = Stamp.objects.create(
+        card=card, store=store, count=count, given_at=now, day=day, given_by=staff,
+        idempotency_key=idempotency_key or "",
+    )
+    filled, card.stamps = divmod(card.stamps + count, program.stamps_required)
+    card.completed_count += filled
+    card.save(update_fields=["stamps", "completed_count", "updated_at"])
+    rewards: list[Coupon] = []
+    if filled:
+        (reward,) = coupon_templates_lock([program.reward_id])
+        rewards = _coupons_insert(
+            template=reward, customer_ids=[customer.pk] * filled, source=Coupon.Source.STAMP,
+            stamp=stamp,
+        )
+        reward.issued_count += filled
+        reward.save(update_fields=["issued_count", "updated_at"])
+    return StampResult(stamp=stamp, card=card, program=program, rewards=rewards)
+
+
+def _stamp_replay(*, store: Store, key: str, customer: User, count: int) -> StampResult | None:
+    stamp = (
+        Stamp.objects.select_related("card", "card__program")
+        .filter(store=store, idempotency_key=key)
+        .first()
+    )
+    if stamp is None:
+        return None
+    if stamp.card.customer_id != customer.pk or stamp.count != count:
+        raise IdempotencyKeyReused()
+    card = StampCard.objects.get(pk=stamp.card_id)
+    rewards: QuerySet[Coupon] = stamp.reward_coupons.order_by("pk")
+    return StampResult(stamp=stamp, card=card, program=stamp.card.program, rewards=list(rewards))

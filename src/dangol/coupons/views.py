@@ -1,0 +1,292 @@
+"""Pages for coupons and stamp cards: the customer's wallet and cards, the merchant's
+coupon, redeem and stamp screens. Thin: parse, authorise, call a service, render."""
+
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from dangol.accounts.models import User
+from dangol.core.errors import DangolError
+from dangol.coupons import selectors, services
+from dangol.coupons.forms import CouponTemplateForm, RedeemForm, StampForm, StampProgramForm
+from dangol.coupons.models import Coupon, CouponTemplate
+from dangol.places.models import Store
+from dangol.places.selectors import store_get, stores_run_by, user_can_manage_store
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # noqa: S101 (login_required)
+    return request.user
+
+
+def _qr_svg(data: str) -> SafeString:
+    # segno writes the SVG itself from the data: nothing user-controlled reaches markup.
+    return mark_safe(segno.make(data, error="m").svg_inline(scale=6, border=2))  # noqa: S308
+
+
+def _managed_store(request: HttpRequest, pk: int) -> Store:
+    store = Store.objects.filter(pk=pk).first()
+    if store is None:
+        raise Http404
+    if not user_can_manage_store(user=_user(request), store=store):
+        raise PermissionDenied
+    return store
+
+
+# --- customer -------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def store_coupons(request: HttpRequest, pk: int) -> HttpResponse:
+    """List the coupons customers may claim at a store; POST claims one (sign-in needed)."""
+    actor = request.user if request.user.is_authenticated else None
+    try:
+        store = store_get(actor=actor, store_id=pk)
+    except Store.DoesNotExist:
+        raise Http404 from None
+    if request.method == "POST":
+        if actor is None:
+            return redirect(f"{reverse('accounts:login')}?next={request.path}")
+        template = CouponTemplate.objects.filter(
+            store=store, pk=request.POST.get("template") or 0
+        ).first()
+        if template is None:
+            raise Http404
+        try:
+            coupon = services.coupon_claim(template=template, customer=_user(request))
+        except DangolError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("쿠폰을 받았습니다. 내 쿠폰함에서 볼 수 있습니다."))
+            return redirect("coupons:coupon", pk=coupon.pk)
+        return redirect("coupons:store_coupons", pk=store.pk)
+    templates = list(selectors.claimable_templates(store=store, customer=actor))
+    return render(
+        request, "coupons/store_coupons.html", {"store": store, "templates": templates}
+    )
+
+
+@login_required
+def wallet(request: HttpRequest) -> HttpResponse:
+    """Show the customer's coupons: usable, used, expired."""
+    return render(
+        request, "coupons/wallet.html", {"wallet": selectors.wallet_for(customer=_user(request))}
+    )
+
+
+@login_required
+def coupon_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one coupon for the counter: the large 6-digit code and a QR of its scan URL."""
+    try:
+        coupon = selectors.coupon_of_customer(customer=_user(request), coupon_id=pk)
+    except DangolError:
+        raise Http404 from None
+    scan_url = request.build_absolute_uri(reverse("coupons:scan", args=[coupon.token]))
+    return render(
+        request,
+        "coupons/coupon_detail.html",
+        {
+            "coupon": coupon,
+            "usable": coupon.status == Coupon.Status.ISSUED
+            and not selectors.coupon_is_expired(coupon),
+            "qr_svg": _qr_svg(scan_url),
+        },
+    )
+
+
+@login_required
+def stamp_cards(request: HttpRequest) -> HttpResponse:
+    """Show the customer's stamp cards with their progress."""
+    cards = list(selectors.stamp_cards_of(customer=_user(request)))
+    return render(request, "coupons/stamps.html", {"cards": cards})
+
+
+@login_required
+def my_code(request: HttpRequest) -> HttpResponse:
+    """Show the customer's personal code (digits and QR) for stamps at the counter."""
+    code = services.customer_code_get_or_create(customer=_user(request))
+    scan_url = request.build_absolute_uri(reverse("coupons:customer_scan", args=[code.code]))
+    return render(request, "coupons/my_code.html", {"code": code, "qr_svg": _qr_svg(scan_url)})
+
+
+# --- merchant -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def merchant_coupons(request: HttpRequest, pk: int) -> HttpResponse:
+    """List the store's coupon templates, create one, or issue one to all regulars."""
+    store = _managed_store(request, pk)
+    form = CouponTemplateForm()
+    if request.method == "POST":
+        if request.POST.get("action") == "issue":
+            template = CouponTemplate.objects.filter(
+                store=store, pk=request.POST.get("template") or 0
+            ).first()
+            if template is None:
+                raise Http404
+            try:
+                count = services.coupon_issue_to_regulars(template=template)
+            except DangolError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request, _("단골 %(count)s명에게 쿠폰을 발급했습니다.") % {"count": count}
+                )
+            return redirect("coupons:merchant_coupons", pk=store.pk)
+        form = CouponTemplateForm(request.POST)
+        if form.is_valid():
+            try:
+                services.coupon_template_create(store=store, **form.service_kwargs())
+            except DangolError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("쿠폰을 만들었습니다."))
+                return redirect("coupons:merchant_coupons", pk=store.pk)
+    return render(
+        request,
+        "coupons/merchant_coupons.html",
+        {"store": store, "templates": list(selectors.store_templates(store=store)), "form": form},
+    )
+
+
+def _redeem_page(
+    request: HttpRequest, *, store: Store, status: int = 200, **context: Any
+) -> HttpResponse:
+    context.setdefault("form", RedeemForm())
+    return render(
+        request, "coupons/merchant_redeem.html", {"store": store, **context}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def merchant_redeem(request: HttpRequest, pk: int) -> HttpResponse:
+    """Redeem at the counter: enter the code, see the coupon, confirm with the amount."""
+    store = _managed_store(request, pk)
+    if request.method == "POST":
+        form = RedeemForm(request.POST)
+        if not form.is_valid():
+            return _redeem_page(request, store=store, form=form, status=400)
+        data = form.cleaned_data
+        try:
+            coupon = services.coupon_redeem(
+                store=store, staff=_user(request), code=data["code"] or None,
+                token=data["token"] or None, purchase_amount=data["purchase_amount"],
+            )
+        except DangolError as exc:
+            return _redeem_page(request, store=store, error=exc.message, status=exc.status)
+        return _redeem_page(request, store=store, redeemed=coupon)
+    code, token = request.GET.get("code", "").strip(), request.GET.get("token", "").strip()
+    if not (code or token):
+        return _redeem_page(request, store=store)
+    return _preview(request, store=store, code=code, token=token)
+
+
+def _preview(request: HttpRequest, *, store: Store, code: str, token: str) -> HttpResponse:
+    try:
+        coupon = services.coupon_find(store=store, code=code or None, token=token or None)
+        services.coupon_check_usable(coupon=coupon, store=store)
+    except DangolError as exc:
+        return _redeem_page(
+            request, store=store, error=exc.message, status=exc.status,
+            form=RedeemForm(initial={"code": code}),
+        )
+    form = RedeemForm(initial={"code": coupon.code if not token else "", "token": token})
+    return _redeem_page(request, store=store, coupon=coupon, form=form)
+
+
+@login_required
+def coupon_scan(request: HttpRequest, token: str) -> HttpResponse:
+    """What staff's camera opens from a customer's coupon QR: the confirm screen for staff
+    of the coupon's store, the refusal for anyone else."""
+    coupon = selectors.coupon_by_token(token=token)
+    if coupon is None:
+        return render(
+            request, "coupons/refused.html",
+            {"message": services.CouponNotFound().message}, status=404,
+        )
+    if not user_can_manage_store(user=_user(request), store=coupon.store):
+        own = stores_run_by(user=_user(request)).first()
+        message = (
+            services.CouponForeign(store=coupon.store.name).message if own is not None
+            else _("가게 사장님이나 직원만 쿠폰을 사용 처리할 수 있습니다.")
+        )
+        return render(request, "coupons/refused.html", {"message": message}, status=403)
+    return _preview(request, store=coupon.store, code="", token=token)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def merchant_stamps(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give stamps by customer code or phone; set up the store's stamp card if it has none."""
+    store = _managed_store(request, pk)
+    program = selectors.stamp_program_of(store=store)
+    form = StampForm(initial={"customer_code": request.GET.get("customer_code", "")})
+    program_form = StampProgramForm()
+    rewards = CouponTemplate.objects.filter(store=store, total_quantity__isnull=True)
+    program_form.fields["reward"].queryset = rewards  # type: ignore[attr-defined]
+    result = None
+    error = None
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "program":
+        program_form = StampProgramForm(request.POST)
+        program_form.fields["reward"].queryset = rewards  # type: ignore[attr-defined]
+        if program_form.is_valid():
+            try:
+                services.stamp_program_create(store=store, **program_form.cleaned_data)
+            except DangolError as exc:
+                program_form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("스탬프 카드를 시작했습니다."))
+                return redirect("coupons:merchant_stamps", pk=store.pk)
+    elif request.method == "POST":
+        form = StampForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = services.stamp_give(
+                    store=store, staff=_user(request), customer_code=data["customer_code"] or None,
+                    phone=data["phone"] or None, count=data["count"],
+                )
+            except DangolError as exc:
+                error, status = exc.message, exc.status
+            else:
+                form = StampForm()
+        else:
+            status = 400
+    return render(
+        request,
+        "coupons/merchant_stamps.html",
+        {
+            "store": store, "program": program, "form": form, "program_form": program_form,
+            "result": result, "error": error,
+            "recent": list(selectors.recent_stamps(store=store)) if program else [],
+        },
+        status=status,
+    )
+
+
+@login_required
+def customer_scan(request: HttpRequest, code: str) -> HttpResponse:
+    """What staff's camera opens from a customer's personal QR: the stamp screen of their
+    store with the code filled in (a choice when they run several stores)."""
+    stores = list(stores_run_by(user=_user(request)))
+    if not stores:
+        return render(
+            request, "coupons/refused.html",
+            {"message": _("가게 사장님이나 직원만 스탬프를 줄 수 있습니다.")}, status=403,
+        )
+    if len(stores) == 1:
+        url = reverse("coupons:merchant_stamps", args=[stores[0].pk])
+        return redirect(f"{url}?customer_code={code}")
+    return render(request, "coupons/choose_store.html", {"stores": stores, "code": code})

@@ -1,0 +1,141 @@
+import pytest
+from django.utils.dateparse import parse_datetime
+
+from dangol.accounts.services import api_token_create
+from dangol.coupons import services
+from dangol.coupons.models import Coupon, Stamp
+from tests.coupons.utils import NOW, make_program, make_template
+from tests.factories import CustomerFactory, StaffUserFactory, StoreFactory, StoreMembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def store(frozen_clock):
+    frozen_clock(NOW)
+    return StoreFactory()
+
+
+@pytest.fixture
+def owner(store):
+    return StoreMembershipFactory(store=store).user
+
+
+def bearer(user, scope=""):
+    _token, secret = api_token_create(user=user, name="포스", scope=scope)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_pos_redeems_by_code_and_repeat_with_same_key_returns_first_result(client, store, owner):
+    coupon = services.coupon_claim(template=make_template(store), customer=CustomerFactory())
+    headers = bearer(owner, scope=f"store:{store.pk}")
+    url = f"/api/stores/{store.pk}/coupons/redeem"
+    body = {"code": coupon.code, "purchase_amount": 12000, "idempotency_key": "sale-1"}
+
+    first = client.post(url, body, content_type="application/json", headers=headers)
+    again = client.post(url, body, content_type="application/json", headers=headers)
+
+    assert first.status_code == 200 and first.json()["discount_amount"] == 1000
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    when = parse_datetime(first.json()["redeemed_at"])
+    assert parse_datetime(again.json()["redeemed_at"]) == when
+    refused = client.post(url, {"code": coupon.code}, content_type="application/json",
+                          headers=headers)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "coupon_already_used"
+    assert "이미 사용한 쿠폰입니다" in refused.json()["message"]
+
+
+def test_token_scoped_to_another_store_is_refused(client, store, owner):
+    other = StoreFactory()
+    StoreMembershipFactory(store=other, user=owner)
+    coupon = services.coupon_claim(template=make_template(store), customer=CustomerFactory())
+    headers = bearer(owner, scope=f"store:{other.pk}")
+
+    response = client.post(
+        f"/api/stores/{store.pk}/coupons/redeem", {"code": coupon.code},
+        content_type="application/json", headers=headers,
+    )
+
+    assert response.status_code == 403 and response.json()["code"] == "store_not_managed"
+    assert Coupon.objects.get(pk=coupon.pk).status == Coupon.Status.ISSUED
+
+
+def test_caller_who_does_not_run_the_store_is_refused(client, store):
+    response = client.get(
+        f"/api/stores/{store.pk}/coupon-templates", headers=bearer(StaffUserFactory())
+    )
+    assert response.status_code == 403
+
+
+def test_unauthenticated_caller_gets_401(client, store):
+    response = client.post(f"/api/stores/{store.pk}/coupons/redeem", {"code": "123456"},
+                           content_type="application/json")
+    assert response.status_code == 401
+
+
+def test_foreign_coupon_token_is_refused_with_its_message(client, store, owner):
+    coupon = services.coupon_claim(template=make_template(StoreFactory()),
+                                   customer=CustomerFactory())
+    response = client.post(
+        f"/api/stores/{store.pk}/coupons/redeem", {"token": coupon.token},
+        content_type="application/json", headers=bearer(owner),
+    )
+    assert response.status_code == 403 and response.json()["code"] == "coupon_foreign"
+    assert "다른 가게의 쿠폰입니다" in response.json()["message"]
+
+
+def test_pos_gives_stamps_by_customer_code_idempotently(client, store, owner):
+    make_program(store, stamps_required=2, per_visit_limit=2, per_day_limit=2)
+    customer = CustomerFactory()
+    code = services.customer_code_get_or_create(customer=customer).code
+    headers = bearer(owner, scope=f"store:{store.pk}")
+    body = {"customer_code": code, "count": 2, "idempotency_key": "visit-9"}
+
+    first = client.post(f"/api/stores/{store.pk}/stamps", body,
+                        content_type="application/json", headers=headers)
+    again = client.post(f"/api/stores/{store.pk}/stamps", body,
+                        content_type="application/json", headers=headers)
+
+    assert first.status_code == 200 and first.json() == again.json()
+    assert first.json()["completed_count"] == 1 and len(first.json()["reward_coupon_ids"]) == 1
+    assert Stamp.objects.count() == 1
+    limited = client.post(f"/api/stores/{store.pk}/stamps", {"customer_code": code},
+                          content_type="application/json", headers=headers)
+    assert limited.status_code == 409 and limited.json()["code"] == "stamp_day_limit"
+
+
+def test_coupon_templates_list_is_paginated_with_constant_queries(
+    client, store, owner, django_assert_max_num_queries
+):
+    headers = bearer(owner)
+    make_template(store)
+    url = f"/api/stores/{store.pk}/coupon-templates"
+    with django_assert_max_num_queries(8) as few:
+        assert client.get(url, headers=headers).json()["count"] == 1
+    for n in range(10):
+        make_template(store, name=f"쿠폰 {n}")
+    with django_assert_max_num_queries(len(few)):
+        assert client.get(url, headers=headers).json()["count"] == 11
+
+
+def test_customer_claims_and_lists_coupons_with_constant_queries(
+    client, store, django_assert_max_num_queries
+):
+    customer = CustomerFactory()
+    client.force_login(customer)
+    template = make_template(store)
+
+    claimed = client.post(f"/api/stores/{store.pk}/coupons/{template.pk}/claim")
+    assert claimed.status_code == 201 and len(claimed.json()["code"]) == 6
+    again = client.post(f"/api/stores/{store.pk}/coupons/{template.pk}/claim")
+    assert again.status_code == 409 and again.json()["code"] == "coupon_limit_reached"
+    with django_assert_max_num_queries(6) as few:
+        assert client.get("/api/me/coupons").json()["count"] == 1
+    for n in range(5):
+        services.coupon_claim(template=make_template(StoreFactory(), name=f"쿠폰 {n}"),
+                              customer=customer)
+    with django_assert_max_num_queries(len(few)):
+        listed = client.get("/api/me/coupons").json()
+    assert listed["count"] == 6 and listed["items"][0]["store_name"]

@@ -1,0 +1,131 @@
+"""Property tests: coupon validity and stamp limits hold for any template, time and sequence."""
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dangol.core import clock
+from dangol.core.errors import DangolError
+from dangol.coupons import services
+from dangol.coupons.models import Coupon, CouponTemplate
+from tests.coupons.utils import NOW, make_template
+from tests.factories import CustomerFactory, StaffUserFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+PROPERTY_SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+kinds = st.sampled_from(list(CouponTemplate.Kind))
+minutes = st.integers(min_value=-3 * 24 * 60, max_value=3 * 24 * 60)
+
+
+@PROPERTY_SETTINGS
+@given(
+    kind=kinds,
+    amount_off=st.integers(1, 50_000),
+    percent_off=st.integers(1, 100),
+    cap=st.integers(1, 30_000),
+    start=minutes,
+    length=st.integers(1, 5 * 24 * 60),
+    at=minutes,
+    purchase=st.integers(0, 200_000),
+    minimum=st.sampled_from([0, 0, 5_000, 10_000, 50_000]),
+    active=st.booleans(),
+    used_before=st.booleans(),
+)
+def test_redeem_succeeds_iff_in_window_active_unused_and_minimum_met(
+    kind, amount_off, percent_off, cap, start, length, at, purchase, minimum, active, used_before
+):
+    with transaction.atomic():
+        clock.freeze(NOW)
+        store, staff = StoreFactory(), StaffUserFactory()
+        valid_from = NOW + dt.timedelta(minutes=start)
+        valid_until = valid_from + dt.timedelta(minutes=length)
+        template = make_template(
+            store, kind=kind, amount_off=amount_off, percent_off=percent_off, max_discount=cap,
+            free_item="떡 한 팩", minimum_purchase=minimum, valid_from=valid_from,
+            valid_until=max(valid_until, NOW + dt.timedelta(minutes=1)),
+        )
+        coupon = services.coupon_claim(template=template, customer=CustomerFactory())
+        if used_before:
+            Coupon.objects.filter(pk=coupon.pk).update(status="redeemed", redeemed_at=NOW)
+        if not active:
+            services.coupon_template_update(template=template, is_active=False)
+        template.refresh_from_db()
+        moment = NOW + dt.timedelta(minutes=at)
+        clock.freeze(moment)
+
+        expected = (
+            template.valid_from <= moment < template.valid_until
+            and active and not used_before and purchase >= minimum
+        )
+        try:
+            redeemed = services.coupon_redeem(
+                store=store, staff=staff, code=coupon.code, purchase_amount=purchase
+            )
+        except DangolError:
+            succeeded = False
+        else:
+            succeeded = True
+            discount = redeemed.discount_amount
+            assert discount is not None and 0 <= discount <= purchase
+            if kind == CouponTemplate.Kind.PERCENT_OFF:
+                assert discount <= cap
+            if kind == CouponTemplate.Kind.AMOUNT_OFF:
+                assert discount == min(amount_off, purchase)
+        assert succeeded == expected
+        transaction.set_rollback(True)
+    clock.freeze(None)
+
+
+gives = st.lists(
+    st.tuples(st.integers(0, 2), st.integers(1, 4)),  # (days to move on, stamps asked)
+    min_size=1, max_size=25,
+)
+
+
+@PROPERTY_SETTINGS
+@given(
+    required=st.integers(1, 5), per_visit=st.integers(1, 3), per_day=st.integers(1, 4), plan=gives
+)
+def test_stamp_gives_never_pass_limits_and_rewards_follow_total(required, per_visit, per_day, plan):
+    with transaction.atomic():
+        moment = NOW
+        clock.freeze(moment)
+        store, staff, customer = StoreFactory(), StaffUserFactory(), CustomerFactory()
+        reward = make_template(
+            store, kind=CouponTemplate.Kind.FREE_ITEM, free_item="식혜", claimable=False,
+            valid_until=NOW + dt.timedelta(days=400),
+        )
+        services.stamp_program_create(
+            store=store, name="카드", stamps_required=required, reward=reward,
+            per_visit_limit=per_visit, per_day_limit=per_day,
+        )
+        given_on: dict[dt.date, int] = {}
+        total = 0
+        for days, count in plan:
+            moment += dt.timedelta(days=days, minutes=7)
+            clock.freeze(moment)
+            day = clock.today_kst()
+            allowed = count <= per_visit and given_on.get(day, 0) + count <= per_day
+            try:
+                result = services.stamp_give(
+                    store=store, staff=staff, customer=customer, count=count
+                )
+            except (services.StampVisitLimit, services.StampDayLimit):
+                assert not allowed
+            else:
+                assert allowed
+                given_on[day] = given_on.get(day, 0) + count
+                total += count
+                assert result.card.stamps == total % required
+        assert all(n <= per_day for n in given_on.values())
+        rewards = Coupon.objects.filter(customer=customer, source=Coupon.Source.STAMP).count()
+        assert rewards == total // required
+        transaction.set_rollback(True)
+    clock.freeze(None)
