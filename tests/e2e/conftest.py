@@ -36,3 +36,29 @@ def phone(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def sign_in_customer(page, base_url: str, phone: str) -> None:
+    """Sign in on `page` with `phone`, reading the one-time code from the dev outbox."""
+    import re
+
+    page.goto(base_url + "/accounts/login/")
+    page.get_by_label("휴대전화 번호").fill(phone)
+    page.get_by_role("button", name="인증번호 받기").click()
+    page.wait_for_url("**/login/phone/verify/")
+    outbox = page.context.new_page()
+    outbox.goto(base_url + "/dev/outbox/")
+    code = re.search(r"인증번호 ([0-9]{6})", outbox.locator("main").inner_text()).group(1)
+    outbox.close()
+    page.get_by_label("인증번호 6자리").fill(code)
+    page.get_by_role("button", name="확인").click()
+    page.wait_for_url(base_url + "/")
+
+
+def sign_in_staff(page, base_url: str, email: str, password: str) -> None:
+    """Sign in on `page` with e-mail and password."""
+    page.goto(base_url + "/accounts/login/")
+    page.get_by_role("textbox", name="이메일").fill(email)
+    page.get_by_label("비밀번호").fill(password)
+    page.get_by_role("button", name="로그인", exact=True).click()
+    page.wait_for_url(base_url + "/")

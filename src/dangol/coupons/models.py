@@ -4,6 +4,8 @@ A coupon's validity window is half-open: usable from `valid_from` (inclusive) un
 `valid_until` (exclusive, the instant it expires).
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -70,6 +72,11 @@ class CouponTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def valid_through(self) -> dt.datetime:
+        """Return the last minute the coupon can be used (valid_until is exclusive)."""
+        return self.valid_until - dt.timedelta(minutes=1)
 
     @property
     def remaining(self) -> int | None:

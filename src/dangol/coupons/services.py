@@ -13,12 +13,14 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import DangolError, NotFound, ValidationError
 from dangol.core.ids import random_digits, token_urlsafe
+from dangol.core.korean import format_datetime
 from dangol.core.money import format_won
 from dangol.core.phone import mobile_normalize
 from dangol.coupons.models import (
@@ -375,7 +377,7 @@ def coupon_claim(*, template: CouponTemplate, customer: User) -> Coupon:
 
 
 def _kst_text(moment: dt.datetime) -> str:
-    return moment.astimezone(clock.KST).strftime("%Y-%m-%d %H:%M")
+    return format_datetime(moment, lang=get_language() or "ko")
 
 
 def coupon_discount(*, template: CouponTemplate, purchase_amount: int | None) -> int:

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("console/", views.console, name="console"),
+    path("merchant/", views.merchant_home, name="merchant"),
 ]

@@ -10,6 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from dangol.accounts.models import User
+from dangol.core.clock import today_kst
+from dangol.coupons.selectors import coupons_redeemed_count, stamps_given_count
 from dangol.organisations.selectors import organisation_memberships_of
 from dangol.places.selectors import (
     market_counts_by_sido,
@@ -18,7 +20,12 @@ from dangol.places.selectors import (
     markets_near,
     stores_run_by,
 )
-from dangol.regulars.selectors import markets_followed_by, stores_followed_by
+from dangol.regulars.selectors import (
+    markets_followed_by,
+    new_regulars_count,
+    regulars_count,
+    stores_followed_by,
+)
 
 # The demo's home district, shown when we know nothing about where the visitor is.
 DEFAULT_REGION_CODE = "26350"  # 부산광역시 해운대구
@@ -105,3 +112,28 @@ def _position(request: HttpRequest) -> tuple[float, float] | None:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None
     return latitude, longitude
+
+
+@require_safe
+@login_required
+def merchant_home(request: HttpRequest) -> HttpResponse:
+    """Show each store the merchant runs with today's new regulars, coupons redeemed and
+    stamps given, and the counter actions, on one phone screen."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    stores = list(stores_run_by(user=user))
+    if not stores:
+        raise PermissionDenied
+    today = today_kst()
+    panels = [
+        {
+            "store": store,
+            "new_regulars": new_regulars_count(store=store, day=today),
+            "regulars": regulars_count(store=store),
+            "coupons_redeemed": coupons_redeemed_count(store=store, day=today),
+            "stamps_given": stamps_given_count(store=store, day=today),
+        }
+        for store in stores
+    ]
+    return render(request, "web/merchant.html", {"panels": panels, "today": today})
