@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "dangol.core",
     "dangol.accounts",
     "dangol.organisations",
+    "dangol.ledger",
     "dangol.places",
     "dangol.notices",
     "dangol.regulars",
