@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "dangol.core",
     "dangol.accounts",
     "dangol.organisations",
+    "dangol.payments",
     "dangol.ledger",
     "dangol.places",
     "dangol.notices",
@@ -252,3 +253,11 @@ LOGGING = {
 DANGOL_SITE_NAME = os.environ.get("DANGOL_SITE_NAME", "단골")
 # The official market data's provider, shown wherever imported data appears (공공누리).
 DANGOL_MARKET_DATA_SOURCE = "소상공인시장진흥공단 전국전통시장표준데이터"
+
+# --- payments -------------------------------------------------------------------------------
+# "sandbox" (built in; test card numbers, see dangol.payments.providers.sandbox) or "toss".
+PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "sandbox")
+PAYMENTS_SANDBOX_TIMEOUT_SECONDS = float(os.environ.get("PAYMENTS_SANDBOX_TIMEOUT_SECONDS", "3"))
+TOSS_SECRET_KEY = os.environ.get("TOSS_SECRET_KEY", "")
+TOSS_API_BASE = os.environ.get("TOSS_API_BASE", "https://api.tosspayments.com")
+TOSS_TIMEOUT_SECONDS = float(os.environ.get("TOSS_TIMEOUT_SECONDS", "10"))
