@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "dangol.organisations",
     "dangol.payments",
     "dangol.ledger",
+    "dangol.vouchers",
     "dangol.places",
     "dangol.notices",
     "dangol.regulars",

@@ -1,0 +1,629 @@
+"""Writes on vouchers: products, purchase, gift, redemption, refund, extension, notices.
+
+Ledger scheme (amounts are what flows into an account; every posting sums to zero). For a
+voucher of face value F sold at S (S ≤ F; D = F − S is the issuer's discount):
+
+| posting           | entries                                                              |
+|-------------------|----------------------------------------------------------------------|
+| purchase          | cash −S · issuer discount_expense −D · voucher liability +F          |
+| redemption of A   | voucher liability −A · store_payable(store) +(A − fee) ·             |
+|                   | platform_fee_revenue +fee, fee = ⌊A × fee_bp / 10000⌋, fee_bp ≤ cap  |
+| refund, booked    | voucher liability −B · refund_clearing +R · issuer discount_expense  |
+|                   | +(B − R), B = balance, R = what the customer gets back               |
+| refund, paid      | refund_clearing −R · cash +R (after the provider confirmed)          |
+
+The customer's S and the issuer's D together fund the F the voucher holds; the issuer's
+`discount_expense` account goes negative by what it owes (settlement nets it). Whatever of
+a refunded balance is not paid back (the discount share, the 10% kept after expiry) returns
+to the issuer's `discount_expense`. Platform accounts have no owner; `store_payable` is
+owned by ("store", store id) and may go negative (settlement reads it); a voucher's
+liability account by ("voucher", voucher id), non-negative.
+
+Locks: a service that changes a voucher locks its row first (`vouchers_lock`), then the
+ledger locks accounts (`accounts_lock`), always in that order and in primary-key order.
+Payment-provider calls run outside the voucher's transaction (they must not hold a lock
+across the network), so a purchase is "pay, then issue" and a refund is "book, then pay";
+each step is idempotent and a retry with the same key finishes what was left.
+"""
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
+
+from dangol.accounts.models import User
+from dangol.core import clock
+from dangol.core.clock import KST
+from dangol.core.ids import random_code, token_urlsafe
+from dangol.core.money import format_won, percent_of
+from dangol.core.phone import mobile_normalize
+from dangol.ledger.models import Account
+from dangol.ledger.services import account_get_or_create, ledger_post, ledger_transfer
+from dangol.notices.models import Notice
+from dangol.notices.services import notice_send
+from dangol.payments.models import Payment
+from dangol.payments.services import payment_authorize, payment_capture, payment_refund
+from dangol.places.models import Market, Store
+from dangol.vouchers.errors import (
+    ExtensionRefused,
+    FeeAboveCap,
+    IdempotencyKeyReused,
+    InsufficientBalance,
+    InvalidAmount,
+    InvalidVoucherProduct,
+    NotAccepted,
+    PartialUseNotAllowed,
+    ProductNotOnSale,
+    PurchaseFailed,
+    RefundRefused,
+    VoucherExpired,
+    VoucherNotActive,
+)
+from dangol.vouchers.models import (
+    LEDGER_OWNER_TYPE,
+    Redemption,
+    Refund,
+    Voucher,
+    VoucherGift,
+    VoucherProduct,
+)
+from dangol.vouchers.selectors import voucher_account
+
+DEFAULT_FEE_CAP_BP = 800
+MIN_VALIDITY_DAYS = 365
+MIN_PERISHABLE_VALIDITY_DAYS = 90
+WITHDRAWAL_DAYS = 7
+SMALL_FACE_VALUE = 10_000
+BALANCE_REFUND_PERCENT = 60
+SMALL_BALANCE_REFUND_PERCENT = 80
+AFTER_EXPIRY_REFUND_PERCENT = 90
+AFTER_EXPIRY_REFUND_MONTHS = 5 * 12
+EXTENSION_MONTHS = 3
+MAX_EXTENSIONS = 4
+EXPIRY_NOTICE_DAYS = 30
+
+
+def fee_cap_bp() -> int:
+    """Return the platform fee cap in basis points (settings.DANGOL_VOUCHER_FEE_CAP_BP)."""
+    return int(getattr(settings, "DANGOL_VOUCHER_FEE_CAP_BP", DEFAULT_FEE_CAP_BP))
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """Return `moment` moved by `months` calendar months in KST (the 31st → the month's last)."""
+    local = moment.astimezone(KST)
+    years, month_index = divmod(local.month - 1 + months, 12)
+    year, month = local.year + years, month_index + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day)
+
+
+def voucher_expiry(*, purchased_at: dt.datetime, validity_days: int) -> dt.datetime:
+    """Return the instant a voucher bought at `purchased_at` expires: it is usable through
+    the whole KST day `validity_days` days after the day of purchase."""
+    last_day = purchased_at.astimezone(KST).date() + dt.timedelta(days=validity_days)
+    return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=KST)
+
+
+# --- products -------------------------------------------------------------------------------
+
+
+def voucher_product_check(
+    *,
+    store: Store | None,
+    market: Market | None,
+    kind: str,
+    product_name: str,
+    face_value: int,
+    sale_price: int,
+    validity_days: int,
+    is_perishable: bool,
+    fee_bp: int,
+    accepted_stores: Iterable[Store],
+) -> list[str]:
+    """Return every reason (translated text) the product cannot be created; empty if none.
+
+    The fee cap is checked separately by `voucher_product_create` (FeeAboveCap).
+    """
+    problems: list[str] = []
+    if (store is None) == (market is None):
+        problems.append(gettext("발행자는 가게 또는 시장(상인회) 중 하나여야 합니다"))
+    if kind not in VoucherProduct.Kind.values:
+        problems.append(gettext("알 수 없는 상품권 종류입니다"))
+    if kind == VoucherProduct.Kind.PRODUCT and not product_name.strip():
+        problems.append(gettext("교환권에는 교환할 상품 이름이 필요합니다"))
+    if face_value <= 0 or sale_price <= 0:
+        problems.append(gettext("액면가와 판매가는 1원 이상이어야 합니다"))
+    elif sale_price > face_value:
+        problems.append(gettext("판매가는 액면가보다 클 수 없습니다"))
+    minimum = MIN_PERISHABLE_VALIDITY_DAYS if is_perishable else MIN_VALIDITY_DAYS
+    if validity_days < minimum:
+        problems.append(
+            gettext("유효기간은 %(days)s일 이상이어야 합니다 (신유형 상품권 표준약관)")
+            % {"days": minimum}
+        )
+    if fee_bp < 0:
+        problems.append(gettext("수수료는 0 이상이어야 합니다"))
+    stores = list(accepted_stores)
+    if stores and market is None:
+        problems.append(gettext("사용 가게 목록은 시장 상품권에만 지정할 수 있습니다"))
+    elif market is not None and any(item.market_id != market.pk for item in stores):
+        problems.append(gettext("사용 가게는 발행 시장의 가게여야 합니다"))
+    return problems
+
+
+@transaction.atomic
+def voucher_product_create(
+    *,
+    name: str,
+    face_value: int,
+    sale_price: int,
+    store: Store | None = None,
+    market: Market | None = None,
+    kind: str = VoucherProduct.Kind.AMOUNT,
+    product_name: str = "",
+    validity_days: int = MIN_VALIDITY_DAYS,
+    is_perishable: bool = False,
+    fee_bp: int = 0,
+    accepted_stores: Iterable[Store] = (),
+) -> VoucherProduct:
+    """Create a voucher product issued by `store` or by `market` and return it.
+
+    Raise FeeAboveCap if `fee_bp` is above the configured cap and InvalidVoucherProduct
+    with every problem `voucher_product_check` finds.
+    """
+    stores = list(accepted_stores)
+    if fee_bp > fee_cap_bp():
+        raise FeeAboveCap(fee=f"{fee_bp / 100:g}%", cap=f"{fee_cap_bp() / 100:g}%")
+    problems = voucher_product_check(
+        store=store, market=market, kind=kind, product_name=product_name,
+        face_value=face_value, sale_price=sale_price, validity_days=validity_days,
+        is_perishable=is_perishable, fee_bp=fee_bp, accepted_stores=stores,
+    )
+    if problems:
+        raise InvalidVoucherProduct(reason="; ".join(problems))
+    product = VoucherProduct.objects.create(
+        name=name, kind=kind, product_name=product_name.strip(), store=store, market=market,
+        face_value=face_value, sale_price=sale_price, validity_days=validity_days,
+        is_perishable=is_perishable, fee_bp=fee_bp,
+    )
+    if stores:
+        product.accepted_stores.set(stores)
+    return product
+
+
+def voucher_accepted_at(*, product: VoucherProduct, store: Store) -> bool:
+    """Return True if vouchers of `product` may be redeemed at `store`."""
+    if product.store_id is not None:
+        return product.store_id == store.pk
+    if store.market_id != product.market_id:
+        return False
+    accepted = product.accepted_stores.all()
+    return not accepted.exists() or accepted.filter(pk=store.pk).exists()
+
+
+# --- ledger accounts ------------------------------------------------------------------------
+
+
+def _platform_account(kind: str, name: str) -> Account:
+    return account_get_or_create(
+        owner_type="", owner_id=None, kind=kind, non_negative=False, name=name
+    )
+
+
+def _cash_account() -> Account:
+    return _platform_account(Account.Kind.CASH, "결제 대행 정산 대기")
+
+
+def _store_payable_account(store: Store) -> Account:
+    return account_get_or_create(
+        owner_type="store", owner_id=store.pk, kind=Account.Kind.STORE_PAYABLE,
+        non_negative=False, name=f"{store.name} 정산 예정액",
+    )
+
+
+def _issuer_discount_account(product: VoucherProduct) -> Account:
+    owner_type, owner_id = product.issuer_owner
+    return account_get_or_create(
+        owner_type=owner_type, owner_id=owner_id, kind=Account.Kind.DISCOUNT_EXPENSE,
+        non_negative=False, name=f"{owner_type} {owner_id} 상품권 할인 부담금",
+    )
+
+
+def vouchers_lock(ids: Iterable[int]) -> dict[int, Voucher]:
+    """Lock the vouchers `ids` in primary-key order and return them, freshly read, by id.
+
+    Call inside a transaction. Raise Voucher.DoesNotExist if one is missing.
+    """
+    wanted = sorted(set(ids))
+    vouchers = {
+        voucher.pk: voucher
+        for voucher in Voucher.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+    }
+    if len(vouchers) != len(wanted):
+        raise Voucher.DoesNotExist()
+    return vouchers
+
+
+def _balance_mirror(voucher: Voucher, balance: int, status: str) -> None:
+    """Copy the ledger balance (and the status it implies) onto the locked voucher row."""
+    voucher.balance = balance
+    voucher.status = status
+    voucher.save(update_fields=["balance", "status", "updated_at"])
+
+
+# --- purchase and gift ----------------------------------------------------------------------
+
+
+def voucher_purchase(
+    *, product: VoucherProduct, buyer: User, card_number: str, idempotency_key: str
+) -> Voucher:
+    """Charge the product's sale price to `card_number` and issue a voucher to `buyer`.
+
+    Authorize and capture through the payment provider first (outside the voucher's
+    transaction), then issue the voucher and post the purchase in one transaction. A retry
+    with the same `idempotency_key` returns the same voucher without charging again.
+    Raise ProductNotOnSale, PurchaseFailed when the card is declined, PaymentPending when
+    the provider did not answer (retry with the same key), IdempotencyKeyReused if the key
+    was used for another product or buyer.
+    """
+    existing = Voucher.objects.filter(purchase_key=idempotency_key).first()
+    if existing is not None:
+        if existing.product_id != product.pk or existing.buyer_id != buyer.pk:
+            raise IdempotencyKeyReused()
+        return existing
+    if not product.is_active:
+        raise ProductNotOnSale()
+    payment_key = f"voucher-purchase:{idempotency_key}"
+    payment = payment_authorize(
+        amount=product.sale_price, source=card_number, idempotency_key=payment_key
+    )
+    if payment.status == Payment.Status.AUTHORIZED:
+        payment = payment_capture(payment=payment, idempotency_key=f"{payment_key}:capture")
+    if payment.status != Payment.Status.CAPTURED:
+        raise PurchaseFailed(message=payment.error_message or payment.get_status_display())
+    try:
+        return _voucher_issue(
+            product=product, buyer=buyer, payment=payment, idempotency_key=idempotency_key
+        )
+    except IntegrityError:
+        # A concurrent retry with the same key issued the voucher first.
+        return Voucher.objects.get(payment=payment)
+
+
+@transaction.atomic
+def _voucher_issue(
+    *, product: VoucherProduct, buyer: User, payment: Payment, idempotency_key: str
+) -> Voucher:
+    """Create the voucher of a captured payment, its ledger account and the purchase posting."""
+    existing = Voucher.objects.filter(payment=payment).first()
+    if existing is not None:
+        return existing
+    now = clock.now()
+    face, sale = product.face_value, product.sale_price
+    voucher = Voucher.objects.create(
+        product=product, buyer=buyer, holder=buyer, holder_phone=buyer.phone or "",
+        code=random_code(12), qr_token=token_urlsafe(24), face_value=face, balance=face,
+        purchased_at=now,
+        expires_at=voucher_expiry(purchased_at=now, validity_days=product.validity_days),
+        payment=payment, purchase_key=idempotency_key,
+    )
+    liability = account_get_or_create(
+        owner_type=LEDGER_OWNER_TYPE, owner_id=voucher.pk, kind=Account.Kind.VOUCHER_LIABILITY,
+        non_negative=True, name=f"상품권 {voucher.code}",
+    )
+    entries = [(_cash_account(), -sale), (liability, face)]
+    if face > sale:
+        entries.append((_issuer_discount_account(product), -(face - sale)))
+    ledger_post(
+        idempotency_key=f"voucher:{voucher.pk}:purchase", kind="voucher_purchase",
+        entries=entries, description=product.name,
+        metadata={"voucher": voucher.pk, "payment": payment.pk},
+    )
+    return voucher
+
+
+@transaction.atomic
+def voucher_gift(*, voucher: Voucher, to_phone: str, message: str = "") -> VoucherGift:
+    """Give the voucher to the mobile number `to_phone` and notify it; return the gift.
+
+    The number becomes the holder (and its user, if one has signed up with it). Raise
+    InvalidPhone for a number that is not a Korean mobile number, VoucherNotActive for a
+    used or refunded voucher and VoucherExpired after its validity. Locks the voucher.
+    """
+    number = mobile_normalize(to_phone)
+    locked = vouchers_lock([voucher.pk])[voucher.pk]
+    _check_usable(locked)
+    gift = VoucherGift.objects.create(
+        voucher=locked, from_phone=locked.holder_phone, to_phone=number, message=message[:200],
+        created_at=clock.now(),
+    )
+    locked.holder_phone = number
+    locked.holder = User.objects.filter(phone=number).first()
+    locked.save(update_fields=["holder_phone", "holder", "updated_at"])
+    product = VoucherProduct.objects.get(pk=locked.product_id)
+    body = gettext("%(product)s (잔액 %(balance)s)을 선물 받았습니다.") % {
+        "product": product.name, "balance": format_won(locked.balance),
+    }
+    if message:
+        body += "\n" + gettext("보낸 분의 메시지: %(message)s") % {"message": message[:200]}
+    notice_send(
+        user=locked.holder, phone=number, kind=Notice.Kind.VOUCHER_RECEIVED,
+        title=gettext("상품권이 도착했습니다"), body=body,
+        idempotency_key=f"voucher-gift:{gift.pk}",
+    )
+    voucher.holder_phone, voucher.holder = locked.holder_phone, locked.holder
+    return gift
+
+
+def _check_usable(voucher: Voucher) -> None:
+    """Raise VoucherNotActive or VoucherExpired unless the voucher can be used now."""
+    if voucher.status != Voucher.Status.ACTIVE:
+        raise VoucherNotActive(status=voucher.get_status_display())
+    if voucher.is_expired(clock.now()):
+        raise VoucherExpired(until=voucher.valid_until.astimezone(KST).strftime("%Y-%m-%d %H:%M"))
+
+
+# --- redemption -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def voucher_redeem(
+    *, voucher: Voucher, store: Store, amount: int, staff: User, idempotency_key: str
+) -> Redemption:
+    """Take `amount` won off the voucher at `store` and return the redemption.
+
+    The store is owed `amount` less the platform fee (⌊amount × fee_bp / 10000⌋, fee_bp
+    never above the cap). A retry with the same `idempotency_key` returns the first
+    redemption. Raise NotAccepted if the store is outside the voucher's scope,
+    VoucherExpired after its validity, VoucherNotActive once refunded, PartialUseNotAllowed
+    for a product voucher not used whole, InsufficientBalance if the balance is short,
+    IdempotencyKeyReused if the key was used for another redemption. Locks the voucher row,
+    then its ledger accounts.
+    """
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidAmount()
+    locked = vouchers_lock([voucher.pk])[voucher.pk]
+    existing = Redemption.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if (existing.voucher_id, existing.store_id, existing.amount) != (
+            locked.pk, store.pk, amount,
+        ):
+            raise IdempotencyKeyReused()
+        return existing
+    product = VoucherProduct.objects.get(pk=locked.product_id)
+    if not voucher_accepted_at(product=product, store=store):
+        raise NotAccepted()
+    if locked.status == Voucher.Status.REFUNDED:
+        raise VoucherNotActive(status=locked.get_status_display())
+    if locked.is_expired(clock.now()):
+        raise VoucherExpired(until=locked.valid_until.astimezone(KST).strftime("%Y-%m-%d %H:%M"))
+    if product.kind == VoucherProduct.Kind.PRODUCT and amount != locked.face_value:
+        raise PartialUseNotAllowed(face=format_won(locked.face_value))
+    if amount > locked.balance:
+        raise InsufficientBalance(balance=format_won(locked.balance), amount=format_won(amount))
+    fee = percent_of(amount, min(product.fee_bp, fee_cap_bp()))
+    liability = voucher_account(voucher=locked)
+    entries = [(liability, -amount)]
+    if amount > fee:
+        entries.append((_store_payable_account(store), amount - fee))
+    if fee:
+        revenue = _platform_account(Account.Kind.PLATFORM_FEE_REVENUE, "플랫폼 수수료 수익")
+        entries.append((revenue, fee))
+    posted = ledger_post(
+        idempotency_key=f"voucher:{locked.pk}:redeem:{idempotency_key}", kind="voucher_redeem",
+        entries=entries, description=store.name,
+        metadata={"voucher": locked.pk, "store": store.pk, "fee": fee},
+    )
+    status = Voucher.Status.ACTIVE if liability.balance else Voucher.Status.USED
+    _balance_mirror(locked, liability.balance, status)
+    voucher.balance, voucher.status = locked.balance, locked.status
+    return Redemption.objects.create(
+        voucher=locked, store=store, staff=staff, amount=amount, fee=fee,
+        idempotency_key=idempotency_key, ledger_transaction=posted, created_at=clock.now(),
+    )
+
+
+# --- refund ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    """What a refund of the voucher would pay under which rule of DESIGN.md §6."""
+
+    rule: str
+    balance: int
+    amount: int
+
+
+def voucher_refund_check(*, voucher: Voucher, at: dt.datetime | None = None) -> RefundQuote:
+    """Return the refund the voucher is entitled to at `at` (default now); raise
+    RefundRefused naming the rule otherwise.
+
+    Rules (신유형 상품권 표준약관), in this order:
+    - after expiry: 90% of the balance's paid value, until 5 years after expiry;
+    - within 7 days of purchase (through the 7th KST calendar day after the day of
+      purchase) and unused: the whole sale price;
+    - once ≥ 60% of the face value is used (≥ 80% when the face value is ≤ ₩10,000):
+      the balance's paid value.
+    The paid value of a balance B is ⌊B × sale price / face value⌋: a discount the issuer
+    paid is not paid out in cash.
+    """
+    now = at or clock.now()
+    product = VoucherProduct.objects.get(pk=voucher.product_id)
+    balance, face = voucher.balance, voucher.face_value
+    if voucher.status == Voucher.Status.REFUNDED:
+        raise RefundRefused(rule=gettext("이미 환불된 상품권입니다"))
+    if balance <= 0:
+        raise RefundRefused(rule=gettext("남은 잔액이 없습니다"))
+    paid_value = balance * product.sale_price // face
+    if voucher.is_expired(now):
+        if now >= add_months(voucher.valid_until, AFTER_EXPIRY_REFUND_MONTHS):
+            raise RefundRefused(
+                rule=gettext("유효기간 만료 후 5년이 지나 환불 청구 기간이 끝났습니다")
+            )
+        rule = Refund.Rule.AFTER_EXPIRY
+        amount = percent_of(paid_value, 100 * AFTER_EXPIRY_REFUND_PERCENT)
+    else:
+        purchase_day = voucher.purchased_at.astimezone(KST).date()
+        within_withdrawal = now.astimezone(KST).date() <= purchase_day + dt.timedelta(
+            days=WITHDRAWAL_DAYS
+        )
+        used = face - balance
+        percent = (
+            SMALL_BALANCE_REFUND_PERCENT if face <= SMALL_FACE_VALUE else BALANCE_REFUND_PERCENT
+        )
+        if within_withdrawal and used == 0:
+            rule, amount = Refund.Rule.WITHDRAWAL, product.sale_price
+        elif used * 100 >= percent * face:
+            rule, amount = Refund.Rule.BALANCE, paid_value
+        else:
+            raise RefundRefused(
+                rule=gettext(
+                    "잔액 환불은 액면가의 %(percent)s%% 이상 사용한 뒤에 가능합니다"
+                    " (구매 후 7일이 지났거나 이미 사용한 상품권)"
+                ) % {"percent": percent}
+            )
+    if amount <= 0:
+        raise RefundRefused(rule=gettext("환불할 금액이 없습니다"))
+    return RefundQuote(rule=rule, balance=balance, amount=amount)
+
+
+def voucher_refund(*, voucher: Voucher, idempotency_key: str, reason: str = "") -> Refund:
+    """Refund the voucher's whole balance under the rule that applies and return the refund.
+
+    Book it first (one transaction: the balance leaves the voucher, which becomes
+    REFUNDED), then pay it back through the payment provider and post clearing → cash. A
+    retry with the same key finishes a refund whose payment did not go through. Raise
+    RefundRefused naming the rule (see `voucher_refund_check`), PaymentPending or
+    PaymentRejected from the provider (the refund stays booked: retry with the same key),
+    IdempotencyKeyReused if the key belongs to another voucher's refund.
+    """
+    refund = _refund_book(voucher=voucher, idempotency_key=idempotency_key, reason=reason)
+    if refund.paid_at is None:
+        payment = Payment.objects.get(voucher__pk=refund.voucher_id)
+        payment_refund(
+            payment=payment, amount=refund.amount,
+            idempotency_key=f"voucher-refund:{refund.voucher_id}",
+            reason=refund.reason or refund.get_rule_display(),
+        )
+        refund = _refund_settle(refund_id=refund.pk)
+    voucher.balance, voucher.status = 0, Voucher.Status.REFUNDED
+    return refund
+
+
+@transaction.atomic
+def _refund_book(*, voucher: Voucher, idempotency_key: str, reason: str) -> Refund:
+    """Check the rules and book the refund; return it (or the one booked under the key)."""
+    locked = vouchers_lock([voucher.pk])[voucher.pk]
+    existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.voucher_id != locked.pk:
+            raise IdempotencyKeyReused()
+        return existing
+    quote = voucher_refund_check(voucher=locked)
+    product = VoucherProduct.objects.get(pk=locked.product_id)
+    entries = [
+        (voucher_account(voucher=locked), -quote.balance),
+        (_platform_account(Account.Kind.REFUND_CLEARING, "환불 대기"), quote.amount),
+    ]
+    if quote.balance > quote.amount:
+        entries.append((_issuer_discount_account(product), quote.balance - quote.amount))
+    ledger_post(
+        idempotency_key=f"voucher:{locked.pk}:refund", kind="voucher_refund", entries=entries,
+        description=str(Refund.Rule(quote.rule).label),
+        metadata={"voucher": locked.pk, "rule": quote.rule},
+    )
+    _balance_mirror(locked, 0, Voucher.Status.REFUNDED)
+    return Refund.objects.create(
+        voucher=locked, rule=quote.rule, balance=quote.balance, amount=quote.amount,
+        reason=reason[:200], idempotency_key=idempotency_key, created_at=clock.now(),
+    )
+
+
+@transaction.atomic
+def _refund_settle(*, refund_id: int) -> Refund:
+    """Record that the provider paid the refund back: clearing → cash, once. Locks it."""
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    if refund.paid_at is not None:
+        return refund
+    ledger_transfer(
+        idempotency_key=f"voucher:{refund.voucher_id}:refund-paid", kind="voucher_refund_paid",
+        source=_platform_account(Account.Kind.REFUND_CLEARING, "환불 대기"),
+        destination=_cash_account(), amount=refund.amount,
+        metadata={"voucher": refund.voucher_id},
+    )
+    refund.paid_at = clock.now()
+    refund.save(update_fields=["paid_at", "updated_at"])
+    return refund
+
+
+# --- validity -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def voucher_extend(*, voucher: Voucher) -> Voucher:
+    """Extend the voucher's validity by 3 months on the holder's request; return it.
+
+    Each call is one request and extends once, from the current end of validity. Limits: the
+    voucher must be active (balance left, not refunded) and not yet expired (after expiry the
+    90% refund applies instead), and it can be extended at most 4 times (one extra year).
+    Raise ExtensionRefused naming the limit. Locks the voucher.
+    """
+    locked = vouchers_lock([voucher.pk])[voucher.pk]
+    if locked.status != Voucher.Status.ACTIVE:
+        raise ExtensionRefused(rule=gettext("사용이 끝났거나 환불된 상품권입니다"))
+    if locked.is_expired(clock.now()):
+        raise ExtensionRefused(
+            rule=gettext(
+                "이미 유효기간이 지났습니다 (만료 후에는 잔액의 90%를 환불받을 수 있습니다)"
+            )
+        )
+    if locked.extension_count >= MAX_EXTENSIONS:
+        raise ExtensionRefused(
+            rule=gettext("연장은 %(count)s번까지 가능합니다") % {"count": MAX_EXTENSIONS}
+        )
+    locked.extended_until = add_months(locked.valid_until, EXTENSION_MONTHS)
+    locked.extension_count += 1
+    locked.save(update_fields=["extended_until", "extension_count", "updated_at"])
+    return locked
+
+
+def vouchers_notify_expiring(*, at: dt.datetime | None = None) -> int:
+    """Send an informational notice for every usable voucher that expires within 30 days
+    of `at` (default now); return how many vouchers are due.
+
+    Idempotent per voucher and end of validity: a rerun sends nothing twice, and an extended
+    voucher is noticed again before its new end.
+    """
+    now = at or clock.now()
+    due = (
+        Voucher.objects.filter(status=Voucher.Status.ACTIVE, balance__gt=0)
+        .annotate(valid_end=Coalesce(F("extended_until"), F("expires_at")))
+        .filter(valid_end__gt=now, valid_end__lte=now + dt.timedelta(days=EXPIRY_NOTICE_DAYS))
+        .select_related("product", "holder")
+        .order_by("pk")
+    )
+    count = 0
+    for voucher in due:
+        end = voucher.valid_until.astimezone(KST)
+        notice_send(
+            user=voucher.holder, phone=voucher.holder_phone or None, kind=Notice.Kind.EXPIRY,
+            title=gettext("상품권 유효기간이 곧 끝납니다"),
+            body=gettext(
+                "%(product)s 잔액 %(balance)s의 유효기간이 %(date)s에 끝납니다."
+                " 기간 연장(3개월)이나 환불을 신청할 수 있습니다."
+            ) % {
+                "product": voucher.product.name, "balance": format_won(voucher.balance),
+                "date": (end - dt.timedelta(microseconds=1)).strftime("%Y-%m-%d"),
+            },
+            idempotency_key=f"voucher-expiry:{voucher.pk}:{end.isoformat()}",
+        )
+        count += 1
+    return count
+
