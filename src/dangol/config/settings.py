@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "dangol.payments",
     "dangol.ledger",
     "dangol.vouchers",
+    "dangol.settlement",
     "dangol.places",
     "dangol.notices",
     "dangol.regulars",

@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from dangol.settlement.models import (
+    Payout,
+    SettlementPolicy,
+    SettlementRun,
+    Statement,
+    StoreSettlementAccount,
+)
+
+
+@admin.register(SettlementPolicy)
+class SettlementPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "cycles_per_month", "cycle_days", "cutoff_time", "payout_lag_days",
+                    "fee_bp"]
+
+
+@admin.register(StoreSettlementAccount)
+class StoreSettlementAccountAdmin(admin.ModelAdmin):
+    list_display = ["store", "policy", "bank_name", "fast_settlement_eligible"]
+    raw_id_fields = ["store"]
+
+
+@admin.register(SettlementRun)
+class SettlementRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "policy", "cutoff", "payout_date", "status", "completed_at"]
+    list_filter = ["status"]
+    readonly_fields = ["policy", "cutoff", "payout_date", "status", "completed_at"]
+
+
+@admin.register(Payout)
+class PayoutAdmin(admin.ModelAdmin):
+    list_display = ["id", "run", "store", "amount", "fee", "net"]
+    raw_id_fields = ["run", "store", "transaction"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Payout | None = None) -> bool:
+        return False
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin):
+    list_display = ["number", "store", "payout_date"]
+    raw_id_fields = ["payout", "store"]

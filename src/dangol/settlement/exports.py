@@ -1,0 +1,109 @@
+"""Files made from a settlement run: the bank-transfer CSV and each store's PDF statement."""
+
+import csv
+import importlib.util
+import io
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from dangol.core.clock import KST
+from dangol.core.money import format_won
+from dangol.settlement.models import Payout, SettlementRun, Statement
+
+CSV_HEADER = ["은행", "예금주", "계좌번호", "금액"]
+FONT_NAME = "NanumGothic"
+
+
+def account_number_mask(number: str) -> str:
+    """Return `number` with every digit hidden except its first group and last four digits,
+    keeping the separators: '110-123-451234' → '110-***-**1234'."""
+    text = number.strip()
+    first_end = text.find("-") if "-" in text else 0
+    digit_positions = [index for index, char in enumerate(text) if char.isdigit()]
+    keep = {index for index in digit_positions if index < first_end}
+    keep.update(digit_positions[-4:])
+    return "".join(
+        "*" if char.isdigit() and index not in keep else char for index, char in enumerate(text)
+    )
+
+
+def payouts_csv(*, run: SettlementRun) -> str:
+    """Return the bank-transfer CSV of `run`: one row per payout (bank, holder, masked
+    account number, net amount in won), in store order, with a UTF-8 BOM for spreadsheets."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for bank_name, store_name, number, net in (
+        Payout.objects.filter(run=run)
+        .order_by("store_id")
+        .values_list("bank_name", "store__name", "account_number", "net")
+    ):
+        writer.writerow([bank_name, store_name, account_number_mask(number), net])
+    return out.getvalue()
+
+
+@lru_cache(maxsize=1)
+def korean_font_path() -> Path:
+    """Return the NanumGothic TTF shipped by the koreanize-matplotlib package (found without
+    importing it: importing it reconfigures matplotlib)."""
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("koreanize-matplotlib is not installed")
+    fonts = Path(spec.origin).resolve().parent / "fonts"
+    path = fonts / "NanumGothic.ttf"
+    if not path.exists():
+        found = sorted(fonts.glob("NanumGothic*.ttf"))
+        if not found:
+            raise FileNotFoundError(f"NanumGothic*.ttf not found under {fonts}")
+        path = found[0]
+    return path
+
+
+def _register_font() -> str:
+    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT_NAME, str(korean_font_path())))
+    return FONT_NAME
+
+
+def statement_pdf(*, statement: Statement) -> bytes:
+    """Return the PDF settlement statement (정산 명세서) of one payout, with NanumGothic
+    embedded so Korean text renders anywhere."""
+    payout = statement.payout
+    font = _register_font()
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    page.setTitle(f"정산 명세서 {statement.number}")
+    width, height = A4
+    page.setFont(font, 18)
+    page.drawString(60, height - 80, "정산 명세서")
+    page.setFont(font, 11)
+    lines = [
+        ("명세서 번호", statement.number),
+        ("가게", statement.store.name),
+        ("정산 기준 시각", statement.period_end.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")),
+        ("지급일", statement.payout_date.isoformat()),
+        ("정산액", format_won(payout.amount)),
+        ("수수료", format_won(payout.fee)),
+        ("지급액", format_won(payout.net)),
+        ("입금 계좌", f"{payout.bank_name} {account_number_mask(payout.account_number)}"),
+    ]
+    y = height - 130
+    for label, value in lines:
+        page.drawString(60, y, label)
+        page.drawString(200, y, value)
+        y -= 22
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def safe_filename(text: str) -> str:
+    """Return `text` with characters unsafe in file names replaced by '_'."""
+    return re.sub(r"[^0-9A-Za-z가-힣._-]", "_", text)

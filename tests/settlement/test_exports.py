@@ -1,0 +1,73 @@
+"""Bank-transfer CSV, PDF statements and the `dangol settle` command."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+
+from dangol.core import clock
+from dangol.core.clock import kst
+from dangol.settlement import services
+from dangol.settlement.exports import account_number_mask, payouts_csv, statement_pdf
+from dangol.settlement.models import SettlementRun, Statement
+from tests.settlement.conftest import NOW, redeem
+
+CUTOFF = kst(2026, 11, 30, 23, 59)
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("110-123-451234", "110-***-**1234"),
+        ("1002-345-678901", "1002-***-**8901"),
+        ("12345678901234", "**********1234"),
+    ],
+)
+def test_account_number_mask_keeps_the_bank_prefix_and_last_four_digits(number, masked):
+    assert account_number_mask(number) == masked
+
+
+@pytest.mark.django_db
+def test_csv_lists_bank_holder_masked_account_and_amount(policy, make_store):
+    clock.freeze(NOW)
+    store = make_store(bank="신한은행", number="110-123-451234")
+    redeem(store, 15_000, at=kst(2026, 11, 20), key="r")
+    run = services.settlement_run(policy=policy, cutoff=CUTOFF)
+
+    text = payouts_csv(run=run)
+
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows == [["은행", "예금주", "계좌번호", "금액"],
+                    ["신한은행", store.name, "110-***-**1234", "15000"]]
+    assert "451234" not in text
+
+
+@pytest.mark.django_db
+def test_statement_pdf_embeds_the_korean_font(policy, make_store):
+    clock.freeze(NOW)
+    store = make_store()
+    redeem(store, 15_000, at=kst(2026, 11, 20), key="r")
+    services.settlement_run(policy=policy, cutoff=CUTOFF)
+
+    pdf = statement_pdf(statement=Statement.objects.get(store=store))
+
+    assert pdf.startswith(b"%PDF")
+    assert b"/FontFile2" in pdf
+    assert b"NanumGothic" in pdf
+
+
+@pytest.mark.django_db
+def test_settle_command_runs_and_exports(policy, make_store, capsys):
+    clock.freeze(NOW)
+    store = make_store()
+    redeem(store, 2_000, at=kst(2026, 11, 20), key="r")
+
+    call_command("settle", "run", "--policy", str(policy.pk), "--cutoff", "2026-11-30T23:59")
+    run = SettlementRun.objects.get()
+    call_command("settle", "csv", str(run.pk))
+
+    out = capsys.readouterr().out
+    assert run.cutoff == CUTOFF
+    assert "₩2,000" in out
+    assert "110-***-**1234,2000" in out
