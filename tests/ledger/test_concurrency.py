@@ -1,54 +1,15 @@
 """PostgreSQL: concurrent postings, each thread on its own connection."""
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 
-from dangol.core.errors import DangolError
 from dangol.ledger import services
 from dangol.ledger.errors import AlreadyReversed, InsufficientFunds
 from dangol.ledger.models import Account, Transaction
 from dangol.ledger.selectors import account_balance, ledger_verify
+from tests.concurrency import THREADS, run_concurrently
 from tests.ledger.conftest import fund, make_account
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-THREADS = 50
-
-
-def run_concurrently(action: Callable[[int], object]) -> tuple[list[object], list[DangolError]]:
-    """Run `action(i)` in THREADS threads released together; return results and refusals."""
-    barrier = threading.Barrier(THREADS)
-    lock = threading.Lock()
-    results: list[object] = []
-    refusals: list[DangolError] = []
-    crashes: list[BaseException] = []
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            result = action(index)
-        except DangolError as exc:
-            with lock:
-                refusals.append(exc)
-        except BaseException as exc:  # noqa: BLE001 (reported below)
-            with lock:
-                crashes.append(exc)
-        else:
-            with lock:
-                results.append(result)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not crashes, crashes
-    return results, refusals
 
 
 def test_fifty_concurrent_debits_of_a_balance_covering_ten_give_exactly_ten():
