@@ -14,6 +14,26 @@ from django.utils.translation import gettext_lazy as _
 from dangol.places.models import Market, Store
 
 
+def _one_store_or_market_per_customer(*, check_name: str) -> list[models.BaseConstraint]:
+    """Return the constraints of a row about one customer and exactly one store or market:
+    the target is one or the other, and a customer has at most one row per target."""
+    return [
+        models.CheckConstraint(
+            condition=(Q(store__isnull=False) & Q(market__isnull=True))
+            | (Q(store__isnull=True) & Q(market__isnull=False)),
+            name=f"%(app_label)s_%(class)s_{check_name}",
+        ),
+        models.UniqueConstraint(
+            fields=["customer", "store"], condition=Q(store__isnull=False),
+            name="%(app_label)s_%(class)s_unique_store",
+        ),
+        models.UniqueConstraint(
+            fields=["customer", "market"], condition=Q(market__isnull=False),
+            name="%(app_label)s_%(class)s_unique_market",
+        ),
+    ]
+
+
 class Follow(models.Model):
     """One customer following one store, or one market's channel."""
 
@@ -44,19 +64,7 @@ class Follow(models.Model):
         verbose_name = _("단골")
         verbose_name_plural = _("단골")
         constraints = [
-            models.CheckConstraint(
-                condition=(Q(store__isnull=False) & Q(market__isnull=True))
-                | (Q(store__isnull=True) & Q(market__isnull=False)),
-                name="%(app_label)s_%(class)s_one_target",
-            ),
-            models.UniqueConstraint(
-                fields=["customer", "store"], condition=Q(store__isnull=False),
-                name="%(app_label)s_%(class)s_unique_store",
-            ),
-            models.UniqueConstraint(
-                fields=["customer", "market"], condition=Q(market__isnull=False),
-                name="%(app_label)s_%(class)s_unique_market",
-            ),
+            *_one_store_or_market_per_customer(check_name="one_target"),
         ]
         indexes = [
             models.Index(fields=["store", "created_at"], name="regulars_follow_store_time"),
@@ -132,19 +140,7 @@ class Consent(models.Model):
         verbose_name = _("수신 동의")
         verbose_name_plural = _("수신 동의")
         constraints = [
-            models.CheckConstraint(
-                condition=(Q(store__isnull=False) & Q(market__isnull=True))
-                | (Q(store__isnull=True) & Q(market__isnull=False)),
-                name="%(app_label)s_%(class)s_one_sender",
-            ),
-            models.UniqueConstraint(
-                fields=["customer", "store"], condition=Q(store__isnull=False),
-                name="%(app_label)s_%(class)s_unique_store",
-            ),
-            models.UniqueConstraint(
-                fields=["customer", "market"], condition=Q(market__isnull=False),
-                name="%(app_label)s_%(class)s_unique_market",
-            ),
+            *_one_store_or_market_per_customer(check_name="one_sender"),
             # A standing night opt-in needs a standing ad opt-in.
             models.CheckConstraint(
                 condition=Q(night_granted_at__isnull=True)
