@@ -183,8 +183,14 @@ def _entries_check(entries: Sequence[EntrySpec]) -> list[EntrySpec]:
     return checked
 
 
-def _fingerprint(kind: str, legs: list[tuple[int, int]], reverses_id: int | None) -> str:
-    """Return a hash of what a posting does, independent of the order of its entries."""
+def transaction_fingerprint(
+    kind: str, legs: list[tuple[int, int]], reverses_id: int | None
+) -> str:
+    """Return a hash of what a posting does, independent of the order of its entries.
+
+    Public so that bulk writers (a settlement run) store the fingerprint ledger_post would,
+    and a later ledger_post retry with the same key replays instead of conflicting.
+    """
     content = {"kind": kind, "entries": sorted(legs), "reverses": reverses_id}
     return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
 
@@ -207,7 +213,7 @@ def _post(
 ) -> tuple[Transaction, dict[int, int]]:
     """Post checked `legs`, (account id, won); return the transaction and the new balances
     of the accounts it changed (empty for a replayed retry)."""
-    fingerprint = _fingerprint(kind, legs, reverses.pk if reverses else None)
+    fingerprint = transaction_fingerprint(kind, legs, reverses.pk if reverses else None)
     deltas: dict[int, int] = defaultdict(int)
     for account_id, amount in legs:
         deltas[account_id] += amount

@@ -241,7 +241,7 @@ def _batch_pay(
         if fee:
             legs.append((revenue.pk, fee))
         key = f"payout:{run.pk}:{store_id}"
-        fingerprint = ledger_services._fingerprint(PAYOUT_KIND, legs, None)
+        fingerprint = ledger_services.transaction_fingerprint(PAYOUT_KIND, legs, None)
         plan.append((store_id, pk, amount, fee, key, fingerprint))
     if plan:
         _plan_post(run=run, plan=plan, clearing=clearing, revenue=revenue)
