@@ -23,29 +23,18 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 SCRATCH_DB = "dangol_bench_coupons"
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test"
 
 # Python puts this script's folder first on the path, where bench/http.py would shadow the
 # standard library's `http` that Django imports.
 _here = str(Path(__file__).resolve().parent)
 sys.path[:] = [entry for entry in sys.path if str(Path(entry or ".").resolve()) != _here]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.append(_here)  # after the standard library: our helpers, never `http`
 
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin_execute(base_url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(base_url, autocommit=True) as conn:
-        conn.execute(sql)
+from scratch_db import DEFAULT_URL, scratch_database  # noqa: E402
 
 
 def main() -> int:
@@ -60,15 +49,8 @@ def main() -> int:
     if not base_url.startswith(("postgres://", "postgresql://")):
         print("coupon_redeem needs PostgreSQL: set DATABASE_URL", file=sys.stderr)
         return 2
-    _admin_execute(base_url, f'DROP DATABASE IF EXISTS "{SCRATCH_DB}"')
-    _admin_execute(base_url, f'CREATE DATABASE "{SCRATCH_DB}"')
-    try:
-        return _run(args, _with_database(base_url, SCRATCH_DB))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _admin_execute(base_url, f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
+    with scratch_database(base_url, SCRATCH_DB) as url:
+        return _run(args, url)
 
 
 def _run(args: argparse.Namespace, url: str) -> int:

@@ -39,11 +39,9 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 SCRATCH_DB = "dangol_bench_vouchers"
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test"
 AMOUNT = 1_000
 FEE_BP = 300
 FACE_VALUE = 5_000_000
@@ -53,24 +51,15 @@ FACE_VALUE = 5_000_000
 _here = str(Path(__file__).resolve().parent)
 sys.path[:] = [entry for entry in sys.path if str(Path(entry or ".").resolve()) != _here]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.append(_here)  # after the standard library: our helpers, never `http`
+
+from scratch_db import DEFAULT_URL, scratch_database  # noqa: E402
 
 HORDAK_MISSING = ""
 try:
     import hordak  # noqa: F401
 except ImportError as error:  # pragma: no cover - depends on the environment
     HORDAK_MISSING = f"django-hordak is not installed ({error}); pip install django-hordak"
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin_execute(base_url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(base_url, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _bench_settings() -> str:
@@ -99,15 +88,8 @@ def main() -> int:
     if not base_url.startswith(("postgres://", "postgresql://")):
         print("voucher_redeem needs PostgreSQL: set DATABASE_URL", file=sys.stderr)
         return 2
-    _admin_execute(base_url, f'DROP DATABASE IF EXISTS "{SCRATCH_DB}"')
-    _admin_execute(base_url, f'CREATE DATABASE "{SCRATCH_DB}"')
-    try:
-        return _run(args, _with_database(base_url, SCRATCH_DB))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _admin_execute(base_url, f'DROP DATABASE IF EXISTS "{SCRATCH_DB}" WITH (FORCE)')
+    with scratch_database(base_url, SCRATCH_DB) as url:
+        return _run(args, url)
 
 
 def _run(args: argparse.Namespace, url: str) -> int:  # noqa: C901, PLR0915
