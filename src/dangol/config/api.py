@@ -8,6 +8,8 @@ from dangol.core.api import install_error_handlers
 from dangol.coupons.api import router as coupons_router
 from dangol.places.api import router as places_router
 from dangol.regulars.api import router as regulars_router
+from dangol.settlement.api import router as settlement_router
+from dangol.vouchers.api import router as vouchers_router
 
 api = NinjaAPI(
     title="dangol API",
@@ -29,3 +31,5 @@ install_auth_error_handlers(api)
 api.add_router("/", places_router)
 api.add_router("/", regulars_router)
 api.add_router("/", coupons_router)
+api.add_router("/", vouchers_router)
+api.add_router("/", settlement_router)

@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("dangol.places.urls")),
     path("", include("dangol.regulars.urls")),
     path("", include("dangol.coupons.urls")),
+    path("", include("dangol.vouchers.urls")),
+    path("", include("dangol.settlement.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
