@@ -15,9 +15,13 @@ from dangol.core.brn import brn_is_valid
 from dangol.core.phone import mobile_normalize
 from dangol.demo import seed
 from dangol.demo.seed import DEMO_PASSWORD, demo_seed
+from dangol.ledger.selectors import ledger_verify
+from dangol.notices.models import Notice
 from dangol.organisations.models import OrganisationMembership
 from dangol.places.models import Market, MarketMembership, Store, StoreMembership
 from dangol.regulars.models import Follow
+from dangol.settlement.models import Payout, SettlementRun, StoreSettlementAccount
+from dangol.vouchers.selectors import vouchers_held_by
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +147,38 @@ def test_seed_demo_command_prints_the_logins(seeded):
     assert "owner@dangol.kr" in text
     assert "010-1234-5678" in text
     assert DEMO_PASSWORD in text
+
+
+def test_seed_gives_every_store_a_settlement_account_and_the_featured_one_fast_settlement(seeded):
+    market = Market.objects.get(pk=seeded.market_id)
+    accounts = StoreSettlementAccount.objects.filter(store__market=market)
+
+    assert accounts.count() == Store.objects.filter(market=market).count()
+    assert list(accounts.filter(fast_settlement_eligible=True).values_list("store_id", flat=True)) \
+        == [seeded.featured_store_id]
+
+
+def test_seed_demo_customer_holds_a_partly_used_voucher_and_a_gift(seeded):
+    customer = User.objects.get(phone="+821012345678")
+    held = {v.product.name: v for v in vouchers_held_by(user=customer)}
+
+    assert held["반송큰시장 상품권 3만원"].balance == 30_000 - 8_000 - 4_500
+    assert held["반송큰시장 상품권 1만원"].balance == 10_000
+    assert held["반송큰시장 상품권 1만원"].buyer != customer
+    assert Notice.objects.filter(user=customer, kind=Notice.Kind.VOUCHER_RECEIVED).count() == 1
+
+
+def test_seed_settles_the_first_redemption_with_a_statement(seeded):
+    payout = Payout.objects.get(store_id=seeded.featured_store_id)
+
+    # The 3% voucher fee (₩240) was booked at redemption; the policy itself charges none.
+    assert (payout.amount, payout.fee, payout.net) == (7_760, 0, 7_760)
+    assert payout.run.status == SettlementRun.Status.COMPLETED
+    assert payout.run.cutoff < clock.now()
+    assert payout.statement.number
+
+
+def test_seed_leaves_a_ledger_that_verifies(seeded):
+    report = ledger_verify()
+
+    assert report.ok, report

@@ -4,6 +4,8 @@ Time is stored in UTC and shown in Asia/Seoul (KST, UTC+9, no daylight saving).
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -34,6 +36,19 @@ def freeze(moment: dt.datetime | None) -> None:
     if moment is not None and moment.tzinfo is None:
         raise ValueError("freeze() needs an aware datetime")
     _frozen = moment
+
+
+@contextmanager
+def travel(moment: dt.datetime) -> Iterator[None]:
+    """Run the block with the clock frozen at `moment`, then restore what was there before
+    (a frozen time or the real one); for seeding the demo's history and for tests."""
+    global _frozen
+    previous = _frozen
+    freeze(moment)
+    try:
+        yield
+    finally:
+        _frozen = previous
 
 
 def kst(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:

@@ -23,6 +23,7 @@ from dangol.core import clock
 from dangol.core.brn import brn_check_digit
 from dangol.core.phone import InvalidPhone, mobile_normalize
 from dangol.core.tenancy import Role
+from dangol.demo.money import seed_money
 from dangol.organisations.models import Organisation, OrganisationMembership
 from dangol.organisations.services import organisation_create, organisation_member_add
 from dangol.places.models import (
@@ -46,6 +47,8 @@ from dangol.places.services import (
 )
 from dangol.regulars.models import Follow
 from dangol.regulars.services import follow_create
+from dangol.settlement.models import Payout, StoreSettlementAccount
+from dangol.vouchers.models import Voucher, VoucherProduct
 
 # The same seed gives the same demo on every machine and every run.
 RANDOM_SEED = 20250314
@@ -198,6 +201,10 @@ COUNTED_MODELS: dict[str, type[models.Model]] = {
     "market_memberships": MarketMembership,
     "organisations": Organisation,
     "organisation_memberships": OrganisationMembership,
+    "settlement_accounts": StoreSettlementAccount,
+    "voucher_products": VoucherProduct,
+    "vouchers": Voucher,
+    "payouts": Payout,
 }
 
 
@@ -599,6 +606,13 @@ def demo_seed(*, stdout: Writer | None = None) -> SeedReport:
         _seed_follows(rng=rng, specs=customers, users=users, stores=stores, market=market)
         featured = next(s for s in stores.values() if s.name == FEATURED_STORE)
         _seed_accounts(market=market, featured=featured, stores=stores)
+        seed_money(
+            market=market, stores=list(stores.values()), featured=featured,
+            customer=User.objects.get(phone=mobile_normalize(DEMO_CUSTOMER_PHONE)),
+            owner=User.objects.get(email="owner@dangol.kr"),
+            giver=users[min(users)],
+        )
+        _say(stdout, _("상품권과 정산 내역"))
     after = _counts()
     report = SeedReport(
         created={name: after[name] - before[name] for name in after},
