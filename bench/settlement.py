@@ -1,6 +1,6 @@
 """Time one settlement run over 10,000 stores and 1,000,000 redemptions against a raw GROUP BY.
 
-    .venv/bin/python bench/settlement.py [--stores 10000] [--rows 1000000]
+    .venv/bin/python bench/settlement.py [--stores 10000] [--rows 1000000] [--batch-size N]
 
 Uses PostgreSQL when DATABASE_URL (or the local postgres://postgres@127.0.0.1:5432/test)
 answers: it creates a scratch database next to it, migrates into it and drops it at the
@@ -143,7 +143,7 @@ def build(*, stores: int, rows: int, vendor: str) -> dict[str, int]:
     }
 
 
-def measure(*, ids: dict[str, int]) -> tuple[float, float]:
+def measure(*, ids: dict[str, int], batch_size: int) -> tuple[float, float]:
     from django.db import connection
     from django.db.models import Sum
 
@@ -165,14 +165,34 @@ def measure(*, ids: dict[str, int]) -> tuple[float, float]:
     raw_total = sum(int(total) for _account, total in raw_rows)
 
     policy = SettlementPolicy.objects.get(pk=ids["policy"])
+    timings: list[tuple[float, str]] = []
+
+    def timed(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        begun = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            timings.append((time.perf_counter() - begun, " ".join(sql.split())[:90]))
+
     started = time.perf_counter()
-    run = services.settlement_run(policy=policy, cutoff=clock.kst(2026, 11, 30, 23, 59))
+    with connection.execute_wrapper(timed):
+        run = services.settlement_run(
+            policy=policy, cutoff=clock.kst(2026, 11, 30, 23, 59), batch_size=batch_size
+        )
     dangol_s = time.perf_counter() - started
+    if os.environ.get("BENCH_PROFILE"):
+        for seconds, sql in sorted(timings, reverse=True)[:15]:
+            print(f"  {seconds * 1000:8.1f} ms  {sql}")
+        print(f"  {len(timings)} statements, {sum(t for t, _ in timings):.3f} s in the database")
 
     paid = Payout.objects.filter(run=run).aggregate(total=Sum("amount"))
     payouts = Payout.objects.filter(run=run).count()
     print(f"raw GROUP BY: {len(raw_rows)} accounts, total {raw_total:,} won in {raw_s:.3f} s")
-    print(f"settlement_run: {payouts} payouts, total {paid['total']:,} won in {dangol_s:.3f} s")
+    batches = Payout.objects.filter(run=run).values("transaction_id").distinct().count()
+    print(
+        f"settlement_run: {payouts} payouts in {batches} ledger transactions "
+        f"(batch size {batch_size}), total {paid['total']:,} won in {dangol_s:.3f} s"
+    )
     assert paid["total"] == raw_total, "the run's payout total differs from the raw sum"
     report = ledger_verify()
     print(f"ledger verify: {'ok' if report.ok else 'FAILED'} ({report.transactions} transactions)")
@@ -184,6 +204,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stores", type=int, default=10_000)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--batch-size", type=int, default=5_000)
     args = parser.parse_args()
 
     # Python puts this script's folder first on the path, where bench/http.py would shadow
@@ -213,7 +234,7 @@ def main() -> int:
 
             call_command("migrate", verbosity=0)
             ids = build(stores=args.stores, rows=args.rows, vendor=connection.vendor)
-            dangol_s, raw_s = measure(ids=ids)
+            dangol_s, raw_s = measure(ids=ids, batch_size=args.batch_size)
         finally:
             if base is not None:
                 from django.db import connections

@@ -33,7 +33,7 @@ def redeem(store: Store, amount: int, *, at: dt.datetime, key: str) -> None:
     clock.freeze(at)
     try:
         ledger_services.ledger_transfer(
-            idempotency_key=key, kind="voucher_redemption", source=liability,
+            idempotency_key=key, kind="voucher_redeem", source=liability,
             destination=payable(store), amount=amount,
         )
     finally:

@@ -62,3 +62,22 @@ def test_run_payouts_reads_in_one_query(settled, django_assert_num_queries):
         names = [payout.store.name for payout in run_payouts(run=run)]
 
     assert len(names) == 3
+
+
+def test_fee_moved_between_stores_of_a_batch_is_listed(policy, make_store):
+    clock.freeze(NOW)
+    policy.fee_bp = 100
+    policy.save(update_fields=["fee_bp"])
+    stores = [make_store() for _ in range(2)]
+    for index, store in enumerate(stores):
+        redeem(store, 10_000, at=kst(2026, 11, 20), key=f"r{index}")
+    run = services.settlement_run(policy=policy, cutoff=CUTOFF)
+    Payout.objects.filter(store=stores[0]).update(fee=0, net=10_000)
+
+    report = run_reconcile(run=run)
+
+    # Per store the figures still agree (the fee is only on the Payout row), but the batch's
+    # clearing leg no longer equals the sum of its nets.
+    assert report.mismatches == []
+    assert report.batch_mismatches == [Payout.objects.get(store=stores[0]).transaction_id]
+    assert not report.ok

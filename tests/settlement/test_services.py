@@ -222,3 +222,26 @@ def test_fee_of_the_whole_amount_posts_no_clearing_leg(policy, make_store):
     assert _payouts(run) == [(store.pk, 3_000, 3_000, 0)]
     assert Payout.objects.get().transaction.entries.count() == 2
     assert ledger_verify().ok
+
+
+def test_a_batch_of_stores_shares_one_ledger_transaction(policy, make_store):
+    policy.fee_bp = 100
+    policy.save(update_fields=["fee_bp"])
+    stores = [make_store() for _ in range(3)]
+    for index, store in enumerate(stores):
+        redeem(store, 10_000 * (index + 1), at=kst(2026, 11, 20), key=f"r{index}")
+
+    run = services.settlement_run(policy=policy, cutoff=CUTOFF, batch_size=2)
+
+    payouts = list(Payout.objects.filter(run=run).order_by("store_id"))
+    assert [p.transaction_id for p in payouts][:2] == [payouts[0].transaction_id] * 2
+    assert payouts[2].transaction_id != payouts[0].transaction_id
+    first = payouts[0].transaction
+    assert first.idempotency_key == f"payout:{run.pk}:{stores[0].pk}"
+    clearing, revenue = services.platform_accounts()
+    assert sorted(first.entries.values_list("account_id", "amount")) == sorted(
+        [(payable(stores[0]).pk, -10_000), (payable(stores[1]).pk, -20_000),
+         (clearing.pk, 9_900 + 19_800), (revenue.pk, 100 + 200)]
+    )
+    assert Entry.objects.filter(transaction__kind=services.PAYOUT_KIND).count() == 4 + 3
+    assert ledger_verify().ok

@@ -18,15 +18,18 @@ class SettlementPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(StoreSettlementAccount)
 class StoreSettlementAccountAdmin(admin.ModelAdmin):
-    list_display = ["store", "policy", "bank_name", "fast_settlement_eligible"]
+    list_display = ["store", "policy", "bank_name", "fast_settlement_eligible", "fast_share_bp",
+                    "fast_fee_bp"]
     raw_id_fields = ["store"]
 
 
 @admin.register(SettlementRun)
 class SettlementRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "policy", "cutoff", "payout_date", "status", "completed_at"]
-    list_filter = ["status"]
-    readonly_fields = ["policy", "cutoff", "payout_date", "status", "completed_at"]
+    list_display = ["id", "kind", "policy", "cutoff", "payout_date", "status", "completed_at"]
+    list_filter = ["kind", "status"]
+    readonly_fields = [
+        "kind", "policy", "cutoff", "window_start", "payout_date", "status", "completed_at"
+    ]
 
 
 @admin.register(Payout)

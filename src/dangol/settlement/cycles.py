@@ -1,10 +1,11 @@
-"""Cut-off and payout-date arithmetic of settlement policies; pure functions, no database."""
+"""Cut-off and payout-date arithmetic of settlement policies and of fast settlement (빠른정산);
+pure functions, no database."""
 
 import calendar as month_calendar
 import datetime as dt
 from typing import Protocol
 
-from dangol.core.calendar import add_business_days, next_business_day
+from dangol.core.calendar import add_business_days, is_business_day, next_business_day
 from dangol.core.clock import KST
 
 
@@ -64,3 +65,44 @@ def payout_date(policy: PolicyTerms, cutoff: dt.datetime) -> dt.date:
     if policy.payout_lag_days == 0:
         return next_business_day(day, include_today=True)
     return add_business_days(day, policy.payout_lag_days)
+
+
+def previous_business_day(day: dt.date) -> dt.date:
+    """Return the last Korean business day before `day`."""
+    candidate = day - dt.timedelta(days=1)
+    while not is_business_day(candidate):
+        candidate -= dt.timedelta(days=1)
+    return candidate
+
+
+def fast_cutoff(day: dt.date) -> dt.datetime:
+    """Return the fast-settlement cut-off that ends the business day `day`: the following
+    midnight, KST (so the window of `day` is everything after the previous cut-off up to and
+    including 24:00 of `day`)."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), tzinfo=KST)
+
+
+def fast_cutoff_day(cutoff: dt.datetime) -> dt.date | None:
+    """Return the business day that the aware `cutoff` ends, or None if it is not a
+    fast-settlement cut-off (a KST midnight following a business day)."""
+    local = cutoff.astimezone(KST)
+    if local.time() != dt.time(0, 0):
+        return None
+    day = local.date() - dt.timedelta(days=1)
+    return day if is_business_day(day) else None
+
+
+def fast_payout_date(cutoff: dt.datetime) -> dt.date:
+    """Return the day a fast run pays: the business day after the day its cut-off ends."""
+    day = (cutoff.astimezone(KST) - dt.timedelta(microseconds=1)).date()
+    return next_business_day(day)
+
+
+def latest_fast_cutoff(at: dt.datetime) -> dt.datetime:
+    """Return the latest fast-settlement cut-off at or before the aware moment `at`."""
+    day = at.astimezone(KST).date()
+    if fast_cutoff(day) > at:
+        day -= dt.timedelta(days=1)
+    if not is_business_day(day):
+        day = previous_business_day(day)
+    return fast_cutoff(day)

@@ -18,3 +18,13 @@ class InvalidPolicy(DangolError):
 class PayableShort(DangolError):
     code = "payable_short"
     template = _("가게 정산 예정액이 지급액보다 적습니다: 가게 #%(store)s")
+
+
+class InvalidFastCutoff(DangolError):
+    code = "invalid_fast_cutoff"
+    template = _("빠른정산 기준 시각은 영업일이 끝나는 자정(KST)이어야 합니다: %(cutoff)s")
+
+
+class FastRunOutOfOrder(DangolError):
+    code = "fast_run_out_of_order"
+    template = _("이보다 늦은 빠른정산이 이미 있습니다: %(cutoff)s")

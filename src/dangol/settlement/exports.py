@@ -74,18 +74,21 @@ def _register_font() -> str:
 
 def statement_pdf(*, statement: Statement) -> bytes:
     """Return the PDF settlement statement (정산 명세서) of one payout, with NanumGothic
-    embedded so Korean text renders anywhere."""
+    embedded so Korean text renders anywhere; a fast payout's says 빠른정산."""
     payout = statement.payout
+    fast = payout.run.is_fast
+    title = "빠른정산 명세서" if fast else "정산 명세서"
     font = _register_font()
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4, invariant=True)
-    page.setTitle(f"정산 명세서 {statement.number}")
+    page.setTitle(f"{title} {statement.number}")
     width, height = A4
     page.setFont(font, 18)
-    page.drawString(60, height - 80, "정산 명세서")
+    page.drawString(60, height - 80, title)
     page.setFont(font, 11)
     lines = [
         ("명세서 번호", statement.number),
+        ("정산 종류", "빠른정산 (선지급, 나머지는 정기 정산)" if fast else "정기 정산"),
         ("가게", statement.store.name),
         ("정산 기준 시각", statement.period_end.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")),
         ("지급일", statement.payout_date.isoformat()),

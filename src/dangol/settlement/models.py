@@ -1,8 +1,10 @@
 """Settlement (정산): policies, each store's payout account, runs, payouts and statements.
 
-A run pays each store on a policy what its `store_payable` ledger account held at the run's
-cut-off; the payout is a ledger posting from that account to `payout_clearing` (less the
-platform fee), written in the same database transaction as the Payout and Statement rows.
+A regular run pays each store on a policy what its `store_payable` ledger account held at the
+run's cut-off; a fast run (빠른정산) advances eligible stores a share of the redemptions of
+one business day. Either payout is a ledger posting from the store's payable to
+`payout_clearing` (less the fee), written in the same database transaction as the Payout and
+Statement rows; see dangol.settlement.services for how the two kinds add up.
 """
 
 import datetime as dt
@@ -101,16 +103,31 @@ class StoreSettlementAccount(models.Model):
 
 
 class SettlementRun(models.Model):
-    """One settlement of one policy at one cut-off; unique, so a rerun resumes it."""
+    """One settlement at one cut-off: a regular run of one policy, or the fast run (빠른정산)
+    of one business day for every eligible store. Unique per (policy, cut-off) and per fast
+    cut-off, so a rerun resumes it.
+
+    A fast run's `window_start` is the previous fast run's cut-off: its window of
+    redemptions is (window_start, cutoff].
+    """
+
+    class Kind(models.TextChoices):
+        REGULAR = "regular", _("정기 정산")
+        FAST = "fast", _("빠른정산")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("진행 중")
         COMPLETED = "completed", _("완료")
 
+    kind = models.CharField(
+        _("종류"), max_length=10, choices=Kind.choices, default=Kind.REGULAR
+    )
     policy = models.ForeignKey(
-        SettlementPolicy, on_delete=models.PROTECT, related_name="runs", verbose_name=_("정책")
+        SettlementPolicy, on_delete=models.PROTECT, related_name="runs", verbose_name=_("정책"),
+        null=True, blank=True,
     )
     cutoff = models.DateTimeField(_("마감 시각"))
+    window_start = models.DateTimeField(_("빠른정산 집계 시작"), null=True, blank=True)
     payout_date = models.DateField(_("지급일"))
     status = models.CharField(
         _("상태"), max_length=20, choices=Status.choices, default=Status.RUNNING
@@ -125,16 +142,39 @@ class SettlementRun(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["policy", "cutoff"], name="%(app_label)s_%(class)s_policy_cutoff"
+                fields=["policy", "cutoff"],
+                condition=Q(kind="regular"),
+                name="%(app_label)s_%(class)s_policy_cutoff",
+            ),
+            models.UniqueConstraint(
+                fields=["cutoff"],
+                condition=Q(kind="fast"),
+                name="%(app_label)s_%(class)s_fast_cutoff",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="regular") & Q(policy__isnull=False))
+                | (Q(kind="fast") & Q(policy__isnull=True)),
+                name="%(app_label)s_%(class)s_kind_policy",
             ),
         ]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.FAST:
+            return f"fast @ {self.cutoff.isoformat()}"
         return f"{self.policy_id} @ {self.cutoff.isoformat()}"
+
+    @property
+    def is_fast(self) -> bool:
+        """Return True for a fast settlement (빠른정산) run."""
+        return self.kind == self.Kind.FAST
 
 
 class Payout(models.Model):
     """What one run pays one store: `amount` out of its payable, `fee` of it kept, `net` sent.
+
+    The ledger posting is shared by the batch of stores paid together: it takes each store's
+    `amount` from its payable (one entry per store) and puts the batch's nets into payout
+    clearing and its fees into fee revenue (one entry each).
 
     `bank_name` and `account_number` are copied from the store's settlement account at the
     time of the run, so a later change of account does not rewrite a past transfer.
@@ -151,8 +191,9 @@ class Payout(models.Model):
     net = models.BigIntegerField(_("지급액(원)"))
     bank_name = models.CharField(_("은행"), max_length=40)
     account_number = models.CharField(_("계좌번호"), max_length=40)
-    transaction = models.OneToOneField(
-        Transaction, on_delete=models.PROTECT, related_name="payout", verbose_name=_("원장 거래")
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, related_name="payouts", verbose_name=_("원장 거래"),
+        help_text=_("한 번에 지급한 가게들이 함께 쓰는 원장 거래"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

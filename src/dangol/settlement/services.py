@@ -1,23 +1,46 @@
-"""Writes of settlement: policies, store accounts and settlement runs.
+"""Writes of settlement: policies, store accounts, regular runs and fast runs (빠른정산).
 
 A run pays stores in batches. Each batch is one database transaction that locks the run,
 then the batch's `store_payable` accounts together with the two platform accounts in
 primary-key order (the order every ledger posting locks in), computes what each store is
 owed from the locked balances and one GROUP BY over later entries, and writes the payout
-plan to a temporary table; set-based `INSERT … SELECT` statements then post one balanced
-ledger transaction per store (with the idempotency key `payout:<run>:<store>` and the
-fingerprint `ledger_post` would give it), its entries, the Payout and Statement rows, and
-one UPDATE adds every delta to the stored balances. So the ledger invariants of
-DESIGN.md §5 hold as if each payout had gone through `ledger_post`, at the cost of a few
-statements per batch instead of a dozen per store.
+plan to a temporary table; set-based `INSERT … SELECT` statements then post ONE balanced
+ledger transaction for the whole batch (idempotency key `payout:<run>:<first store>` or
+`fastpayout:<run>:<first store>`, with the fingerprint `ledger_post` would give it): one
+entry per store taking its amount from its payable, one entry putting the batch's nets into
+`payout_clearing` and one its fees into `platform_fee_revenue`. The Payout rows (each
+pointing at the batch's transaction and keeping the store's amount, fee and net) and the
+Statement rows follow, and one UPDATE adds every delta to the stored balances. So the
+ledger invariants of DESIGN.md §5 hold as if the batch had gone through `ledger_post`, and
+`selectors.run_reconcile` checks every store's entry against its Payout row and every
+batch's clearing and fee legs against the sums of its payouts.
 
 A run that dies between batches is resumed by running it again: stores that already have a
 payout in the run are skipped, and the unique constraints on (run, store) and on the
 ledger idempotency key make a double payment impossible.
+
+Fast settlement (빠른정산). A fast run has no policy and one cut-off, the midnight (KST) that
+ends a business day; it pays on the next business day. An eligible store gets
+amount = min(⌊fast_share_bp × window / 10000⌋, owed at the cut-off), where window is what
+voucher redemptions (ledger kind `voucher_redeem`) credited its payable after the previous
+fast run's cut-off (the run's `window_start`), and fee = ⌊amount × fast_fee_bp / 10000⌋.
+Fast runs must be made in cut-off order (a skipped day just widens the next window).
+
+What a run owes a store at a cut-off C is its stored balance less the non-payout entries
+after C, plus the fast payouts whose whole window lies after C (window_start ≥ C): those
+advanced money earned after C, so they must not reduce what C owes. Every other payout, of
+either kind, has been made and is subtracted. The design suggested in the issue added back
+every fast payout whose *cut-off* is after C; that overpays when a fast window straddles C
+(a 23:59 regular cut-off and the fast cut-off one minute later): the regular run would pay
+all redemptions up to C although the fast run had already advanced 90% of them. With the
+rule above a straddling advance is subtracted in full, so the regular run pays the rest of
+what was earned up to C less the advance on the minutes after C (never below zero), and the
+next regular run pays what is left. Hence, in every order of runs, no store is ever paid
+more than it has earned, and once a regular run covers everything the total paid equals the
+redemptions (tests/settlement/test_fast_properties.py checks both, with `ledger_verify`).
 """
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -29,7 +52,13 @@ from dangol.ledger import services as ledger_services
 from dangol.ledger.models import Account, Entry, Transaction
 from dangol.places.models import Store
 from dangol.settlement import cycles
-from dangol.settlement.errors import CutoffInFuture, InvalidPolicy, PayableShort
+from dangol.settlement.errors import (
+    CutoffInFuture,
+    FastRunOutOfOrder,
+    InvalidFastCutoff,
+    InvalidPolicy,
+    PayableShort,
+)
 from dangol.settlement.models import (
     BASIS_POINTS,
     Payout,
@@ -40,6 +69,11 @@ from dangol.settlement.models import (
 )
 
 PAYOUT_KIND = "settlement_payout"
+FAST_PAYOUT_KIND = "settlement_fast_payout"
+PAYOUT_KINDS = (PAYOUT_KIND, FAST_PAYOUT_KIND)
+# The ledger kind of a voucher redemption (dangol.vouchers.services.voucher_redeem): the
+# credits a fast run advances.
+REDEMPTION_KIND = "voucher_redeem"
 STORE_OWNER = "store"
 
 # Test seam: called with each store id after the batch that paid it has committed, so a
@@ -118,21 +152,69 @@ def platform_accounts() -> tuple[Account, Account]:
 def settlement_run(
     *, policy: SettlementPolicy, cutoff: dt.datetime, batch_size: int = 5000
 ) -> SettlementRun:
-    """Pay every store on `policy` what its payable account held at `cutoff`; return the run.
+    """Pay every store on `policy` what it is owed at `cutoff`; return the run.
 
-    Idempotent by (policy, cutoff): a completed run is returned as is, an interrupted one
-    is resumed and ends with exactly the payouts an uninterrupted run makes. Raise
-    CutoffInFuture if `cutoff` (aware) has not passed yet, since postings up to it could
-    still arrive, and PayableShort if a non-negative payable holds less than it is owed.
+    Owed is the payable balance at the cut-off less every payout made since (see the module
+    docstring for fast payouts). Idempotent by (policy, cutoff): a completed run is returned
+    as is, an interrupted one is resumed and ends with exactly the payouts an uninterrupted
+    run makes. Raise CutoffInFuture if `cutoff` (aware) has not passed yet, since postings
+    up to it could still arrive, and PayableShort if a non-negative payable holds less than
+    it is owed.
     """
     if cutoff.tzinfo is None:
         raise ValueError("cutoff must be an aware datetime")
     if cutoff > clock.now():
         raise CutoffInFuture(cutoff=cutoff.astimezone(clock.KST).isoformat())
     run, _created = SettlementRun.objects.get_or_create(
-        policy=policy, cutoff=cutoff,
+        kind=SettlementRun.Kind.REGULAR, policy=policy, cutoff=cutoff,
         defaults={"payout_date": cycles.payout_date(policy, cutoff)},
     )
+    return _run_complete(run=run, batch_size=batch_size)
+
+
+def fast_settlement_run(*, cutoff: dt.datetime, batch_size: int = 5000) -> SettlementRun:
+    """Advance every fast-settlement store its share of the redemptions of the business day
+    that `cutoff` ends (KST midnight); return the run, paying on the next business day.
+
+    A store gets ⌊fast_share_bp × window / 10000⌋ won, where window is what voucher
+    redemptions credited its payable after the previous fast run's cut-off up to `cutoff`,
+    but never more than it is owed at `cutoff`; the fee is ⌊amount × fast_fee_bp / 10000⌋.
+    Idempotent by cut-off and resumable like `settlement_run`. Raise InvalidFastCutoff if
+    `cutoff` does not end a business day, CutoffInFuture if it has not passed, and
+    FastRunOutOfOrder if a fast run with a later cut-off exists.
+    """
+    if cutoff.tzinfo is None:
+        raise ValueError("cutoff must be an aware datetime")
+    day = cycles.fast_cutoff_day(cutoff)
+    if day is None:
+        raise InvalidFastCutoff(cutoff=cutoff.astimezone(clock.KST).isoformat())
+    if cutoff > clock.now():
+        raise CutoffInFuture(cutoff=cutoff.astimezone(clock.KST).isoformat())
+    fast = SettlementRun.objects.filter(kind=SettlementRun.Kind.FAST)
+    run = fast.filter(cutoff=cutoff).first()
+    if run is None:
+        later = fast.filter(cutoff__gt=cutoff).order_by("cutoff").first()
+        if later is not None:
+            raise FastRunOutOfOrder(cutoff=later.cutoff.astimezone(clock.KST).isoformat())
+        previous = fast.filter(cutoff__lt=cutoff).order_by("-cutoff").first()
+        window_start = (
+            previous.cutoff
+            if previous is not None
+            else cycles.fast_cutoff(cycles.previous_business_day(day))
+        )
+        run, _created = SettlementRun.objects.get_or_create(
+            kind=SettlementRun.Kind.FAST, policy=None, cutoff=cutoff,
+            defaults={
+                "window_start": window_start,
+                "payout_date": cycles.fast_payout_date(cutoff),
+            },
+        )
+    return _run_complete(run=run, batch_size=batch_size)
+
+
+def _run_complete(*, run: SettlementRun, batch_size: int) -> SettlementRun:
+    """Pay the run's unpaid stores in batches of `batch_size` payable accounts, then mark
+    it completed; a completed run is returned as is."""
     if run.status == SettlementRun.Status.COMPLETED:
         return run
     clearing, revenue = platform_accounts()
@@ -151,31 +233,78 @@ def settlement_run(
     return run
 
 
+def _settled_stores(*, run: SettlementRun) -> "models.QuerySet[StoreSettlementAccount]":
+    """Return the settlement accounts of the stores the run settles."""
+    if run.is_fast:
+        return StoreSettlementAccount.objects.filter(fast_settlement_eligible=True)
+    return StoreSettlementAccount.objects.filter(policy_id=run.policy_id)
+
+
 def _unpaid_payables(*, run: SettlementRun) -> "models.QuerySet[Account]":
-    """Return the payable accounts of the stores on the run's policy not yet paid by it."""
+    """Return the payable accounts of the stores the run settles not yet paid by it."""
     return (
         Account.objects.filter(
             owner_type=STORE_OWNER,
             kind=Account.Kind.STORE_PAYABLE,
-            owner_id__in=StoreSettlementAccount.objects.filter(policy_id=run.policy_id).values(
-                "store_id"
-            ),
+            owner_id__in=_settled_stores(run=run).values("store_id"),
         )
         .exclude(owner_id__in=Payout.objects.filter(run=run).values("store_id"))
         .order_by("pk")
     )
 
 
-def _later_movements(*, first: int, last: int, cutoff: dt.datetime) -> dict[int, int]:
-    """Return, per account with id in [first, last], the sum of its entries posted after
-    `cutoff` other than payouts (one GROUP BY). A stored balance minus this is the balance
-    at the cut-off less every payout already made, since a balance is the sum of all
-    entries; it reads only the entries after the cut-off, not the whole history."""
+def _later_movements(
+    *, first: int, last: int, cutoff: dt.datetime, stores: dict[int, int]
+) -> dict[int, int]:
+    """Return, per account with id in [first, last], what its stored balance holds beyond
+    what it is owed at `cutoff`: the sum of its entries posted after `cutoff` other than
+    payouts, plus the entries (negative) of fast payouts whose window starts at or after
+    `cutoff`, which advance money earned after the cut-off. `stores` maps the batch's
+    store ids to their account ids. One GROUP BY over the entries after the cut-off and,
+    only when such fast runs exist, one over their payouts."""
     rows = (
         Entry.objects.filter(
             account_id__gte=first, account_id__lte=last, transaction__created_at__gt=cutoff
         )
-        .exclude(transaction__kind=PAYOUT_KIND)
+        .exclude(transaction__kind__in=PAYOUT_KINDS)
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account_id", "total")
+    )
+    later = dict(rows)
+    fast_runs = list(
+        SettlementRun.objects.filter(
+            kind=SettlementRun.Kind.FAST, window_start__gte=cutoff
+        ).values_list("pk", flat=True)
+    )
+    if not fast_runs:
+        return later
+    advanced = (
+        Payout.objects.filter(run_id__in=fast_runs)
+        .order_by()
+        .values("store_id")
+        .annotate(total=Sum("amount"))
+        .values_list("store_id", "total")
+    )
+    for store_id, total in advanced:
+        account_id = stores.get(store_id)
+        if account_id is not None:
+            later[account_id] = later.get(account_id, 0) - total
+    return later
+
+
+def _fast_windows(
+    *, first: int, last: int, start: dt.datetime, end: dt.datetime
+) -> dict[int, int]:
+    """Return, per account with id in [first, last], what voucher redemptions credited it in
+    (start, end] (one GROUP BY)."""
+    rows = (
+        Entry.objects.filter(
+            account_id__gte=first, account_id__lte=last,
+            transaction__kind=REDEMPTION_KIND,
+            transaction__created_at__gt=start, transaction__created_at__lte=end,
+        )
         .order_by()
         .values("account_id")
         .annotate(total=Sum("amount"))
@@ -186,15 +315,16 @@ def _later_movements(*, first: int, last: int, cutoff: dt.datetime) -> dict[int,
 
 PLAN_TABLE = "settlement_payout_plan"
 
+# One planned payout: (store id, payable account id, amount, fee).
+PlanRow = tuple[int, int, int, int]
 
-def _plan_load(cursor: Any, rows: list[tuple[int, int, int, int, str, str]]) -> None:
-    """Fill this connection's temporary plan table with (store, account, amount, fee, key,
-    fingerprint) rows."""
+
+def _plan_load(cursor: Any, rows: list[PlanRow]) -> None:
+    """Fill this connection's temporary plan table with (store, account, amount, fee) rows."""
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {PLAN_TABLE} ("
         "store_id BIGINT NOT NULL, account_id BIGINT NOT NULL, amount BIGINT NOT NULL, "
-        "fee BIGINT NOT NULL, idempotency_key VARCHAR(200) NOT NULL, "
-        "fingerprint VARCHAR(64) NOT NULL)"
+        "fee BIGINT NOT NULL)"
     )
     cursor.execute(f"DELETE FROM {PLAN_TABLE}")  # noqa: S608
     if connection.vendor == "postgresql":
@@ -204,7 +334,7 @@ def _plan_load(cursor: Any, rows: list[tuple[int, int, int, int, str, str]]) -> 
                 copy.write_row(row)
     else:
         cursor.executemany(
-            f"INSERT INTO {PLAN_TABLE} VALUES (%s, %s, %s, %s, %s, %s)", rows  # noqa: S608
+            f"INSERT INTO {PLAN_TABLE} VALUES (%s, %s, %s, %s)", rows  # noqa: S608
         )
 
 
@@ -225,93 +355,140 @@ def _batch_pay(
         .order_by("pk")
         .values_list("pk", "owner_id", "balance", "non_negative")
     )
-    later = _later_movements(first=first, last=last, cutoff=run.cutoff)
-    fee_bp = run.policy.fee_bp
-    plan: list[tuple[int, int, int, int, str, str]] = []
+    stores = {
+        store_id: pk
+        for pk, store_id, *_rest in locked
+        if pk not in platform and store_id is not None
+    }
+    later = _later_movements(first=first, last=last, cutoff=run.cutoff, stores=stores)
+    windows: dict[int, int] = {}
+    terms: dict[int, tuple[int, int]] = {}
+    if run.window_start is not None:
+        windows = _fast_windows(first=first, last=last, start=run.window_start, end=run.cutoff)
+        terms = {
+            store_id: (share_bp, fee_bp)
+            for store_id, share_bp, fee_bp in StoreSettlementAccount.objects.filter(
+                store_id__in=list(stores)
+            ).values_list("store_id", "fast_share_bp", "fast_fee_bp")
+        }
+    policy_fee_bp = run.policy.fee_bp if run.policy is not None else 0
+    plan: list[PlanRow] = []
     for pk, store_id, balance, non_negative in locked:
+        if pk in platform or store_id is None:
+            continue
         amount = balance - later.get(pk, 0)
-        if pk in platform or store_id is None or amount <= 0:
+        if run.is_fast:
+            share_bp, fee_bp = terms[store_id]
+            amount = min(windows.get(pk, 0) * share_bp // BASIS_POINTS, amount)
+        else:
+            fee_bp = policy_fee_bp
+        if amount <= 0:
             continue
         if non_negative and balance < amount:
             raise PayableShort(store=store_id)
-        fee = fee_for(amount=amount, fee_bp=fee_bp)
-        legs = [(pk, -amount)]
-        if amount > fee:
-            legs.append((clearing.pk, amount - fee))
-        if fee:
-            legs.append((revenue.pk, fee))
-        key = f"payout:{run.pk}:{store_id}"
-        fingerprint = ledger_services.transaction_fingerprint(PAYOUT_KIND, legs, None)
-        plan.append((store_id, pk, amount, fee, key, fingerprint))
+        plan.append((store_id, pk, amount, fee_for(amount=amount, fee_bp=fee_bp)))
     if plan:
         _plan_post(run=run, plan=plan, clearing=clearing, revenue=revenue)
     return [store_id for store_id, *_rest in plan]
 
 
+def batch_legs(
+    *, plan: list[PlanRow], clearing: Account, revenue: Account
+) -> list[tuple[int, int]]:
+    """Return the ledger legs of one batch's posting, (account id, won): each store's
+    payable gives its amount, payout clearing receives the sum of the nets and fee revenue
+    the sum of the fees (a leg that would be zero is left out)."""
+    legs = [(account_id, -amount) for _store, account_id, amount, _fee in plan]
+    net = sum(amount - fee for _store, _account, amount, fee in plan)
+    fees = sum(fee for *_rest, fee in plan)
+    if net:
+        legs.append((clearing.pk, net))
+    if fees:
+        legs.append((revenue.pk, fees))
+    return legs
+
+
+def _key_prefix(run: SettlementRun) -> str:
+    """Return the idempotency-key prefix of the run's payout postings; the store id follows."""
+    return f"fastpayout:{run.pk}:" if run.is_fast else f"payout:{run.pk}:"
+
+
+def payout_key_prefix(*, run: SettlementRun) -> str:
+    """Return the prefix of the idempotency keys of `run`'s payout postings
+    (`payout:<run>:` or `fastpayout:<run>:`), followed by the store id."""
+    return _key_prefix(run)
+
+
 def _plan_post(
     *,
     run: SettlementRun,
-    plan: list[tuple[int, int, int, int, str, str]],
+    plan: list[PlanRow],
     clearing: Account,
     revenue: Account,
 ) -> None:
-    """Write the plan: transactions, entries, balances, payouts and statements, set-based.
+    """Write the plan: one ledger transaction for the batch, its entries, the balances, the
+    payouts and statements, set-based.
 
-    Call inside the batch's transaction with the plan's accounts locked.
+    The transaction's idempotency key is the run's prefix and the batch's first store id
+    (`payout:<run>:<store>`): a batch commits whole or not at all and its stores are never
+    paid again in the run, so the key is unique, and its fingerprint is what `ledger_post`
+    would store for the same legs. Call inside the batch's transaction with the plan's
+    accounts locked.
     """
     ops = connection.ops
     now = ops.adapt_datetimefield_value(clock.now())
-    plan_join = (
-        f"FROM {PLAN_TABLE} p JOIN {Transaction._meta.db_table} t "
-        "ON t.idempotency_key = p.idempotency_key"
+    kind = FAST_PAYOUT_KIND if run.is_fast else PAYOUT_KIND
+    legs = batch_legs(plan=plan, clearing=clearing, revenue=revenue)
+    posted = Transaction.objects.create(
+        idempotency_key=f"{_key_prefix(run)}{plan[0][0]}",
+        kind=kind,
+        description="빠른정산 지급" if run.is_fast else "정산 지급",
+        fingerprint=ledger_services.transaction_fingerprint(kind, legs, None),
+        metadata={"run": run.pk, "stores": len(plan)},
+        created_at=clock.now(),
     )
+    net = sum(amount - fee for _store, _account, amount, fee in plan)
+    fees = sum(fee for *_rest, fee in plan)
     with connection.cursor() as cursor:
         _plan_load(cursor, plan)
         cursor.execute(
-            f"INSERT INTO {Transaction._meta.db_table} "  # noqa: S608
-            "(idempotency_key, kind, description, fingerprint, metadata, created_at) "
-            f"SELECT p.idempotency_key, %s, %s, p.fingerprint, %s, %s FROM {PLAN_TABLE} p",
-            [PAYOUT_KIND, "정산 지급", json.dumps({"run": run.pk}), now],
-        )
-        # One pass over the plan joined to its transactions, fanned out to the three legs.
-        cursor.execute(
             f"INSERT INTO {Entry._meta.db_table} (transaction_id, account_id, amount) "  # noqa: S608
-            "SELECT t.id, CASE leg.n WHEN 1 THEN p.account_id WHEN 2 THEN %s ELSE %s END, "
-            "CASE leg.n WHEN 1 THEN -p.amount WHEN 2 THEN p.amount - p.fee ELSE p.fee END "
-            f"{plan_join} CROSS JOIN (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) leg "
-            "WHERE leg.n = 1 OR (leg.n = 2 AND p.amount > p.fee) OR (leg.n = 3 AND p.fee > 0) "
-            "ORDER BY t.id, leg.n",
-            [clearing.pk, revenue.pk],
+            f"SELECT %s, account_id, -amount FROM {PLAN_TABLE} ORDER BY account_id",
+            [posted.pk],
+        )
+        Entry.objects.bulk_create(
+            Entry(transaction=posted, account_id=account_id, amount=amount)
+            for account_id, amount in ((clearing.pk, net), (revenue.pk, fees))
+            if amount
         )
         account_table = Account._meta.db_table
         cursor.execute(
             "WITH delta (account_id, amount) AS ("  # noqa: S608
             f"SELECT account_id, -amount FROM {PLAN_TABLE} "
-            f"UNION ALL SELECT %s, SUM(amount - fee) FROM {PLAN_TABLE} "
-            f"UNION ALL SELECT %s, SUM(fee) FROM {PLAN_TABLE}) "
+            "UNION ALL SELECT %s, %s UNION ALL SELECT %s, %s) "
             f"UPDATE {account_table} SET balance = {account_table}.balance + d.amount, "
             "updated_at = %s FROM (SELECT account_id, SUM(amount) AS amount FROM delta "
             f"GROUP BY account_id) d WHERE {account_table}.id = d.account_id",
-            [clearing.pk, revenue.pk, now],
+            [clearing.pk, net, revenue.pk, fees, now],
         )
         cursor.execute(
             f"INSERT INTO {Payout._meta.db_table} (run_id, store_id, amount, fee, net, "  # noqa: S608
             "bank_name, account_number, transaction_id, created_at, updated_at) "
             "SELECT %s, p.store_id, p.amount, p.fee, p.amount - p.fee, s.bank_name, "
-            f"s.account_number, t.id, %s, %s {plan_join} "
+            f"s.account_number, %s, %s, %s FROM {PLAN_TABLE} p "
             f"JOIN {StoreSettlementAccount._meta.db_table} s ON s.store_id = p.store_id",
-            [run.pk, now, now],
+            [run.pk, posted.pk, now, now],
         )
         cursor.execute(
             f"INSERT INTO {Statement._meta.db_table} (payout_id, store_id, period_end, "  # noqa: S608
             "payout_date, number, created_at, updated_at) "
-            "SELECT o.id, o.store_id, %s, %s, 'ST-' || o.run_id || '-' || o.store_id, %s, %s "
-            f"FROM {Payout._meta.db_table} o JOIN {PLAN_TABLE} p ON p.store_id = o.store_id "
-            "WHERE o.run_id = %s",
+            "SELECT o.id, o.store_id, %s, %s, %s || o.run_id || '-' || o.store_id, %s, %s "
+            f"FROM {Payout._meta.db_table} o WHERE o.transaction_id = %s",
             [
                 ops.adapt_datetimefield_value(run.cutoff),
                 ops.adapt_datefield_value(run.payout_date),
-                now, now, run.pk,
+                "FS-" if run.is_fast else "ST-",
+                now, now, posted.pk,
             ],
         )
         cursor.execute(f"DELETE FROM {PLAN_TABLE}")  # noqa: S608
