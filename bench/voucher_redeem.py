@@ -11,8 +11,10 @@ vouchers bought through `voucher_purchase` (sandbox card). Then, alternating the
 redeeming ₩1,000 at a time from its own vouchers at its own store:
 
 - **dangol**: `voucher_redeem(voucher=…, store=…, amount=1000, staff=…, idempotency_key=…)`:
-  voucher row lock, idempotency lookup, every check, fee, `ledger_post` (account locks,
-  transaction, 3 entries, balances), voucher balance mirror, redemption row;
+  voucher row lock, idempotency lookup, every check, fee, fingerprint, the ledger transaction,
+  its 3 entries, voucher balance mirror, redemption row, then the account locks (primary-key
+  order) and balances (on PostgreSQL its fast path: three prepared statements in one
+  transaction; the ORM path with `ledger_post` answers refusals and retries);
 - **raw**: on other vouchers' ledger accounts, one transaction per redemption of
   `INSERT INTO ledger_transaction … RETURNING id`, one `INSERT` of the same 3 `ledger_entry`
   rows (liability −1,000, store payable +970, fee revenue +30) and one `UPDATE` of the 3
