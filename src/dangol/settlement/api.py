@@ -1,7 +1,259 @@
-"""Settlement endpoints."""
+"""Settlement endpoints: a store's payouts and coming settlements, and for operators the
+settlement runs with their totals and reconciliation.
 
-from ninja import Router
+A store's settlements need a caller who owns or staffs the store and, for a store-scoped
+token (a POS), that store. Runs need a platform operator: a superuser, a platform staff
+member (`is_staff`) or an operator of an organisation; a store-scoped token never acts as
+one. Refusals answer `{code, message}` with the domain error's status.
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
 
 from dangol.accounts.api import required_auth
+from dangol.accounts.models import User
+from dangol.core.api import ErrorOut
+from dangol.core.errors import NotFound, PermissionDenied
+from dangol.core.tenancy import Role
+from dangol.organisations.models import OrganisationMembership
+from dangol.places.api import DEFAULT_LIMIT, MAX_LIMIT, Pagination
+from dangol.places.models import Store
+from dangol.places.selectors import StoreNotManaged, token_allows_store, user_can_manage_store
+from dangol.settlement import selectors
+from dangol.settlement.models import Payout, SettlementRun
 
 router = Router(tags=["settlement"], auth=required_auth)
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+class OperatorOnly(PermissionDenied):
+    code = "operator_only"
+    template = _("플랫폼 운영자나 기관 운영자만 볼 수 있습니다.")
+
+
+def _caller(request: HttpRequest) -> User:
+    caller = request.auth  # type: ignore[attr-defined]
+    assert isinstance(caller, User)  # noqa: S101 (required_auth)
+    return caller
+
+
+def _managed_store(request: HttpRequest, store_id: int) -> Store:
+    """Return store `store_id` if the caller runs it and the token may act for it."""
+    store = Store.objects.filter(pk=store_id).first()
+    if store is None:
+        raise NotFound(_("가게를 찾을 수 없습니다."))
+    if not user_can_manage_store(user=_caller(request), store=store):
+        raise StoreNotManaged()
+    if not token_allows_store(request=request, store=store):
+        raise StoreNotManaged(_("이 API 토큰은 이 가게에서 쓸 수 없습니다."))
+    return store
+
+
+def _require_operator(request: HttpRequest) -> User:
+    """Return the caller if they operate the platform or an organisation; raise OperatorOnly
+    otherwise, and for a store-scoped token whoever its owner is."""
+    user = _caller(request)
+    token = getattr(request, "api_token", None)
+    if token is not None and token.scope:
+        raise OperatorOnly()
+    if user.is_superuser or user.is_staff:
+        return user
+    if OrganisationMembership.objects.filter(user=user, role=Role.OPERATOR).exists():
+        return user
+    raise OperatorOnly()
+
+
+# --- schemas --------------------------------------------------------------------------------
+
+
+class PageQuery(Schema):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
+                       description=f"한 번에 받을 개수 (1–{MAX_LIMIT}) / page size")
+    offset: int = Field(0, ge=0, description="건너뛸 개수 / rows to skip")
+
+
+class PayoutOut(Schema):
+    id: int
+    run_id: int
+    kind: str = Field(description="regular(정기 정산) | fast(빠른정산)")
+    kind_display: str
+    cutoff: dt.datetime = Field(description="정산 마감 시각 / cut-off")
+    payout_date: dt.date = Field(description="지급일 / payout date")
+    amount: int = Field(description="정산액 (원)")
+    fee: int = Field(description="수수료 (원)")
+    net: int = Field(description="지급액 (원) = amount − fee")
+    statement_number: str | None = Field(description="정산 명세서 번호")
+
+    @staticmethod
+    def resolve_kind(obj: Payout) -> str:
+        return str(obj.run.kind)
+
+    @staticmethod
+    def resolve_kind_display(obj: Payout) -> str:
+        return str(obj.run.get_kind_display())
+
+    @staticmethod
+    def resolve_cutoff(obj: Payout) -> dt.datetime:
+        return obj.run.cutoff
+
+    @staticmethod
+    def resolve_payout_date(obj: Payout) -> dt.date:
+        return obj.run.payout_date
+
+    @staticmethod
+    def resolve_statement_number(obj: Payout) -> str | None:
+        statement = getattr(obj, "statement", None)
+        return statement.number if statement is not None else None
+
+
+class NextSettlementOut(Schema):
+    kind: str = Field(description="regular(정기 정산) | fast(빠른정산)")
+    payout_date: dt.date = Field(description="예정 지급일")
+    amount: int = Field(description="예상 지급액 (원, 수수료 뺀 금액) / estimated net")
+    cutoff: dt.datetime | None = Field(description="정산 마감 시각 (알 수 없으면 null)")
+
+
+class StoreSettlementsOut(Schema):
+    count: int = Field(description="지급 건수 / number of payouts")
+    items: list[PayoutOut] = Field(description="지급 내역, 최근 지급일부터")
+    upcoming: list[NextSettlementOut] = Field(
+        description="다음 정산 (빠른정산, 정기 정산) / coming payouts"
+    )
+
+
+class RunOut(Schema):
+    id: int
+    kind: str = Field(description="regular(정기 정산) | fast(빠른정산)")
+    policy_id: int | None
+    policy_name: str | None
+    cutoff: dt.datetime
+    payout_date: dt.date
+    status: str = Field(description="running | completed")
+    completed_at: dt.datetime | None
+    payouts_count: int
+    amount_total: int = Field(description="정산액 합계 (원)")
+    fee_total: int = Field(description="수수료 합계 (원)")
+    net_total: int = Field(description="지급액 합계 (원)")
+
+    @staticmethod
+    def resolve_policy_name(obj: SettlementRun) -> str | None:
+        return obj.policy.name if obj.policy is not None else None
+
+
+class MismatchOut(Schema):
+    store_id: int
+    reason: str = Field(
+        description="no_ledger_posting | no_payout | ledger_payout_differ | capture_differs"
+    )
+    ledger: int | None = Field(description="원장이 지급 대기로 옮긴 금액 (원)")
+    payout: int | None = Field(description="지급 기록의 지급액 (원)")
+    captured: int | None
+
+
+class ReconciliationOut(Schema):
+    ok: bool = Field(description="원장과 지급 기록이 가게마다 모두 맞는지")
+    ledger_total: int
+    payout_total: int
+    mismatches: list[MismatchOut]
+
+
+class RunDetailOut(RunOut):
+    reconciliation: ReconciliationOut
+
+
+class RunPayoutOut(Schema):
+    id: int
+    store_id: int
+    store_name: str
+    amount: int
+    fee: int
+    net: int
+    statement_id: int | None
+
+    @staticmethod
+    def resolve_store_name(obj: Payout) -> str:
+        return obj.store.name
+
+
+# --- a store's settlements ------------------------------------------------------------------
+
+
+@router.get(
+    "/stores/{int:store_id}/settlements", response={200: StoreSettlementsOut, **ERRORS},
+    summary="가게 정산 내역 / a store's settlements",
+)
+def store_settlements(
+    request: HttpRequest, store_id: int, page: Query[PageQuery]
+) -> dict[str, Any]:
+    """가게의 지급 내역(정산액, 수수료, 지급액, 지급일, 정산 종류)과 다음 정산 예정.
+
+    Return the store's payouts, newest payout date first (`limit`/`offset`), and its coming
+    settlements (fast and regular) with their estimated net amounts.
+    """
+    store = _managed_store(request, store_id)
+    payouts = (
+        Payout.objects.filter(store=store)
+        .select_related("run", "statement")
+        .order_by("-run__payout_date", "-id")
+    )
+    return {
+        "count": payouts.count(),
+        "items": list(payouts[page.offset : page.offset + page.limit]),
+        "upcoming": selectors.store_next_settlements(store=store),
+    }
+
+
+# --- operators ------------------------------------------------------------------------------
+
+
+@router.get("/settlement/runs", response={200: list[RunOut], **ERRORS},
+            summary="정산 실행 목록 / settlement runs (operators)")
+@paginate(Pagination)
+def list_runs(request: HttpRequest) -> Any:
+    """정산 실행과 합계, 최근 마감부터. 운영자만.
+
+    Return the settlement runs with their totals, newest cut-off first. Operators only.
+    """
+    _require_operator(request)
+    return selectors.settlement_runs_overview()
+
+
+@router.get("/settlement/runs/{int:run_id}", response={200: RunDetailOut, **ERRORS},
+            summary="정산 실행 자세히 / one settlement run (operators)")
+def get_run(request: HttpRequest, run_id: int) -> RunDetailOut:
+    """정산 실행 하나의 합계와 대사(원장 ↔ 지급 기록). 운영자만.
+
+    Return one run with its totals and the reconciliation of its ledger postings against
+    its payouts. Operators only.
+    """
+    _require_operator(request)
+    run = selectors.settlement_run_get(run_id=run_id)
+    if run is None:
+        raise NotFound(_("정산 실행을 찾을 수 없습니다."))
+    report = selectors.run_reconcile(run=run)
+    run.reconciliation = ReconciliationOut(  # type: ignore[attr-defined]
+        ok=report.ok, ledger_total=report.ledger_total, payout_total=report.payout_total,
+        mismatches=[MismatchOut(**vars(item)) for item in report.mismatches],
+    )
+    return RunDetailOut.from_orm(run)
+
+
+@router.get("/settlement/runs/{int:run_id}/payouts", response={200: list[RunPayoutOut], **ERRORS},
+            summary="정산 실행의 지급 목록 / payouts of a run (operators)")
+@paginate(Pagination)
+def list_run_payouts(request: HttpRequest, run_id: int) -> Any:
+    """정산 실행 하나의 가게별 지급, 가게 순. 운영자만.
+
+    Return the payouts of one run, in store order. Operators only.
+    """
+    _require_operator(request)
+    run = SettlementRun.objects.filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(_("정산 실행을 찾을 수 없습니다."))
+    return selectors.run_payout_rows(run=run)

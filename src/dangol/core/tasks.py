@@ -1,0 +1,12 @@
+"""Background housekeeping of core rows (idempotent, safe to rerun)."""
+
+from huey import crontab
+
+from dangol.config.queue import db_periodic_task
+from dangol.core.idempotency import idempotent_requests_purge
+
+
+@db_periodic_task(crontab(minute="17"))
+def idempotent_requests_purge_task() -> int:
+    """Delete stored API responses of idempotency keys older than 24 hours."""
+    return idempotent_requests_purge()
