@@ -1,7 +1,22 @@
-"""Pages of vouchers."""
+"""Pages of vouchers: the shop, the customer's vouchers, the merchant's screens."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from dangol.vouchers import views
 
 app_name = "vouchers"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("vouchers/", views.shop, name="shop"),
+    path("vouchers/products/<int:pk>/", views.product, name="product"),
+    path("me/vouchers/", views.mine, name="mine"),
+    path("me/vouchers/<int:pk>/", views.detail, name="detail"),
+    path("merchant/stores/<int:pk>/vouchers/", views.merchant, name="merchant"),
+    path("merchant/stores/<int:pk>/vouchers/redeem/", views.merchant_redeem,
+         name="merchant_redeem"),
+    path("merchant/stores/<int:pk>/vouchers/products/new/", views.product_new,
+         name="product_new"),
+    path("merchant/markets/<int:pk>/vouchers/products/new/", views.market_product_new,
+         name="market_product_new"),
+    path("v/<slug:token>/", views.voucher_scan, name="scan"),
+]
