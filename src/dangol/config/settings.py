@@ -259,6 +259,8 @@ DANGOL_MARKET_DATA_SOURCE = "소상공인시장진흥공단 전국전통시장�
 # --- payments -------------------------------------------------------------------------------
 # "sandbox" (built in; test card numbers, see dangol.payments.providers.sandbox) or "toss".
 PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "sandbox")
+# The cap on a voucher product's platform fee, in basis points (Kakao's 8% in 2025).
+DANGOL_VOUCHER_FEE_CAP_BP = int(os.environ.get("DANGOL_VOUCHER_FEE_CAP_BP", "800"))
 PAYMENTS_SANDBOX_TIMEOUT_SECONDS = float(os.environ.get("PAYMENTS_SANDBOX_TIMEOUT_SECONDS", "3"))
 TOSS_SECRET_KEY = os.environ.get("TOSS_SECRET_KEY", "")
 TOSS_API_BASE = os.environ.get("TOSS_API_BASE", "https://api.tosspayments.com")
