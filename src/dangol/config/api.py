@@ -6,6 +6,7 @@ from dangol import __version__
 from dangol.accounts.api import install_auth_error_handlers, required_auth
 from dangol.core.api import install_error_handlers
 from dangol.coupons.api import router as coupons_router
+from dangol.messaging.api import router as messaging_router
 from dangol.places.api import router as places_router
 from dangol.regulars.api import router as regulars_router
 from dangol.settlement.api import router as settlement_router
@@ -33,3 +34,4 @@ api.add_router("/", regulars_router)
 api.add_router("/", coupons_router)
 api.add_router("/", vouchers_router)
 api.add_router("/", settlement_router)
+api.add_router("/", messaging_router)

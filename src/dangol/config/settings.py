@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "dangol.notices",
     "dangol.regulars",
     "dangol.coupons",
+    "dangol.messaging",
     "dangol.demo",
     "dangol.web",
 ]

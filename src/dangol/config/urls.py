@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve as serve_file
 
 from dangol.config.api import api
 
@@ -14,9 +15,16 @@ urlpatterns = [
     path("", include("dangol.coupons.urls")),
     path("", include("dangol.vouchers.urls")),
     path("", include("dangol.settlement.urls")),
+    path("", include("dangol.messaging.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+]
+
+# Uploaded campaign images. Django serves them itself so that one command runs everything;
+# behind a web server, let it serve MEDIA_ROOT under MEDIA_URL instead.
+urlpatterns += [
+    re_path(r"^media/(?P<path>.+)$", serve_file, {"document_root": settings.MEDIA_ROOT}),
 ]
 
 if settings.DEMO or settings.TESTING:

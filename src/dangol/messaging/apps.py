@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MessagingConfig(AppConfig):
+    name = "dangol.messaging"
+    label = "messaging"
+    verbose_name = _("메시지")

@@ -1,0 +1,7 @@
+"""Pages of messaging."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "messaging"
+
+urlpatterns: list = []
