@@ -2,12 +2,12 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve as serve_file
 
 from dangol.config.api import api
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("dangol.web.urls")),
     path("accounts/", include("dangol.accounts.urls")),
     path("", include("dangol.places.urls")),
