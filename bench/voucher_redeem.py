@@ -145,9 +145,8 @@ def _run(args: argparse.Namespace, url: str) -> int:  # noqa: C901, PLR0915
         dangol_vouchers.append(bought[:per_thread])
         raw_accounts.append([voucher_account(voucher=v).pk for v in bought[per_thread:]])
     payable_ids = [services._store_payable_account(store).pk for store in stores]  # noqa: SLF001
-    revenue_id = services._platform_account(  # noqa: SLF001
-        Account.Kind.PLATFORM_FEE_REVENUE, "플랫폼 수수료 수익"
-    ).pk
+    # Fees go to each store's own fee revenue account, as voucher_redeem posts them.
+    revenue_ids = [services._store_fee_account(store).pk for store in stores]  # noqa: SLF001
     seeded = 2 * per_thread * threads
     print(f"seeded {threads} stores and {seeded} vouchers of {FACE_VALUE:,} won "
           f"in {time.perf_counter() - started:.1f} s")
@@ -182,6 +181,7 @@ def _run(args: argparse.Namespace, url: str) -> int:  # noqa: C901, PLR0915
 
     def raw_work(index: int, deadline: float) -> int:
         mine, payable, name = raw_accounts[index], payable_ids[index], stores[index].name
+        revenue_id = revenue_ids[index]
         done = 0
         while time.perf_counter() < deadline:
             liability = mine[done % per_thread]
@@ -212,7 +212,10 @@ def _run(args: argparse.Namespace, url: str) -> int:  # noqa: C901, PLR0915
         def hordak_account(name: str, kind: str) -> Any:
             return HordakAccount.objects.create(name=name, type=kind, currencies=["KRW"])
 
-        h_revenue = hordak_account("플랫폼 수수료 수익", HordakAccount.TYPES.income)
+        h_revenues = [
+            hordak_account(f"플랫폼 수수료 수익 ({store.name})", HordakAccount.TYPES.income)
+            for store in stores
+        ]
         h_payables = [
             hordak_account(f"{store.name} 정산 예정액", HordakAccount.TYPES.liability)
             for store in stores
@@ -244,7 +247,9 @@ def _run(args: argparse.Namespace, url: str) -> int:  # noqa: C901, PLR0915
                         transaction=posted, account=mine[done % per_thread], debit=amount_m
                     )
                     Leg.objects.create(transaction=posted, account=payable, credit=net_m)
-                    Leg.objects.create(transaction=posted, account=h_revenue, credit=fee_m)
+                    Leg.objects.create(
+                        transaction=posted, account=h_revenues[index], credit=fee_m
+                    )
                 done += 1
             return done
 

@@ -413,7 +413,7 @@ class MoneyMachine(RuleBasedStateMachine):
         store_pk = self.stores[store].pk
         self._move(("voucher", voucher_id, K.VOUCHER_LIABILITY), -amount)
         self._move(("store", store_pk, K.STORE_PAYABLE), amount - fee)
-        self._move(("", None, K.PLATFORM_FEE_REVENUE), fee)
+        self._move(("store", store_pk, K.PLATFORM_FEE_REVENUE), fee)
         self.settlement.credits[store].append((self.now, amount - fee))
 
     # --- refund ---------------------------------------------------------------------------

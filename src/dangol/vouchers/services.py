@@ -7,7 +7,7 @@ voucher of face value F sold at S (S ≤ F; D = F − S is the issuer's discount
 |-------------------|----------------------------------------------------------------------|
 | purchase          | cash −S · issuer discount_expense −D · voucher liability +F          |
 | redemption of A   | voucher liability −A · store_payable(store) +(A − fee) ·             |
-|                   | platform_fee_revenue +fee, fee = ⌊A × fee_bp / 10000⌋, fee_bp ≤ cap  |
+|                   | platform_fee_revenue(store) +fee, fee = ⌊A × fee_bp / 10000⌋ ≤ cap   |
 | refund, booked    | voucher liability −B · refund_clearing +R · issuer discount_expense  |
 |                   | +(B − R), B = balance, R = what the customer gets back               |
 | refund, paid      | refund_clearing −R · cash +R (after the provider confirmed)          |
@@ -17,7 +17,11 @@ The customer's S and the issuer's D together fund the F the voucher holds; the i
 a refunded balance is not paid back (the discount share, the 10% kept after expiry) returns
 to the issuer's `discount_expense`. Platform accounts have no owner; `store_payable` is
 owned by ("store", store id) and may go negative (settlement reads it); a voucher's
-liability account by ("voucher", voucher id), non-negative.
+liability account by ("voucher", voucher id), non-negative. The platform's fee revenue from
+redemptions is kept per store (kind `platform_fee_revenue`, owner ("store", store id)): the
+platform's revenue is the sum over that kind, fees by store can be read directly, and no
+row is shared by the redemptions of different stores (a single revenue row would serialise
+every redemption in the country on its lock until COMMIT).
 
 Locks: a service that changes a voucher locks its row first (`vouchers_lock`), then the
 ledger locks accounts (`accounts_lock`), always in that order and in primary-key order.
@@ -237,6 +241,14 @@ def _store_payable_account(store: Store) -> Account:
     )
 
 
+def _store_fee_account(store: Store) -> Account:
+    """Return the platform's fee revenue account for redemptions at `store`."""
+    return account_get_or_create(
+        owner_type="store", owner_id=store.pk, kind=Account.Kind.PLATFORM_FEE_REVENUE,
+        non_negative=False, name=f"플랫폼 수수료 수익 ({store.name})",
+    )
+
+
 def _issuer_discount_account(product: VoucherProduct) -> Account:
     owner_type, owner_id = product.issuer_owner
     return account_get_or_create(
@@ -435,8 +447,7 @@ def _voucher_redeem_orm(
     if amount > fee:
         entries.append((_store_payable_account(store), amount - fee))
     if fee:
-        revenue = _platform_account(Account.Kind.PLATFORM_FEE_REVENUE, "플랫폼 수수료 수익")
-        entries.append((revenue, fee))
+        entries.append((_store_fee_account(store), fee))
     posted = ledger_post(
         idempotency_key=_redeem_ledger_key(locked.pk, idempotency_key), kind=REDEEM_KIND,
         entries=entries, description=store.name,
@@ -503,12 +514,13 @@ def _redeem_check(*, voucher: Voucher, kind: str, accepted: bool, amount: int) -
 #    database's `ledger_account_balance_nonneg` check refuses a non-negative account going
 #    below zero.
 #
-# The account rows are locked last, as the raw SQL of the benchmark does: the platform's
-# fee revenue row is shared by every redemption, and whoever holds its lock holds it until
-# COMMIT, so the inserts run before it is taken. If statement 2 or 3 does not do all it
-# should (the key was taken, an account check failed, the liability does not match the
-# voucher's mirror), the transaction is rolled back and the ORM path runs in a new one,
-# with fresh reads, and answers precisely (a replay, IdempotencyKeyReused, InsufficientFunds).
+# The account rows are locked last, as the raw SQL of the benchmark does: a store's payable
+# and fee rows are shared by every redemption at that store, and whoever holds their locks
+# holds them until COMMIT, so the inserts run before they are taken. If statement 2 or 3
+# does not do all it should (the key was taken, an account check failed, the liability does
+# not match the voucher's mirror), the transaction is rolled back and the ORM path runs in a
+# new one, with fresh reads, and answers precisely (a replay, IdempotencyKeyReused,
+# InsufficientFunds).
 
 
 class _FastPathUndone(Exception):
@@ -533,8 +545,8 @@ def _redeem_lock_sql() -> str:
         '  AND a."owner_id" = v."id" AND a."kind" = %(liability_kind)s),'
         f' (SELECT a."id" FROM {accounts} AS a WHERE a."owner_type" = %(store_owner)s'
         '  AND a."owner_id" = %(store)s AND a."kind" = %(payable_kind)s),'
-        f' (SELECT a."id" FROM {accounts} AS a WHERE a."owner_type" = \'\''
-        '  AND a."owner_id" IS NULL AND a."kind" = %(revenue_kind)s)'
+        f' (SELECT a."id" FROM {accounts} AS a WHERE a."owner_type" = %(store_owner)s'
+        '  AND a."owner_id" = %(store)s AND a."kind" = %(revenue_kind)s)'
         f' FROM {voucher_table} AS v'
         f' JOIN {VoucherProduct._meta.db_table} AS p ON p."id" = v."product_id"'
         ' WHERE v."id" = %(voucher)s FOR UPDATE OF v'
