@@ -16,6 +16,7 @@ settlement run pays each store. A refused request must change nothing.
 import contextlib
 import datetime as dt
 import io
+import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -773,8 +774,11 @@ def test_random_money_flows_keep_every_invariant():
     OUTCOMES.clear()
     run_state_machine_as_test(
         MoneyMachine,
+        # Derandomised: the same 25 sequences on every run, so CI is reproducible and the
+        # coverage check below cannot flake; set DANGOL_HYPOTHESIS_RANDOM=1 to explore anew.
         settings=settings(
             max_examples=25, stateful_step_count=30, deadline=None,
+            derandomize=os.environ.get("DANGOL_HYPOTHESIS_RANDOM") != "1",
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
