@@ -257,6 +257,22 @@ DANGOL_SITE_NAME = os.environ.get("DANGOL_SITE_NAME", "단골")
 # The official market data's provider, shown wherever imported data appears (공공누리).
 DANGOL_MARKET_DATA_SOURCE = "소상공인시장진흥공단 전국전통시장표준데이터"
 
+# --- messaging ------------------------------------------------------------------------------
+# The site's public origin (https://dangol.example.kr): links in SMS and e-mail (opt-out,
+# inbox) are absolute only when it is set.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEMO else "")
+# "outbox" keeps SMS in the development outbox; "nhn" sends through NHN Cloud SMS v3.0.
+DANGOL_MESSAGING_SMS_PROVIDER = os.environ.get("SMS_PROVIDER_NAME", "outbox")
+DANGOL_SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS", "5"))
+DANGOL_MESSAGING_LEASE_SECONDS = int(os.environ.get("MESSAGING_LEASE_SECONDS", "120"))
+DANGOL_MESSAGING_MAX_ATTEMPTS = 5
+DANGOL_MESSAGING_BACKOFF_SECONDS = 30
+DANGOL_MESSAGING_RATE_PER_SECOND = {
+    "sms": int(os.environ.get("SMS_RATE_PER_SECOND", "20")),
+    "email": int(os.environ.get("EMAIL_RATE_PER_SECOND", "10")),
+}
+DANGOL_MESSAGING_BATCH_SIZE = 100
+
 # --- payments -------------------------------------------------------------------------------
 # "sandbox" (built in; test card numbers, see dangol.payments.providers.sandbox) or "toss".
 PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "sandbox")

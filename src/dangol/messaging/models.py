@@ -163,7 +163,7 @@ class Delivery(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
     error = models.CharField(max_length=300, blank=True)
-    suppressed_reason = models.CharField(max_length=20, blank=True)
+    suppressed_reason = models.CharField(max_length=30, blank=True)
     refunded = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)

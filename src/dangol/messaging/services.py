@@ -1,0 +1,838 @@
+"""Writes on messaging: compose a campaign, fan it out, release held deliveries, refund, and
+keep each sender's message credit (메시지 충전금).
+
+Fan-out (`campaign_send`). One database transaction: lock the campaign row and the sender's
+credit account, count the audience with one aggregate query, refuse with MessageCreditShort
+if the cost exceeds the balance (nothing inserted), then one `INSERT … SELECT` per channel
+creates every Delivery row (never a Python loop per recipient), and one ledger transaction
+moves the cost from the sender's credit to the platform's message_usage account. Counting
+and inserting use the same FROM/WHERE text (`_audience_sql`), so the composer's preview
+(`campaign_check`) counts exactly what the send inserts.
+
+Audience. A store's campaign goes to its followers (optionally those with one tag); a market
+channel's campaign to the channel's own followers (consent is per sender: following a store
+of the market does not make one a channel follower — rules.follow_reaches). The audience
+query yields one row per customer (a Follow is unique per customer and target), so a customer
+following both a store and its market channel gets one copy of each campaign; the unique
+constraint (campaign, customer, channel) enforces it.
+An ad reaches a follower only with a standing ad consent from the sender at the send instant;
+at night (21:00–08:00 KST) followers without a standing night opt-in get a `held` row whose
+`release_at` is the next 08:00 KST, which `deliveries_release` re-checks then.
+
+Opt-out tokens are made in SQL: MD5(k ‖ customer id) where k = "<secret>:<campaign>:<channel>:"
+and <secret> = SHA-256 of settings.SECRET_KEY and a fixed label. Without SECRET_KEY nobody can
+compute a token from the ids, so the 128-bit tokens are unguessable; they are stable for a row.
+
+Refunds (`deliveries_refund`). Suppressed and failed deliveries are refunded in one ledger
+transaction per campaign per batch, in the same database transaction that sets
+`Delivery.refunded`: a committed refund and its flags go together, so a retry finds nothing
+left to refund. The idempotency key is "messaging:refund:<campaign id>:<sha256 of the sorted
+delivery ids>[:40]", so the same batch can never be posted twice.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.utils.translation import gettext as _
+
+from dangol.accounts.models import User
+from dangol.core import clock
+from dangol.core.errors import DangolError
+from dangol.core.money import format_won
+from dangol.coupons.models import CouponTemplate
+from dangol.ledger.models import Account, Transaction
+from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_transfer
+from dangol.messaging import rules
+from dangol.messaging.errors import (
+    CampaignInvalid,
+    CampaignKeyReused,
+    MessageCreditShort,
+    TopUpFailed,
+)
+from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery, MessagePrice
+from dangol.payments.models import Payment
+from dangol.payments.services import payment_authorize, payment_capture
+from dangol.places.models import Market, Store
+from dangol.regulars.models import Consent, Follow, Tag
+from dangol.regulars.rules import is_night_kst
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PRICES = {Channel.IN_APP: 15, Channel.SMS: 20, Channel.LMS: 50, Channel.EMAIL: 0}
+AD_TEMPLATES = {Campaign.Template.FREE, Campaign.Template.CLOSING_SALE}
+INFO_TEMPLATES = {
+    Campaign.Template.VOUCHER_RECEIVED, Campaign.Template.EXPIRY,
+    Campaign.Template.SETTLEMENT_PAID, Campaign.Template.CONSENT_RECONFIRMATION,
+}
+SELECTABLE_CHANNELS = (Channel.IN_APP, Channel.SMS, Channel.EMAIL)
+CHARGE_KIND = "message_charge"
+REFUND_KIND = "message_refund"
+TOP_UP_KIND = "message_top_up"
+GRANT_KIND = "message_grant"
+RELEASE_BATCH = 5000
+REFUND_BATCH = 5000
+# The opt-out path the pages serve (M4: `o/<token>/`); the site's origin comes from settings.
+OPT_OUT_PATH = "/o/{token}/"
+TOKEN_PLACEHOLDER = "0" * 32
+
+
+class SuppressedReason:
+    NO_CONSENT = "no_consent"
+    OPTED_OUT = "opted_out"
+    WITHDRAWN_BEFORE_DISPATCH = "withdrawn_before_dispatch"
+    QUIET_HOURS_WITHDRAWN = "quiet_hours_withdrawn"
+
+
+# --- sender and accounts ----------------------------------------------------------------------
+
+
+def _one_sender(store: Store | None, market: Market | None) -> None:
+    if (store is None) == (market is None):
+        raise ValueError("name exactly one sender: a store or a market")
+
+
+def _sender_owner(store: Store | None, market: Market | None) -> tuple[str, int]:
+    _one_sender(store, market)
+    if store is not None:
+        return "store", store.pk
+    assert market is not None  # noqa: S101 (checked above)
+    return "market", market.pk
+
+
+def message_credit_account(*, store: Store | None = None, market: Market | None = None) -> Account:
+    """Return the sender's message credit account (non-negative), opening it at ₩0."""
+    owner_type, owner_id = _sender_owner(store, market)
+    sender = store or market
+    return account_get_or_create(
+        owner_type=owner_type, owner_id=owner_id, kind=Account.Kind.MESSAGE_CREDIT,
+        non_negative=True, name=f"{sender} 메시지 충전금",
+    )
+
+
+def _usage_account() -> Account:
+    return account_get_or_create(
+        owner_type="", owner_id=None, kind=Account.Kind.MESSAGE_USAGE, non_negative=False,
+        name="메시지 발송 비용",
+    )
+
+
+def _cash_account() -> Account:
+    return account_get_or_create(
+        owner_type="", owner_id=None, kind=Account.Kind.CASH, non_negative=False,
+        name="결제 대행 정산 대기",
+    )
+
+
+def message_credit_top_up(
+    *, store: Store | None = None, market: Market | None = None, amount: int, card_number: str,
+    idempotency_key: str,
+) -> Transaction:
+    """Charge `amount` won to `card_number` through the payment provider (authorize and
+    capture) and add it to the sender's message credit (cash → credit); return the posting.
+
+    A retry with the same key charges nothing more and returns the same posting. Raise
+    TopUpFailed when the card is declined, PaymentPending when the provider did not answer
+    (retry with the same key), CampaignInvalid for an amount ≤ 0.
+    """
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise CampaignInvalid(reason=_("충전 금액은 0원보다 커야 합니다"))
+    credit = message_credit_account(store=store, market=market)
+    payment_key = f"message-credit:{idempotency_key}"
+    payment = payment_authorize(amount=amount, source=card_number, idempotency_key=payment_key)
+    if payment.status == Payment.Status.AUTHORIZED:
+        payment = payment_capture(payment=payment, idempotency_key=f"{payment_key}:capture")
+    if payment.status != Payment.Status.CAPTURED:
+        raise TopUpFailed(message=payment.error_message or payment.get_status_display())
+    return ledger_transfer(
+        idempotency_key=f"messaging:top-up:{idempotency_key}", kind=TOP_UP_KIND,
+        source=_cash_account(), destination=credit, amount=amount,
+        description=f"메시지 충전금 충전 {format_won(amount)}",
+        metadata={"payment": payment.pk},
+    )
+
+
+def message_credit_grant(
+    *, store: Store | None = None, market: Market | None = None, amount: int,
+    from_account: Account, idempotency_key: str, description: str = "",
+) -> Transaction:
+    """Move `amount` won from `from_account` (a program budget, a subsidy, an external
+    clearing account) to the sender's message credit; return the posting (idempotent by key).
+    """
+    credit = message_credit_account(store=store, market=market)
+    return ledger_transfer(
+        idempotency_key=f"messaging:grant:{idempotency_key}", kind=GRANT_KIND,
+        source=from_account, destination=credit, amount=amount,
+        description=description or f"메시지 충전금 지원 {format_won(amount)}",
+    )
+
+
+def message_prices() -> dict[str, int]:
+    """Return the price per recipient of every channel, in won (operator rows over defaults)."""
+    prices = {str(channel): price for channel, price in DEFAULT_PRICES.items()}
+    prices.update(MessagePrice.objects.values_list("channel", "price"))
+    return prices
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def opt_out_url(token: str) -> str:
+    """Return the absolute opt-out address of a delivery's token."""
+    origin = str(getattr(settings, "SITE_URL", "")).rstrip("/")
+    return origin + OPT_OUT_PATH.format(token=token)
+
+
+def _sender_of(campaign: Campaign) -> Store | Market | None:
+    return campaign.store or campaign.market
+
+
+def campaign_text(*, campaign: Campaign, token: str = TOKEN_PLACEHOLDER) -> str:
+    """Return the text a recipient sees: for an ad the "(광고)" prefix, sender name, body,
+    contact and the free opt-out line with the delivery's link; an informational message as
+    written from its template."""
+    sender = _sender_of(campaign)
+    if campaign.kind != Campaign.Kind.AD or sender is None:
+        return campaign.body
+    return rules.ad_text(
+        body=campaign.body, sender_name=sender.name,
+        sender_contact=getattr(sender, "phone", "") or "",
+        opt_out_url=opt_out_url(token),
+    )
+
+
+def _sms_channel(campaign: Campaign) -> str:
+    return str(rules.sms_kind(campaign_text(campaign=campaign)))
+
+
+# --- audience SQL ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Audience:
+    """The FROM/WHERE text of a campaign's audience and what it needs to decide each row."""
+
+    sql: str  # FROM … WHERE …, rows a (customer_id), u (user), c (consent, LEFT JOIN)
+    params: list[Any]
+    eligible: str  # SQL boolean: may receive the message at all
+    eligible_params: list[Any]
+    now_ok: str  # SQL boolean: may receive it now (else held until release_at)
+    now_ok_params: list[Any]
+
+
+def _stands_sql(prefix: str) -> str:
+    return (
+        f"(c.{prefix}_granted_at IS NOT NULL AND c.{prefix}_granted_at <= %s"
+        f" AND (c.{prefix}_withdrawn_at IS NULL OR c.{prefix}_withdrawn_at > %s))"
+    )
+
+
+def _audience_sql(
+    *, kind: str, store_id: int | None, market_id: int | None, audience: str,
+    tag_id: int | None, at: dt.datetime,
+) -> _Audience:
+    follow, user = Follow._meta.db_table, User._meta.db_table
+    consent = Consent._meta.db_table
+    tags = Follow.tags.through._meta.db_table
+    params: list[Any] = []
+    if store_id is not None:
+        base = f"SELECT f.customer_id FROM {follow} f WHERE f.store_id = %s"  # noqa: S608
+        params.append(store_id)
+        if audience == Campaign.Audience.TAG:
+            base += f" AND f.id IN (SELECT ft.follow_id FROM {tags} ft WHERE ft.tag_id = %s)"  # noqa: S608
+            params.append(tag_id)
+        consent_on = "c.store_id = %s"
+        params_consent: list[Any] = [store_id]
+    else:
+        base = f"SELECT f.customer_id FROM {follow} f WHERE f.market_id = %s"  # noqa: S608
+        params.append(market_id)
+        consent_on = "c.market_id = %s"
+        params_consent = [market_id]
+    sql = (
+        f"FROM ({base}) a JOIN {user} u ON u.id = a.customer_id"  # noqa: S608 (model tables)
+        f" LEFT JOIN {consent} c ON c.customer_id = a.customer_id AND {consent_on}"
+        f" WHERE u.is_active = %s"
+    )
+    params += [*params_consent, True]
+    at_db = connection.ops.adapt_datetimefield_value(at)
+    if kind != Campaign.Kind.AD:
+        return _Audience(sql, params, "1 = 1", [], "1 = 1", [])
+    now_ok, now_ok_params = "1 = 1", []
+    if is_night_kst(at):
+        now_ok, now_ok_params = _stands_sql("night"), [at_db, at_db]
+    return _Audience(sql, params, _stands_sql("ad"), [at_db, at_db], now_ok, now_ok_params)
+
+
+def _address_sql(channel: str) -> str:
+    if channel == Channel.IN_APP:
+        return "''"
+    if channel == Channel.EMAIL:
+        return "COALESCE(u.email, '')"
+    return "COALESCE(u.phone, '')"
+
+
+@dataclass(frozen=True)
+class _Counts:
+    targeted: int
+    eligible: int
+    now: int
+    with_phone: int
+    with_email: int
+
+
+def _audience_counts(aud: _Audience) -> _Counts:
+    elig, now_ok = aud.eligible, aud.now_ok
+    sql = (
+        f"SELECT COUNT(*),"  # noqa: S608 (built from model tables and fixed text)
+        f" COALESCE(SUM(CASE WHEN {elig} THEN 1 ELSE 0 END), 0),"
+        f" COALESCE(SUM(CASE WHEN {elig} AND {now_ok} THEN 1 ELSE 0 END), 0),"
+        f" COALESCE(SUM(CASE WHEN {elig} AND COALESCE(u.phone, '') <> '' THEN 1 ELSE 0 END), 0),"
+        f" COALESCE(SUM(CASE WHEN {elig} AND COALESCE(u.email, '') <> '' THEN 1 ELSE 0 END), 0)"
+        f" {aud.sql}"
+    )
+    params = [
+        *aud.eligible_params, *aud.eligible_params, *aud.now_ok_params,
+        *aud.eligible_params, *aud.eligible_params, *aud.params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return _Counts(*(int(value) for value in row))
+
+
+def _token_secret() -> str:
+    return hashlib.sha256(f"dangol.messaging.opt_out:{settings.SECRET_KEY}".encode()).hexdigest()
+
+
+def _deliveries_insert(
+    *, campaign_id: int, aud: _Audience, channel: str, stored_channel: str, price: int,
+    at: dt.datetime, release: dt.datetime,
+) -> int:
+    """Insert one Delivery per eligible audience row on `channel` in one statement."""
+    table = Delivery._meta.db_table
+    address = _address_sql(channel)
+    live = Delivery.Status.VISIBLE if channel == Channel.IN_APP else Delivery.Status.QUEUED
+    at_db = connection.ops.adapt_datetimefield_value(at)
+    release_db = connection.ops.adapt_datetimefield_value(release)
+    key = f"{_token_secret()}:{campaign_id}:{stored_channel}:"
+    has_address = "" if channel == Channel.IN_APP else f" AND {address} <> ''"
+    sql = (
+        f"INSERT INTO {table} (campaign_id, customer_id, channel, address, status, price,"  # noqa: S608
+        f" release_at, opt_out_token, attempts, provider_id, error, suppressed_reason, refunded,"
+        f" created_at, updated_at)"
+        f" SELECT %s, a.customer_id, %s, {address},"
+        f" CASE WHEN {aud.now_ok} THEN %s ELSE %s END, %s,"
+        f" CASE WHEN {aud.now_ok} THEN %s ELSE %s END,"
+        f" MD5(%s || CAST(a.customer_id AS TEXT)), 0, '', '', '', %s, %s, %s"
+        f" {aud.sql} AND {aud.eligible}{has_address}"
+    )
+    params = [
+        campaign_id, stored_channel, *aud.now_ok_params, live, Delivery.Status.HELD, price,
+        *aud.now_ok_params, at_db, release_db, key, False, at_db, at_db,
+        *aud.params, *aud.eligible_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+# --- check and create -------------------------------------------------------------------------
+
+
+@dataclass
+class CampaignCheck:
+    """What the composer shows before sending (counts of people unless said otherwise)."""
+
+    targeted: int = 0  # the audience: followers in it
+    eligible: int = 0  # with a standing consent (ads) — will get the message
+    eligible_now: int = 0  # of those, receive it now
+    held: int = 0  # of those, held for quiet hours until `release_at`
+    suppressed_no_consent: int = 0
+    deliveries: dict[str, int] = field(default_factory=dict)  # rows per stored channel
+    skipped_no_address: dict[str, int] = field(default_factory=dict)  # per selected channel
+    cost: int = 0
+    balance: int = 0
+    release_at: dt.datetime | None = None
+    sms_channel: str = Channel.SMS
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _clean_channels(channels: list[str] | tuple[str, ...]) -> list[str]:
+    cleaned: list[str] = []
+    for channel in channels:
+        name = Channel.SMS if channel == Channel.LMS else str(channel)
+        if name not in SELECTABLE_CHANNELS:
+            reason = _("알 수 없는 채널입니다: %(channel)s") % {"channel": channel}
+            raise CampaignInvalid(reason=reason)
+        if name not in cleaned:
+            cleaned.append(name)
+    if not cleaned:
+        raise CampaignInvalid(reason=_("보낼 채널을 하나 이상 고르세요"))
+    return [channel for channel in SELECTABLE_CHANNELS if channel in cleaned]
+
+
+def _check_counts(
+    *, campaign: Campaign, at: dt.datetime, prices: dict[str, int]
+) -> tuple[CampaignCheck, _Audience]:
+    aud = _audience_sql(
+        kind=campaign.kind, store_id=campaign.store_id, market_id=campaign.market_id,
+        audience=campaign.audience, tag_id=campaign.tag_id, at=at,
+    )
+    counts = _audience_counts(aud)
+    charged = campaign.store_id is not None or campaign.market_id is not None
+    check = CampaignCheck(
+        targeted=counts.targeted, eligible=counts.eligible, eligible_now=counts.now,
+        held=counts.eligible - counts.now,
+        suppressed_no_consent=counts.targeted - counts.eligible,
+        release_at=rules.release_at(at),
+    )
+    for channel in campaign.channels:
+        if channel == Channel.IN_APP:
+            rows = counts.eligible
+        elif channel == Channel.EMAIL:
+            rows = counts.with_email
+        else:
+            rows = counts.with_phone
+        stored = _sms_channel(campaign) if channel == Channel.SMS else channel
+        if channel == Channel.SMS:
+            check.sms_channel = stored
+        check.deliveries[stored] = rows
+        check.skipped_no_address[channel] = counts.eligible - rows
+        if charged:
+            check.cost += rows * prices.get(stored, 0)
+    return check, aud
+
+
+def campaign_check(
+    *, sender_store: Store | None = None, sender_market: Market | None = None, kind: str,
+    audience: str, tag: Tag | None = None, channels: list[str], at: dt.datetime | None = None,
+    body: str = "", template: str = "",
+) -> CampaignCheck:
+    """Return the counts, cost and balance of a campaign before it is created or sent, and
+    the problems that would refuse it (translated). Runs the send's own SQL: no rows written.
+    """
+    at = at or clock.now()
+    problems: list[str] = []
+    try:
+        cleaned = _clean_channels(channels)
+    except CampaignInvalid as error:
+        return CampaignCheck(problems=[error.message])
+    draft = Campaign(
+        store=sender_store, market=sender_market, kind=kind, template=template,
+        body=body or "-", audience=audience, tag=tag, channels=cleaned,
+    )
+    try:
+        _validate_audience(draft)
+    except CampaignInvalid as error:
+        return CampaignCheck(problems=[error.message])
+    try:
+        check, _aud = _check_counts(campaign=draft, at=at, prices=message_prices())
+    except DangolError as error:  # a text too long even for LMS, a sender without contact
+        return CampaignCheck(problems=[error.message])
+    if sender_store is not None or sender_market is not None:
+        check.balance = message_credit_balance_of(store=sender_store, market=sender_market)
+        if check.cost > check.balance:
+            problems.append(str(MessageCreditShort(
+                cost=format_won(check.cost), balance=format_won(check.balance)
+            )))
+    if check.eligible == 0:
+        problems.append(_("받을 수 있는 사람이 없습니다"))
+    check.problems = problems
+    return check
+
+
+def message_credit_balance_of(*, store: Store | None = None, market: Market | None = None) -> int:
+    """Return the sender's message credit balance in won (0 before any credit)."""
+    owner_type, owner_id = _sender_owner(store, market)
+    balance = (
+        Account.objects.filter(
+            owner_type=owner_type, owner_id=owner_id, kind=Account.Kind.MESSAGE_CREDIT
+        ).values_list("balance", flat=True).first()
+    )
+    return int(balance or 0)
+
+
+def _validate_audience(campaign: Campaign) -> None:
+    audience = campaign.audience
+    if audience not in Campaign.Audience.values:
+        raise CampaignInvalid(reason=_("받는 사람을 고르세요"))
+    if audience == Campaign.Audience.DIRECT:
+        raise CampaignInvalid(reason=_("지정한 받는 사람에게는 정보성 안내만 보낼 수 있습니다"))
+    if campaign.store_id is None and campaign.market_id is None:
+        raise CampaignInvalid(reason=_("보내는 가게나 시장을 정하세요"))
+    if audience == Campaign.Audience.TAG:
+        if campaign.store_id is None or campaign.tag is None:
+            raise CampaignInvalid(reason=_("태그는 가게의 단골에게만 쓸 수 있습니다"))
+        if campaign.tag.store_id != campaign.store_id:
+            raise CampaignInvalid(reason=_("이 가게의 태그가 아닙니다"))
+    if audience == Campaign.Audience.MARKET and campaign.market_id is None:
+        raise CampaignInvalid(reason=_("시장 채널 구독자에게는 시장 채널만 보낼 수 있습니다"))
+
+
+def _validate(campaign: Campaign) -> None:
+    sender_count = (campaign.store_id is not None) + (campaign.market_id is not None)
+    if sender_count > 1:
+        raise CampaignInvalid(reason=_("보내는 곳은 가게나 시장 하나여야 합니다"))
+    if campaign.kind == Campaign.Kind.AD:
+        if campaign.template not in AD_TEMPLATES:
+            raise CampaignInvalid(reason=_("광고는 직접 작성하거나 마감 세일 서식으로만 보냅니다"))
+        if sender_count == 0:
+            raise CampaignInvalid(reason=_("광고에는 보내는 가게나 시장이 있어야 합니다"))
+    elif campaign.kind == Campaign.Kind.INFO:
+        if campaign.template not in INFO_TEMPLATES:
+            raise CampaignInvalid(reason=_("정보성 안내는 정해진 서식으로만 보냅니다"))
+    else:
+        raise CampaignInvalid(reason=_("메시지 종류를 고르세요"))
+    if not campaign.body.strip():
+        raise CampaignInvalid(reason=_("내용을 입력하세요"))
+    if len(campaign.body) > BODY_MAX_LENGTH:
+        raise CampaignInvalid(
+            reason=_("내용은 %(limit)s자까지 쓸 수 있습니다") % {"limit": f"{BODY_MAX_LENGTH:,}"}
+        )
+    if bool(campaign.link_url) != bool(campaign.link_label):
+        raise CampaignInvalid(reason=_("링크 버튼에는 주소와 글자가 모두 있어야 합니다"))
+    if campaign.link_url and not campaign.link_url.startswith(("https://", "http://")):
+        raise CampaignInvalid(reason=_("링크 주소는 http:// 또는 https://로 시작해야 합니다"))
+    if len(campaign.link_label) > 20:
+        raise CampaignInvalid(reason=_("링크 버튼 글자는 20자까지입니다"))
+    coupon = campaign.coupon_template
+    if coupon is not None and (campaign.store_id is None or coupon.store_id != campaign.store_id):
+        raise CampaignInvalid(reason=_("이 가게의 쿠폰만 붙일 수 있습니다"))
+    _validate_audience(campaign)
+    campaign.channels = _clean_channels(campaign.channels)
+    if campaign.kind == Campaign.Kind.AD:
+        # The law's sender name, contact and opt-out line must render (AdSenderIncomplete),
+        # and an SMS must fit an LMS (SmsTooLong).
+        if Channel.SMS in campaign.channels:
+            _sms_channel(campaign)
+        else:
+            campaign_text(campaign=campaign)
+
+
+def _same_request(existing: Campaign, fields: dict[str, Any]) -> bool:
+    return all(getattr(existing, name) == value for name, value in fields.items())
+
+
+def campaign_create(
+    *, store: Store | None = None, market: Market | None = None, kind: str,
+    template: str = "", body: str, audience: str, channels: list[str],
+    idempotency_key: str, tag: Tag | None = None, image: UploadedFile | None = None,
+    coupon_template: CouponTemplate | None = None, link_url: str = "", link_label: str = "",
+    scheduled_at: dt.datetime | None = None, created_by: User | None = None,
+) -> Campaign:
+    """Create a campaign (status scheduled; `scheduled_at` defaults to now) and return it.
+
+    Nothing is sent: call `campaign_send` to send now; `campaigns_send_due` sends scheduled
+    ones when their time comes. A repeat with the same `idempotency_key` returns the first
+    campaign (CampaignKeyReused if it differs in sender, kind, audience or body). Raise
+    CampaignInvalid for a body over 1,000 characters or empty, an ad not from free text or
+    the closing-sale template, an informational message not from its fixed templates, a
+    coupon of another store, a half-filled link button, a tag of another store, no channel,
+    or a time in the past.
+    """
+    now = clock.now()
+    fields = {
+        "store_id": store.pk if store else None, "market_id": market.pk if market else None,
+        "kind": kind, "template": template, "body": body, "audience": audience,
+    }
+    existing = Campaign.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if not _same_request(existing, fields):
+            raise CampaignKeyReused()
+        return existing
+    when = scheduled_at or now
+    if when < now - dt.timedelta(minutes=1):
+        raise CampaignInvalid(reason=_("보낼 시각이 이미 지났습니다"))
+    campaign = Campaign(
+        store=store, market=market, kind=kind, template=template, body=body,
+        coupon_template=coupon_template, link_url=link_url.strip(),
+        link_label=link_label.strip(), audience=audience, tag=tag, channels=list(channels),
+        scheduled_at=when, status=Campaign.Status.SCHEDULED, idempotency_key=idempotency_key,
+        created_by=created_by,
+    )
+    if image is not None:
+        campaign.image = image
+    _validate(campaign)
+    with transaction.atomic():
+        campaign.save()
+    return campaign
+
+
+# --- send -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def campaign_send(*, campaign: Campaign) -> Campaign:
+    """Fan `campaign` out now and return it, status sent, with its counts and cost.
+
+    In one transaction: lock the campaign (a campaign already sent or cancelled is returned
+    unchanged, so a retry sends nothing twice; one scheduled for later is returned unchanged
+    too) and the sender's credit account; count; refuse with MessageCreditShort (cost and
+    balance in the message) before inserting anything if the credit is short; insert the
+    deliveries set-based; charge Σ price (credit → message_usage). System informational
+    campaigns (no sender) cost nothing.
+    """
+    locked = (
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("store", "market", "tag")
+        .get(pk=campaign.pk)
+    )
+    now = clock.now()
+    if locked.status != Campaign.Status.SCHEDULED or locked.scheduled_at > now:
+        return locked
+    prices = message_prices()
+    credit: Account | None = None
+    if locked.store_id is not None or locked.market_id is not None:
+        account = message_credit_account(store=locked.store, market=locked.market)
+        credit = accounts_lock([account.pk])[account.pk]
+    check, aud = _check_counts(campaign=locked, at=now, prices=prices)
+    if credit is not None and check.cost > credit.balance:
+        raise MessageCreditShort(cost=format_won(check.cost), balance=format_won(credit.balance))
+    release = rules.release_at(now)
+    for channel in locked.channels:
+        stored = check.sms_channel if channel == Channel.SMS else channel
+        _deliveries_insert(
+            campaign_id=locked.pk, aud=aud, channel=channel, stored_channel=stored,
+            price=prices.get(stored, 0) if credit is not None else 0, at=now, release=release,
+        )
+    charge = None
+    if credit is not None and check.cost > 0:
+        charge = ledger_transfer(
+            idempotency_key=f"messaging:campaign:{locked.pk}:charge", kind=CHARGE_KIND,
+            source=credit, destination=_usage_account(), amount=check.cost,
+            description=f"메시지 발송 {locked.pk}", metadata={"campaign": locked.pk},
+        )
+    locked.status = Campaign.Status.SENT
+    locked.sent_at = now
+    locked.targeted = check.targeted
+    locked.suppressed_no_consent = check.suppressed_no_consent
+    locked.held_quiet_hours = check.held
+    locked.cost = check.cost
+    locked.charge = charge
+    locked.save(update_fields=[
+        "status", "sent_at", "targeted", "suppressed_no_consent", "held_quiet_hours", "cost",
+        "charge", "updated_at",
+    ])
+    return locked
+
+
+@transaction.atomic
+def campaign_cancel(*, campaign: Campaign) -> Campaign:
+    """Cancel a scheduled campaign (nothing was charged); a sent one is returned unchanged."""
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if locked.status == Campaign.Status.SCHEDULED:
+        locked.status = Campaign.Status.CANCELLED
+        locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+def campaigns_send_due(*, at: dt.datetime | None = None) -> int:
+    """Send every scheduled campaign whose time has come; return how many were sent.
+
+    Safe to rerun and to run twice at once: `campaign_send` re-checks the status under the
+    row lock. A campaign whose cost exceeds the credit at its time is cancelled (logged) so
+    it is not retried every minute.
+    """
+    at = at or clock.now()
+    due = list(
+        Campaign.objects.filter(status=Campaign.Status.SCHEDULED, scheduled_at__lte=at)
+        .order_by("scheduled_at", "pk").values_list("pk", flat=True)
+    )
+    sent = 0
+    for pk in due:
+        try:
+            result = campaign_send(campaign=Campaign(pk=pk))
+        except (MessageCreditShort, CampaignInvalid) as error:
+            logger.warning("scheduled campaign %s not sent: %s", pk, error.message)
+            campaign_cancel(campaign=Campaign(pk=pk))
+            continue
+        if result.status == Campaign.Status.SENT and result.sent_at is not None:
+            sent += 1
+    return sent
+
+
+# --- release and refunds ----------------------------------------------------------------------
+
+
+def _standing(prefix: str, at: dt.datetime) -> Q:
+    return Q(**{f"{prefix}_granted_at__lte": at}) & (
+        Q(**{f"{prefix}_withdrawn_at__isnull": True}) | Q(**{f"{prefix}_withdrawn_at__gt": at})
+    )
+
+
+def consent_stands(*, at: dt.datetime, night: bool = False) -> Q:
+    """Return a Delivery filter: the ad consent from the campaign's sender stands at `at`
+    (and the night opt-in too when `night`). Informational campaigns always pass."""
+    stands = _standing("ad", at)
+    if night:
+        stands &= _standing("night", at)
+    by_store = Exists(Consent.objects.filter(
+        stands, customer=OuterRef("customer_id"), store_id=OuterRef("campaign__store_id"),
+    ))
+    by_market = Exists(Consent.objects.filter(
+        stands, customer=OuterRef("customer_id"), market_id=OuterRef("campaign__market_id"),
+    ))
+    return Q(campaign__kind=Campaign.Kind.INFO) | by_store | by_market
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    released: int
+    suppressed: int
+    still_held: int
+
+
+def deliveries_release(
+    *, at: dt.datetime | None = None, batch: int = RELEASE_BATCH
+) -> ReleaseResult:
+    """Release held deliveries whose `release_at` has come, in batches of `batch` rows.
+
+    Consent is re-checked in SQL at `at`: a withdrawn one makes the row suppressed
+    (reason "quiet_hours_withdrawn") and refunded; the others become visible (in-app) or queued
+    (external channels). If `at` is itself at night, rows without a standing night opt-in
+    stay held until the next 08:00 KST. On PostgreSQL each batch is claimed with
+    FOR UPDATE SKIP LOCKED, so two runners never take the same rows.
+    """
+    at = at or clock.now()
+    released = suppressed = still_held = 0
+    night = is_night_kst(at)
+    while True:
+        with transaction.atomic():
+            claim = Delivery.objects.filter(
+                status=Delivery.Status.HELD, release_at__lte=at
+            ).order_by("pk")
+            if connection.features.has_select_for_update_skip_locked:
+                claim = claim.select_for_update(skip_locked=True, of=("self",))
+            ids = list(claim.values_list("pk", flat=True)[:batch])
+            if not ids:
+                break
+            rows = Delivery.objects.filter(pk__in=ids)
+            withdrawn = list(rows.exclude(consent_stands(at=at)).values_list("pk", flat=True))
+            if withdrawn:
+                Delivery.objects.filter(pk__in=withdrawn).update(
+                    status=Delivery.Status.SUPPRESSED,
+                    suppressed_reason=SuppressedReason.QUIET_HOURS_WITHDRAWN, updated_at=at,
+                )
+                deliveries_refund(delivery_ids=withdrawn)
+            suppressed += len(withdrawn)
+            if night:
+                still_held += Delivery.objects.filter(
+                    pk__in=ids, status=Delivery.Status.HELD
+                ).exclude(consent_stands(at=at, night=True)).update(
+                    release_at=rules.release_at(at), updated_at=at
+                )
+            released += Delivery.objects.filter(
+                pk__in=ids, status=Delivery.Status.HELD, release_at__lte=at
+            ).update(
+                status=Case(
+                    When(channel=Channel.IN_APP, then=Value(Delivery.Status.VISIBLE)),
+                    default=Value(Delivery.Status.QUEUED),
+                ),
+                updated_at=at,
+            )
+        if len(ids) < batch:
+            break
+    return ReleaseResult(released=released, suppressed=suppressed, still_held=still_held)
+
+
+def _refund_key(campaign_id: int, ids: list[int]) -> str:
+    digest = hashlib.sha256(",".join(str(pk) for pk in sorted(ids)).encode()).hexdigest()
+    return f"messaging:refund:{campaign_id}:{digest[:40]}"
+
+
+@transaction.atomic
+def _refund_batch(delivery_ids: list[int]) -> int:
+    rows = list(
+        Delivery.objects.select_for_update()
+        .filter(
+            pk__in=delivery_ids, refunded=False,
+            status__in=[Delivery.Status.SUPPRESSED, Delivery.Status.FAILED],
+        )
+        .order_by("pk")
+        .values_list("pk", "campaign_id", "price")
+    )
+    if not rows:
+        return 0
+    by_campaign: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for pk, campaign_id, price in rows:
+        by_campaign[campaign_id].append((pk, price))
+    senders = {
+        pk: (store_id, market_id)
+        for pk, store_id, market_id in Campaign.objects.filter(pk__in=by_campaign).values_list(
+            "pk", "store_id", "market_id"
+        )
+    }
+    usage = _usage_account()
+    total = 0
+    for campaign_id in sorted(by_campaign):
+        items = by_campaign[campaign_id]
+        amount = sum(price for _pk, price in items)
+        store_id, market_id = senders[campaign_id]
+        if amount <= 0 or (store_id is None and market_id is None):
+            continue
+        credit = message_credit_account(
+            store=Store(pk=store_id) if store_id else None,
+            market=Market(pk=market_id) if market_id else None,
+        )
+        ledger_transfer(
+            idempotency_key=_refund_key(campaign_id, [pk for pk, _price in items]),
+            kind=REFUND_KIND, source=usage, destination=credit, amount=amount,
+            description=f"메시지 환불 {campaign_id} ({len(items)}건)",
+            metadata={"campaign": campaign_id, "deliveries": len(items)},
+        )
+        total += amount
+    Delivery.objects.filter(pk__in=[pk for pk, _c, _p in rows]).update(
+        refunded=True, updated_at=clock.now()
+    )
+    return total
+
+
+def deliveries_refund(*, delivery_ids: list[int]) -> int:
+    """Refund the suppressed and failed deliveries among `delivery_ids` not yet refunded;
+    return the won refunded. One ledger transaction (message_usage → the sender's credit)
+    per campaign per batch of up to 5,000 rows, with `Delivery.refunded` set in the same
+    database transaction; safe to call again (already refunded rows are skipped)."""
+    ids = sorted(set(delivery_ids))
+    total = 0
+    for start in range(0, len(ids), REFUND_BATCH):
+        total += _refund_batch(ids[start:start + REFUND_BATCH])
+    return total
+
+
+def delivery_refund(*, deliveries: list[Delivery]) -> int:
+    """Refund the given deliveries (see `deliveries_refund`)."""
+    return deliveries_refund(delivery_ids=[delivery.pk for delivery in deliveries])
+
+
+# --- customer actions -----------------------------------------------------------------------
+
+
+def delivery_read(*, delivery: Delivery, at: dt.datetime | None = None) -> Delivery:
+    """Record that the customer opened the message (first time only); return it."""
+    at = at or clock.now()
+    Delivery.objects.filter(pk=delivery.pk, read_at__isnull=True).update(read_at=at, updated_at=at)
+    delivery.refresh_from_db(fields=["read_at"])
+    return delivery
+
+
+def delivery_click(*, delivery: Delivery, at: dt.datetime | None = None) -> Delivery:
+    """Record the first click on the message's link (and that it was read); return it."""
+    at = at or clock.now()
+    Delivery.objects.filter(pk=delivery.pk, clicked_at__isnull=True).update(
+        clicked_at=at, updated_at=at
+    )
+    Delivery.objects.filter(pk=delivery.pk, read_at__isnull=True).update(read_at=at)
+    delivery.refresh_from_db(fields=["read_at", "clicked_at"])
+    return delivery
+
