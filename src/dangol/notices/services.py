@@ -7,6 +7,7 @@ from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import ValidationError
 from dangol.core.phone import mobile_normalize
+from dangol.notices import channels
 from dangol.notices.models import Notice
 
 
@@ -22,6 +23,9 @@ def notice_send(
 ) -> Notice:
     """Record one informational notice to `user` or `phone`; return it.
 
+    A new notice is handed to the senders registered in `dangol.notices.channels` (the
+    messaging app's delivery path: in-app inbox copy and SMS) in this transaction.
+
     A repeat with the same `idempotency_key` returns the first notice and sends nothing.
     Raise NoticeWithoutRecipient if neither `user` nor `phone` is given, InvalidPhone if
     `phone` is not a Korean mobile number.
@@ -34,13 +38,15 @@ def notice_send(
     number = mobile_normalize(phone) if phone else ""
     try:
         with transaction.atomic():
-            return Notice.objects.create(
+            notice = Notice.objects.create(
                 user=user, phone=number, kind=kind, title=title, body=body,
                 idempotency_key=idempotency_key, created_at=clock.now(),
             )
     except IntegrityError:
         # A concurrent send with the same key won; its row is the notice.
         return Notice.objects.get(idempotency_key=idempotency_key)
+    channels.notice_dispatch(notice)
+    return notice
 
 
 @transaction.atomic
@@ -48,5 +54,6 @@ def notices_mark_read(*, user: User) -> int:
     """Mark every unread notice of `user` read; return how many changed."""
     from dangol.notices.selectors import notices_for
 
-    ids = list(notices_for(user=user).filter(read_at__isnull=True).values_list("pk", flat=True))
-    return Notice.objects.filter(pk__in=ids).update(read_at=clock.now())
+    unread = notices_for(user=user).filter(read_at__isnull=True)
+    channels.notices_read(user, unread)  # while they are still unread: the inbox copies
+    return Notice.objects.filter(pk__in=unread.values("pk")).update(read_at=clock.now())
