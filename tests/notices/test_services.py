@@ -50,7 +50,7 @@ def test_notices_page_lists_mine_in_constant_queries(client, django_assert_num_q
     _send(user=CustomerFactory(), idempotency_key="other", title="남의 알림")
     client.force_login(customer)
     # session, user, count, page
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = client.get(reverse("regulars:my_notices"))
     html = response.content.decode()
     assert "안내 0" in html and "남의 알림" not in html

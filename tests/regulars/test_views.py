@@ -136,7 +136,7 @@ def test_my_stores_query_count_does_not_grow(client, noon, customer, django_asse
         services.follow_create(customer=customer, store=store)
     client.force_login(customer)
     # session, user, follows with their stores and markets
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         client.get(reverse("regulars:my_stores"))
 
 
@@ -170,7 +170,7 @@ def test_my_consents_query_count_does_not_grow(client, noon, customer, django_as
         services.follow_join(customer=customer, store=store, ad=True)
     client.force_login(customer)
     # session, user, follows, consents
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client.get(reverse("regulars:my_consents"))
 
 
@@ -225,7 +225,7 @@ def test_regulars_list_query_count_does_not_grow(client, noon, store, owner,
     client.force_login(owner)
     # session, user, store, membership check, count, page of rows, their tags, counts,
     # growth, tags
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(_regulars_url(store))
     assert len(response.context["page_obj"].object_list) == size
 

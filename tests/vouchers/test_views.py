@@ -218,7 +218,7 @@ def test_mine_lists_balance_expiry_and_expiring_soon(client, store, customer, fr
     frozen_clock(NOW + dt.timedelta(days=70))  # the 90-day voucher ends within 30 days
     client.force_login(customer)
 
-    with django_assert_max_num_queries(4) as few:
+    with django_assert_max_num_queries(5) as few:
         page = client.get(reverse("vouchers:mine"))
 
     text = body(page)
@@ -431,7 +431,7 @@ def test_merchant_page_counts_sales_and_redemptions(client, voucher, store, owne
                             idempotency_key=key())
     client.force_login(owner)
 
-    with django_assert_max_num_queries(11) as few:
+    with django_assert_max_num_queries(12) as few:
         page = client.get(reverse("vouchers:merchant", args=[store.pk]))
 
     text = body(page)

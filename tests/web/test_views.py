@@ -265,7 +265,7 @@ def test_console_counts_markets_in_one_query(
     client.force_login(user)
 
     # session, user, memberships, markets per 시도
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client.get(reverse("web:console"))
 
 
