@@ -16,10 +16,12 @@ from dangol.core.phone import mobile_normalize
 from dangol.demo import seed
 from dangol.demo.seed import DEMO_PASSWORD, demo_seed
 from dangol.ledger.selectors import ledger_verify
+from dangol.messaging.models import Campaign
+from dangol.messaging.selectors import inbox_for, message_credit_balance
 from dangol.notices.models import Notice
 from dangol.organisations.models import OrganisationMembership
 from dangol.places.models import Market, MarketMembership, Store, StoreMembership
-from dangol.regulars.models import Follow
+from dangol.regulars.models import Consent, Follow
 from dangol.settlement.models import Payout, SettlementRun, StoreSettlementAccount
 from dangol.vouchers.selectors import vouchers_held_by
 
@@ -182,3 +184,22 @@ def test_seed_leaves_a_ledger_that_verifies(seeded):
     report = ledger_verify()
 
     assert report.ok, report
+
+
+def test_seed_gives_the_featured_store_consenting_regulars_credit_and_a_sent_message(seeded):
+    store = Store.objects.get(pk=seeded.featured_store_id)
+    consents = Consent.objects.filter(store=store, ad_granted_at__isnull=False)
+    follows = Follow.objects.filter(store=store).count()
+
+    assert 0.5 * follows <= consents.count() <= 0.9 * follows + 1
+    assert 0 < consents.filter(night_granted_at__isnull=False).count() < consents.count()
+    campaign = Campaign.objects.get(idempotency_key="demo:campaign:first")
+    reached = campaign.deliveries.filter(status="visible").count()
+    assert campaign.status == "sent"
+    assert reached == consents.filter(ad_granted_at__lte=campaign.sent_at).count() > 10
+    assert campaign.targeted == follows
+    assert campaign.cost == 15 * reached
+    assert message_credit_balance(store=store) == 50_000 - campaign.cost
+    customer = User.objects.get(phone="+821012345678")
+    inbox = {d.campaign.template or d.campaign_id: d for d in inbox_for(user=customer)}
+    assert set(inbox) == {campaign.pk, "voucher_received"}  # the message and the gift notice

@@ -23,7 +23,9 @@ from dangol.core import clock
 from dangol.core.brn import brn_check_digit
 from dangol.core.phone import InvalidPhone, mobile_normalize
 from dangol.core.tenancy import Role
+from dangol.demo.campaigns import seed_campaigns
 from dangol.demo.money import seed_money
+from dangol.messaging.models import Campaign, Delivery
 from dangol.organisations.models import Organisation, OrganisationMembership
 from dangol.organisations.services import organisation_create, organisation_member_add
 from dangol.places.models import (
@@ -45,7 +47,7 @@ from dangol.places.services import (
     store_create,
     store_member_add,
 )
-from dangol.regulars.models import Follow
+from dangol.regulars.models import Consent, Follow
 from dangol.regulars.services import follow_create
 from dangol.settlement.models import Payout, StoreSettlementAccount
 from dangol.vouchers.models import Voucher, VoucherProduct
@@ -205,6 +207,9 @@ COUNTED_MODELS: dict[str, type[models.Model]] = {
     "voucher_products": VoucherProduct,
     "vouchers": Voucher,
     "payouts": Payout,
+    "consents": Consent,
+    "campaigns": Campaign,
+    "deliveries": Delivery,
 }
 
 
@@ -507,11 +512,8 @@ def _seed_customers(specs: list[CustomerSpec]) -> dict[str, User]:
 def _follow_at(*, customer: User, moment: dt.datetime, store: Store | None = None,
                market: Market | None = None) -> None:
     """Follow as if it happened at `moment`: follow_create stamps the clock's time."""
-    clock.freeze(moment)
-    try:
+    with clock.travel(moment):
         follow_create(customer=customer, store=store, market=market, source=Follow.Source.DEMO)
-    finally:
-        clock.freeze(None)
 
 
 def _seed_follows(
@@ -580,9 +582,11 @@ def _seed_accounts(*, market: Market, featured: Store, stores: dict[str, Store])
             phone=phone, name=DEMO_CUSTOMER_NAME, phone_verified_at=clock.now()
         )
     by_name = {store.name: store for store in stores.values()}
+    # The demo customer has been a regular for a month (so last week's messages reached them).
+    since = clock.now() - dt.timedelta(days=30)
     for name in (FEATURED_STORE, "할매반찬", "반송떡집", "반송칼국수"):
-        follow_create(customer=customer, store=by_name[name], source=Follow.Source.DEMO)
-    follow_create(customer=customer, market=market, source=Follow.Source.DEMO)
+        _follow_at(customer=customer, store=by_name[name], moment=since)
+    _follow_at(customer=customer, market=market, moment=since)
 
 
 def demo_seed(*, stdout: Writer | None = None) -> SeedReport:
@@ -613,6 +617,12 @@ def demo_seed(*, stdout: Writer | None = None) -> SeedReport:
             giver=users[min(users)],
         )
         _say(stdout, _("상품권과 정산 내역"))
+        seed_campaigns(
+            market=market, featured=featured,
+            customer=User.objects.get(phone=mobile_normalize(DEMO_CUSTOMER_PHONE)),
+            owner=User.objects.get(email="owner@dangol.kr"),
+        )
+        _say(stdout, _("수신 동의, 메시지 충전금과 첫 메시지"))
     after = _counts()
     report = SeedReport(
         created={name: after[name] - before[name] for name in after},
