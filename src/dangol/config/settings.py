@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "dangol.regulars",
     "dangol.coupons",
     "dangol.messaging",
+    "dangol.programs",
     "dangol.demo",
     "dangol.web",
 ]

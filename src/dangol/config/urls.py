@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("dangol.vouchers.urls")),
     path("", include("dangol.settlement.urls")),
     path("", include("dangol.messaging.urls")),
+    path("", include("dangol.programs.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
