@@ -2,6 +2,7 @@
 
 import datetime as dt
 import random
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -21,6 +22,8 @@ from dangol.messaging.selectors import inbox_for, message_credit_balance
 from dangol.notices.models import Notice
 from dangol.organisations.models import OrganisationMembership
 from dangol.places.models import Market, MarketMembership, Store, StoreMembership
+from dangol.programs.models import Application, Grant, Pledge, Program
+from dangol.programs.selectors import program_figures
 from dangol.regulars.models import Consent, Follow
 from dangol.settlement.models import Payout, SettlementRun, StoreSettlementAccount
 from dangol.vouchers.selectors import vouchers_held_by
@@ -156,8 +159,12 @@ def test_seed_gives_every_store_a_settlement_account_and_the_featured_one_fast_s
     accounts = StoreSettlementAccount.objects.filter(store__market=market)
 
     assert accounts.count() == Store.objects.filter(market=market).count()
-    assert list(accounts.filter(fast_settlement_eligible=True).values_list("store_id", flat=True)) \
-        == [seeded.featured_store_id]
+    # 반송수산 from the start; the program's approved stores by its fast-settlement benefit.
+    approved = set(Application.objects.filter(status="approved").values_list("store_id", flat=True))
+    fast = set(accounts.filter(fast_settlement_eligible=True).values_list("store_id", flat=True))
+    assert seeded.featured_store_id in approved
+    assert fast == approved
+    assert not accounts.filter(fast_settlement_eligible=True, fast_fee_bp__gt=0).exists()
 
 
 def test_seed_demo_customer_holds_a_partly_used_voucher_and_a_gift(seeded):
@@ -199,7 +206,32 @@ def test_seed_gives_the_featured_store_consenting_regulars_credit_and_a_sent_mes
     assert reached == consents.filter(ad_granted_at__lte=campaign.sent_at).count() > 10
     assert campaign.targeted == follows
     assert campaign.cost == 15 * reached
-    assert message_credit_balance(store=store) == 50_000 - campaign.cost
+    # ₩50,000 topped up, the message's cost, and the program's ₩300,000 grant.
+    assert message_credit_balance(store=store) == 50_000 - campaign.cost + 300_000
     customer = User.objects.get(phone="+821012345678")
     inbox = {d.campaign.template or d.campaign_id: d for d in inbox_for(user=customer)}
     assert set(inbox) == {campaign.pk, "voucher_received"}  # the message and the gift notice
+
+
+def test_seed_runs_the_haeundae_program_with_applications_in_every_state(seeded):
+    program = Program.objects.get(name="2025 해운대구 전통시장 단골 지원사업")
+    statuses = Counter(program.applications.values_list("status", flat=True))
+    figures = program_figures(program=program)
+
+    assert statuses == {"approved": 3, "review": 1, "rejected": 1}
+    assert program.enrolments.get(market_id=seeded.market_id).status == "active"
+    credit_grants = Grant.objects.filter(application__program=program,
+                                         benefit__kind="message_credit")
+    assert credit_grants.count() == 3 and {g.amount for g in credit_grants} == {300_000}
+    assert figures.committed == 900_000
+    assert figures.remaining == 30_000_000 - 900_000
+    featured = Store.objects.get(pk=seeded.featured_store_id)
+    first = Campaign.objects.get(idempotency_key="demo:campaign:first")
+    assert message_credit_balance(store=featured) == 50_000 - first.cost + 300_000
+    assert Pledge.objects.count() == 5
+
+
+def test_ledger_verify_command_passes_on_the_seeded_demo(seeded):
+    out = StringIO()
+    call_command("ledger", "verify", stdout=out)
+    assert "ok" in out.getvalue().lower() or "이상 없음" in out.getvalue()

@@ -25,6 +25,7 @@ from dangol.core.phone import InvalidPhone, mobile_normalize
 from dangol.core.tenancy import Role
 from dangol.demo.campaigns import seed_campaigns
 from dangol.demo.money import seed_money
+from dangol.demo.programs import seed_programs
 from dangol.messaging.models import Campaign, Delivery
 from dangol.organisations.models import Organisation, OrganisationMembership
 from dangol.organisations.services import organisation_create, organisation_member_add
@@ -47,6 +48,7 @@ from dangol.places.services import (
     store_create,
     store_member_add,
 )
+from dangol.programs.models import Application, Enrolment, Grant, Pledge, Program
 from dangol.regulars.models import Consent, Follow
 from dangol.regulars.services import follow_create
 from dangol.settlement.models import Payout, StoreSettlementAccount
@@ -186,6 +188,7 @@ ACCOUNTS = [
 ]
 OPERATOR_ORGANISATION = ("부산광역시 해운대구청", Organisation.Kind.CITY)
 AUDITOR_ORGANISATION = ("과학기술정보통신부", Organisation.Kind.MINISTRY)
+PLATFORM_ORGANISATION = ("단골 플랫폼 운영사", Organisation.Kind.PLATFORM)
 
 # Busan tax offices' codes: the first three digits of a local merchant's BRN.
 BRN_OFFICE_CODES = ["605", "606", "607", "617", "621", "623"]
@@ -210,6 +213,11 @@ COUNTED_MODELS: dict[str, type[models.Model]] = {
     "consents": Consent,
     "campaigns": Campaign,
     "deliveries": Delivery,
+    "programs": Program,
+    "applications": Application,
+    "grants": Grant,
+    "enrolments": Enrolment,
+    "pledges": Pledge,
 }
 
 
@@ -623,6 +631,13 @@ def demo_seed(*, stdout: Writer | None = None) -> SeedReport:
             owner=User.objects.get(email="owner@dangol.kr"),
         )
         _say(stdout, _("수신 동의, 메시지 충전금과 첫 메시지"))
+        seed_programs(
+            market=market, stores=list(stores.values()), featured=featured,
+            owner=User.objects.get(email="owner@dangol.kr"),
+            operator=User.objects.get(email="operator@dangol.kr"),
+            platform=_organisation(*PLATFORM_ORGANISATION),
+        )
+        _say(stdout, _("해운대구 상생 사업, 신청과 상생 약속"))
     after = _counts()
     report = SeedReport(
         created={name: after[name] - before[name] for name in after},

@@ -263,6 +263,11 @@ class HallItem(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="hall_items")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="hall_items")
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="hall_items")
+    voucher_product = models.OneToOneField(
+        "vouchers.VoucherProduct", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="hall_item", verbose_name=_("상품권 상품"),
+        help_text=_("기획전에서만 파는 교환권 상품"),
+    )
     price = models.PositiveIntegerField(_("정가(원)"))
     discount = models.PositiveIntegerField(_("할인액(원)"))
     share_bp = models.PositiveIntegerField(_("사업 분담률(bp)"))

@@ -1,0 +1,71 @@
+"""Domain errors of programs: each carries a Korean, translatable message."""
+
+from django.utils.translation import gettext_lazy as _
+
+from dangol.core.errors import DangolError, PermissionDenied, ValidationError
+
+
+class ProgramsError(DangolError):
+    code = "programs_error"
+    template = _("상생 사업 요청을 처리할 수 없습니다.")
+
+
+class InvalidProgram(ValidationError):
+    """A fund, program or benefit is not well formed (reason says how)."""
+
+    code = "program_invalid"
+    template = _("사업 내용이 올바르지 않습니다: %(reason)s")
+
+
+class FundExists(ProgramsError):
+    code = "fund_exists"
+    template = _("같은 이름의 기금이 이미 다른 내용으로 있습니다: %(name)s")
+    status = 409
+
+
+class FundShort(ProgramsError):
+    """The fund holds less than the budget asked of it; nothing was created."""
+
+    code = "fund_short"
+    template = _("기금 잔액이 부족합니다 (잔액 %(balance)s, 예산 %(budget)s).")
+    status = 409
+
+
+class BudgetExhausted(ProgramsError):
+    """A grant would overspend the program's budget; nothing of the application was granted."""
+
+    code = "budget_exhausted"
+    template = _(
+        "사업 예산이 부족해 지원할 수 없습니다 (남은 예산 %(remaining)s, 필요 %(amount)s)."
+    )
+    status = 409
+
+
+class ProgramNotOpen(ProgramsError):
+    """The program does not take applications now (not open, or outside its period)."""
+
+    code = "program_not_open"
+    template = _("지금은 신청을 받지 않는 사업입니다: %(program)s")
+    status = 409
+
+
+class ProgramStatusInvalid(ProgramsError):
+    code = "program_status_invalid"
+    template = _("사업 상태를 %(current)s에서 %(wanted)s(으)로 바꿀 수 없습니다.")
+    status = 409
+
+
+class NotStoreOwner(PermissionDenied):
+    code = "not_store_owner"
+    template = _("이 가게의 사장님만 신청할 수 있습니다.")
+
+
+class NotProgramOperator(PermissionDenied):
+    code = "not_program_operator"
+    template = _("이 사업의 운영 기관 운영자만 할 수 있습니다.")
+
+
+class ApplicationDecided(ProgramsError):
+    code = "application_decided"
+    template = _("이미 결정된 신청입니다 (%(status)s).")
+    status = 409

@@ -1,0 +1,141 @@
+"""Reads of programs: budget figures, the operator's review queue, programs a user may see.
+
+Budget figures of a program (integer won):
+- budget: what the program was given (Program.budget, moved into its budget account);
+- committed: granted so far, Σ Grant.amount;
+- spent: what the grants were used for. Rule, per credit account a grant paid into (a
+  store's message credit, or a market's for market channel credit): with g the program's
+  grants into it and b its balance now, spent there = clamp(g − b, 0, g) — what was used of
+  the account beyond what is left counts against the grant, never more than the grant. (Own
+  top-ups thus count as used first; a store with grants from two programs is counted in
+  each, each capped at its own grant.)
+- remaining: the budget account's balance (also lowered by promotion-hall shares).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from dangol.accounts.models import User
+from dangol.core.money import format_won
+from dangol.core.tenancy import Role, is_platform_admin
+from dangol.ledger.models import Account, Entry
+from dangol.organisations.models import OrganisationMembership
+from dangol.programs.models import Application, Enrolment, Grant, Program
+
+
+@dataclass(frozen=True)
+class ProgramFigures:
+    budget: int
+    committed: int
+    spent: int
+    remaining: int
+    grants: int
+    enrolled_markets: int
+
+
+def programs_figures(*, programs: Iterable[Program]) -> dict[int, ProgramFigures]:
+    """Return each program's figures by id, in four queries whatever their number."""
+    programs = list(programs)
+    ids = [program.pk for program in programs]
+    grants: dict[int, dict[str, Any]] = {
+        row["application__program_id"]: dict(row)
+        for row in Grant.objects.filter(application__program_id__in=ids)
+        .values("application__program_id").order_by()
+        .annotate(committed=Sum("amount"), count=Count("id"))
+    }
+    remaining = dict(
+        Account.objects.filter(
+            owner_type="program", owner_id__in=ids, kind=Account.Kind.PROGRAM_BUDGET
+        ).values_list("owner_id", "balance")
+    )
+    spent = dict.fromkeys(ids, 0)
+    credited = (
+        Entry.objects.filter(transaction__grant__application__program_id__in=ids, amount__gt=0)
+        .values("transaction__grant__application__program_id", "account_id", "account__balance")
+        .order_by()
+        .annotate(granted=Sum("amount"))
+    )
+    for row in credited:
+        granted = row["granted"]
+        spent[row["transaction__grant__application__program_id"]] += min(
+            max(granted - row["account__balance"], 0), granted
+        )
+    enrolled = dict(
+        Enrolment.objects.filter(program_id__in=ids).values("program_id").order_by()
+        .annotate(n=Count("id")).values_list("program_id", "n")
+    )
+    return {
+        program.pk: ProgramFigures(
+            budget=program.budget,
+            committed=grants.get(program.pk, {}).get("committed") or 0,
+            spent=spent[program.pk],
+            remaining=remaining.get(program.pk) or 0,
+            grants=grants.get(program.pk, {}).get("count") or 0,
+            enrolled_markets=enrolled.get(program.pk, 0),
+        )
+        for program in programs
+    }
+
+
+def program_figures(*, program: Program) -> ProgramFigures:
+    """Return the program's budget, committed, spent, remaining, grants and enrolled markets."""
+    return programs_figures(programs=[program])[program.pk]
+
+
+def applications_queue(*, program: Program) -> QuerySet[Application]:
+    """Return the program's applications waiting for review, oldest first."""
+    return (
+        Application.objects.filter(program=program, status=Application.Status.REVIEW)
+        .select_related("store", "store__market", "applicant")
+        .order_by("created_at", "id")
+    )
+
+
+def programs_for(*, user: User) -> QuerySet[Program]:
+    """Return the programs `user` may see: an operator its organisations' programs, an
+    auditor (or a platform admin) every program; nobody else any."""
+    programs = Program.objects.select_related("operator", "fund").order_by("-starts_on", "id")
+    if not getattr(user, "is_authenticated", False):
+        return programs.none()
+    if is_platform_admin(user):
+        return programs
+    memberships = OrganisationMembership.objects.filter(user=user)
+    if memberships.filter(role=Role.AUDITOR).exists():
+        return programs
+    return programs.filter(
+        operator_id__in=memberships.filter(role=Role.OPERATOR).values("organisation_id")
+    )
+
+
+def reason_message(reason: dict[str, Any]) -> str:
+    """Return an application reason ({"code": …, params}) as a sentence in the active language."""
+    code = reason.get("code")
+    if code == "invalid_brn":
+        return _("사업자등록번호가 올바르지 않습니다: %(brn)s") % {"brn": reason.get("brn") or "-"}
+    if code == "out_of_scope":
+        return _("가게가 사업 대상 지역·시장에 있지 않습니다.")
+    if code == "sales_above_limit":
+        return _("신고한 연 매출 %(declared)s이(가) 상한 %(limit)s을(를) 넘습니다.") % {
+            "declared": format_won(int(reason.get("declared", 0))),
+            "limit": format_won(int(reason.get("limit", 0))),
+        }
+    if code == "applicant_cap_reached":
+        return _("신청 가게 수 상한(%(cap)s곳)에 이르렀습니다.") % {"cap": reason.get("cap")}
+    if code == "budget_exhausted":
+        return _("사업 예산이 부족합니다.")
+    if code == "settlement_account_missing":
+        return _("정산 계좌가 없어 정산 혜택을 적용하지 못했습니다.")
+    if code == "rejected":
+        return _("반려: %(note)s") % {"note": reason.get("note", "")}
+    if code == "approved_note":
+        return _("승인 메모: %(note)s") % {"note": reason.get("note", "")}
+    return str(code)
+
+
+def application_reasons(*, application: Application) -> list[str]:
+    """Return the application's reasons as sentences in the active language."""
+    return [reason_message(reason) for reason in application.reasons]
