@@ -126,3 +126,10 @@ def install_auth_error_handlers(api: NinjaAPI) -> None:
         )
         response["WWW-Authenticate"] = "Bearer"
         return response
+
+
+def api_caller(request: HttpRequest) -> User:
+    """Return the authenticated user of a request behind `required_auth`."""
+    caller = request.auth  # type: ignore[attr-defined]
+    assert isinstance(caller, User)  # noqa: S101 (required_auth)
+    return caller

@@ -13,38 +13,19 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
+from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
-from dangol.accounts.models import User
 from dangol.core.api import ErrorOut
 from dangol.core.errors import NotFound
 from dangol.coupons import selectors, services
 from dangol.coupons.models import Coupon, CouponTemplate
 from dangol.places.api import Pagination
-from dangol.places.models import Store
-from dangol.places.selectors import StoreNotManaged, token_allows_store, user_can_manage_store
+from dangol.places.api import managed_store as _managed_store
 
 router = Router(tags=["coupons"], auth=required_auth)
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
                           409: ErrorOut}
-
-
-def _caller(request: HttpRequest) -> User:
-    caller = request.auth  # type: ignore[attr-defined]
-    assert isinstance(caller, User)  # noqa: S101 (required_auth)
-    return caller
-
-
-def _managed_store(request: HttpRequest, store_id: int) -> Store:
-    """Return store `store_id` if the caller runs it and the token may act for it."""
-    store = Store.objects.filter(pk=store_id).first()
-    if store is None:
-        raise NotFound(_("가게를 찾을 수 없습니다."))
-    if not user_can_manage_store(user=_caller(request), store=store):
-        raise StoreNotManaged()
-    if not token_allows_store(request=request, store=store):
-        raise StoreNotManaged(_("이 API 토큰은 이 가게에서 쓸 수 없습니다."))
-    return store
 
 
 # --- schemas --------------------------------------------------------------------------------

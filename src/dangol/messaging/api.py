@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Header, Query, Router, Schema
 from ninja.pagination import paginate
 
+from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
 from dangol.accounts.models import User
 from dangol.core import clock
@@ -41,8 +42,8 @@ from dangol.coupons.models import CouponTemplate
 from dangol.messaging import informational, selectors, services
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
 from dangol.places.api import Pagination
+from dangol.places.api import managed_store as _managed_store
 from dangol.places.models import Market, MarketMembership, Store
-from dangol.places.selectors import StoreNotManaged, token_allows_store, user_can_manage_store
 from dangol.regulars.models import Tag
 
 router = Router(tags=["messaging"], auth=required_auth)
@@ -65,24 +66,6 @@ class DeliveryNotFound(NotFound):
 
 
 # --- callers and senders --------------------------------------------------------------------
-
-
-def _caller(request: HttpRequest) -> User:
-    caller = request.auth  # type: ignore[attr-defined]
-    assert isinstance(caller, User)  # noqa: S101 (required_auth)
-    return caller
-
-
-def _managed_store(request: HttpRequest, store_id: int) -> Store:
-    """Return store `store_id` if the caller runs it and the token may act for it."""
-    store = Store.objects.filter(pk=store_id).first()
-    if store is None:
-        raise NotFound(_("가게를 찾을 수 없습니다."))
-    if not user_can_manage_store(user=_caller(request), store=store):
-        raise StoreNotManaged()
-    if not token_allows_store(request=request, store=store):
-        raise StoreNotManaged(_("이 API 토큰은 이 가게에서 쓸 수 없습니다."))
-    return store
 
 
 def _managed_market(request: HttpRequest, market_id: int) -> Market:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
+from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
 from dangol.accounts.models import User
 from dangol.core.api import ErrorOut
@@ -22,8 +23,7 @@ from dangol.core.errors import NotFound, PermissionDenied
 from dangol.core.tenancy import Role
 from dangol.organisations.models import OrganisationMembership
 from dangol.places.api import DEFAULT_LIMIT, MAX_LIMIT, Pagination
-from dangol.places.models import Store
-from dangol.places.selectors import StoreNotManaged, token_allows_store, user_can_manage_store
+from dangol.places.api import managed_store as _managed_store
 from dangol.settlement import selectors
 from dangol.settlement.models import Payout, SettlementRun
 
@@ -35,24 +35,6 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: Erro
 class OperatorOnly(PermissionDenied):
     code = "operator_only"
     template = _("플랫폼 운영자나 기관 운영자만 볼 수 있습니다.")
-
-
-def _caller(request: HttpRequest) -> User:
-    caller = request.auth  # type: ignore[attr-defined]
-    assert isinstance(caller, User)  # noqa: S101 (required_auth)
-    return caller
-
-
-def _managed_store(request: HttpRequest, store_id: int) -> Store:
-    """Return store `store_id` if the caller runs it and the token may act for it."""
-    store = Store.objects.filter(pk=store_id).first()
-    if store is None:
-        raise NotFound(_("가게를 찾을 수 없습니다."))
-    if not user_can_manage_store(user=_caller(request), store=store):
-        raise StoreNotManaged()
-    if not token_allows_store(request=request, store=store):
-        raise StoreNotManaged(_("이 API 토큰은 이 가게에서 쓸 수 없습니다."))
-    return store
 
 
 def _require_operator(request: HttpRequest) -> User:

@@ -23,6 +23,7 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from dangol.accounts.api import anonymous_openapi, optional_auth, required_auth
+from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.models import User
 from dangol.core.api import ErrorOut
 from dangol.core.errors import DangolError, NotFound, ValidationError
@@ -37,8 +38,8 @@ from dangol.core.korean import format_datetime
 from dangol.core.phone import phone_mask
 from dangol.payments.services import PaymentPending
 from dangol.places.api import Pagination
+from dangol.places.api import managed_store as _managed_store
 from dangol.places.models import Market, Store
-from dangol.places.selectors import StoreNotManaged, token_allows_store, user_can_manage_store
 from dangol.vouchers import errors, selectors, services
 from dangol.vouchers.models import Redemption, Refund, Voucher, VoucherGift, VoucherProduct
 
@@ -73,24 +74,6 @@ class PurchasePending(DangolError):
 class VoucherNotFound(NotFound):
     code = "voucher_not_found"
     template = _("상품권을 찾을 수 없습니다.")
-
-
-def _caller(request: HttpRequest) -> User:
-    caller = request.auth  # type: ignore[attr-defined]
-    assert isinstance(caller, User)  # noqa: S101 (required_auth)
-    return caller
-
-
-def _managed_store(request: HttpRequest, store_id: int) -> Store:
-    """Return store `store_id` if the caller runs it and the token may act for it."""
-    store = Store.objects.filter(pk=store_id).first()
-    if store is None:
-        raise NotFound(_("가게를 찾을 수 없습니다."))
-    if not user_can_manage_store(user=_caller(request), store=store):
-        raise StoreNotManaged()
-    if not token_allows_store(request=request, store=store):
-        raise StoreNotManaged(_("이 API 토큰은 이 가게에서 쓸 수 없습니다."))
-    return store
 
 
 def _held_voucher(user: User, voucher_id: int) -> Voucher:
