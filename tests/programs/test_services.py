@@ -22,6 +22,7 @@ from dangol.programs.errors import (
     ProgramStatusInvalid,
 )
 from dangol.programs.models import Application, Benefit, Enrolment, Fund, Grant, Program
+from dangol.programs.rollout import enrolment_advance
 from dangol.settlement.models import StoreSettlementAccount
 from dangol.settlement.services import settlement_policy_create, store_settlement_account_set
 from tests.factories import OrganisationFactory, SigunguFactory, StaffUserFactory
@@ -378,8 +379,8 @@ def test_grants_make_is_idempotent(program, merchant):
     assert Transaction.objects.count() == transactions
 
 
-def test_market_channel_credit_is_granted_once_per_market(program, haeundae, market_in,
-                                                          store_in, owner_of):
+def test_market_channel_credit_comes_with_the_markets_activation_once(program, haeundae, market_in,
+                                                                     store_in, owner_of):
     prog = program(budget=10_000_000, benefits=[
         {"kind": "message_credit", "amount": 300_000},
         {"kind": "market_channel_credit", "amount": 3_000_000},
@@ -389,12 +390,46 @@ def test_market_channel_credit_is_granted_once_per_market(program, haeundae, mar
     for store in stores:
         services.application_submit(program=prog, store=store, applicant=owner_of(store),
                                     declared_annual_sales=1)
+    # Merchants' applications grant their own credit only.
+    assert not Grant.objects.filter(benefit__kind="market_channel_credit").exists()
+    assert selectors.program_figures(program=prog).committed == 600_000
+
+    enrolment = region_enrol_one(prog, market)
+    enrolment_advance(enrolment=enrolment, to="onboarding")
+    assert not Grant.objects.filter(market=market).exists()
+    enrolment_advance(enrolment=enrolment, to="active")
+    enrolment_advance(enrolment=enrolment, to="active")  # again: nothing more
 
     assert _balance(message_credit_account(market=market)) == 3_000_000
-    assert list(Grant.objects.filter(benefit__kind="market_channel_credit")
-                .order_by("id").values_list("amount", flat=True)) == [3_000_000, 0]
+    grant = Grant.objects.get(benefit__kind="market_channel_credit")
+    assert (grant.market, grant.store, grant.application, grant.amount) == (
+        market, None, None, 3_000_000)
+    assert services.market_channel_grant(program=prog, market=market) == grant
     figures = selectors.program_figures(program=prog)
-    assert (figures.committed, figures.remaining, figures.grants) == (3_600_000, 6_400_000, 4)
+    assert (figures.committed, figures.remaining) == (3_600_000, 6_400_000)
+    assert ledger_verify().ok
+
+
+def test_market_activation_is_refused_when_the_budget_cannot_pay_the_channel_credit(
+    program, haeundae, market_in
+):
+    prog = program(budget=1_000_000, benefits=[
+        {"kind": "market_channel_credit", "amount": 3_000_000},
+    ])
+    market = market_in(haeundae)
+    enrolment = region_enrol_one(prog, market)
+
+    with pytest.raises(BudgetExhausted):
+        enrolment_advance(enrolment=enrolment, to="active")
+    enrolment.refresh_from_db()
+    assert enrolment.status == "invited"
+    assert not Grant.objects.exists()
+
+
+def region_enrol_one(prog, market):
+    from dangol.programs.models import Enrolment
+
+    return Enrolment.objects.get_or_create(program=prog, market=market)[0]
 
 
 def test_spent_is_what_the_grants_were_used_for_capped_at_the_grant(program, merchant):

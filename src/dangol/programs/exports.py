@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dangol.core.clock import KST
@@ -69,15 +70,17 @@ def application_rows(*, program: Program) -> Iterable[list[Any]]:
 def grant_rows(*, program: Program) -> Iterable[list[Any]]:
     """Yield one row per grant of `program`, in the order made (one query)."""
     grants = (
-        Grant.objects.filter(application__program=program)
-        .select_related("store__market", "benefit")
+        Grant.objects.filter(benefit__program=program)
+        .select_related("store__market", "market", "benefit")
         .order_by("id")
     )
     for grant in grants.iterator(chunk_size=2000):
         yield [
             grant.pk,
-            grant.store.name,
-            grant.store.market.name if grant.store.market else "",
+            grant.store.name if grant.store else gettext("%(market)s 시장 채널") % {
+                "market": grant.market.name if grant.market else ""},
+            (grant.store.market.name if grant.store.market else "") if grant.store
+            else (grant.market.name if grant.market else ""),
             str(grant.benefit.get_kind_display()),
             grant.amount,
             grant.transaction_id or "",

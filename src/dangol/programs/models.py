@@ -180,11 +180,20 @@ class Application(models.Model):
 
 
 class Grant(models.Model):
-    """One benefit granted to one store: for money, a ledger transfer from the budget."""
+    """One benefit granted to a store (through its application) or, for market channel credit,
+    to a market (when its enrolment becomes active); for money, a ledger transfer from the
+    program's budget."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="grants")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
+    )
     benefit = models.ForeignKey(Benefit, on_delete=models.PROTECT, related_name="grants")
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="grants")
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
+    )
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
+    )
     amount = models.PositiveBigIntegerField(_("금액(원)"), default=0)
     transaction = models.OneToOneField(
         Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="grant"
@@ -200,10 +209,19 @@ class Grant(models.Model):
             models.UniqueConstraint(
                 fields=["application", "benefit"], name="%(app_label)s_%(class)s_once"
             ),
+            models.UniqueConstraint(
+                fields=["benefit", "market"], condition=Q(market__isnull=False),
+                name="%(app_label)s_%(class)s_once_per_market",
+            ),
+            models.CheckConstraint(
+                condition=Q(application__isnull=False, store__isnull=False, market__isnull=True)
+                | Q(application__isnull=True, store__isnull=True, market__isnull=False),
+                name="%(app_label)s_%(class)s_store_or_market",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.benefit_id}→{self.store_id} {self.amount:,}"
+        return f"{self.benefit_id}→{self.store_id or self.market_id} {self.amount:,}"
 
 
 class Enrolment(models.Model):

@@ -107,7 +107,8 @@ def region_enrol(*, program: Program, region: Region) -> RegionEnrolment:
 
 def enrolment_advance(*, enrolment: Enrolment, to: str) -> Enrolment:
     """Move `enrolment` forward to `to` (onboarding or active), stamping the time of each
-    step reached (a step skipped gets the same time). Advancing to the current step changes
+    step reached (a step skipped gets the same time). Becoming active grants the program's
+    market channel credit to the market (once). Advancing to the current step changes
     nothing; going back raises EnrolmentBackwards."""
     if to not in STEPS:
         raise RolloutInvalid(reason=_("알 수 없는 단계입니다"))
@@ -125,6 +126,12 @@ def enrolment_advance(*, enrolment: Enrolment, to: str) -> Enrolment:
                 locked.active_at = now
             locked.status = STEPS[target]
             locked.save(update_fields=["status", "onboarding_at", "active_at", "updated_at"])
+            if locked.status == Enrolment.Status.ACTIVE:
+                # The market channel's credit, if the program gives one, comes with activation
+                # (BudgetExhausted rolls the step back).
+                from dangol.programs.services import market_channel_grant
+
+                market_channel_grant(program=locked.program, market=locked.market)
     enrolment.refresh_from_db()
     return enrolment
 

@@ -42,9 +42,9 @@ def programs_figures(*, programs: Iterable[Program]) -> dict[int, ProgramFigures
     programs = list(programs)
     ids = [program.pk for program in programs]
     grants: dict[int, dict[str, Any]] = {
-        row["application__program_id"]: dict(row)
-        for row in Grant.objects.filter(application__program_id__in=ids)
-        .values("application__program_id").order_by()
+        row["benefit__program_id"]: dict(row)
+        for row in Grant.objects.filter(benefit__program_id__in=ids)
+        .values("benefit__program_id").order_by()
         .annotate(committed=Sum("amount"), count=Count("id"))
     }
     remaining = dict(
@@ -54,14 +54,14 @@ def programs_figures(*, programs: Iterable[Program]) -> dict[int, ProgramFigures
     )
     spent = dict.fromkeys(ids, 0)
     credited = (
-        Entry.objects.filter(transaction__grant__application__program_id__in=ids, amount__gt=0)
-        .values("transaction__grant__application__program_id", "account_id", "account__balance")
+        Entry.objects.filter(transaction__grant__benefit__program_id__in=ids, amount__gt=0)
+        .values("transaction__grant__benefit__program_id", "account_id", "account__balance")
         .order_by()
         .annotate(granted=Sum("amount"))
     )
     for row in credited:
         granted = row["granted"]
-        spent[row["transaction__grant__application__program_id"]] += min(
+        spent[row["transaction__grant__benefit__program_id"]] += min(
             max(granted - row["account__balance"], 0), granted
         )
     enrolled = dict(

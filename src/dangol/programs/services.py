@@ -427,14 +427,14 @@ def _settlement_change(store: Store, benefit: Benefit) -> bool:
 
 
 def _credit_grant(
-    *, application: Application, benefit: Benefit, budget: Account, store: Store | None,
-    market: Market | None, key: str,
+    *, program: Program, application: Application | None, benefit: Benefit, budget: Account,
+    store: Store | None, market: Market | None, key: str,
 ) -> Grant:
     try:
         posted = message_credit_grant(
             store=store, market=market, amount=benefit.amount, from_account=budget,
             idempotency_key=key,
-            description=f"{application.program.name} {benefit.get_kind_display()} "
+            description=f"{program.name} {benefit.get_kind_display()} "
                         f"{format_won(benefit.amount)}",
         )
     except InsufficientFunds as exc:
@@ -443,7 +443,7 @@ def _credit_grant(
             remaining=format_won(budget.balance), amount=format_won(benefit.amount)
         ) from exc
     return Grant.objects.create(
-        application=application, benefit=benefit, store=application.store,
+        application=application, benefit=benefit, store=store, market=market,
         amount=benefit.amount, transaction=posted,
     )
 
@@ -452,8 +452,8 @@ def grants_make(*, application: Application) -> list[Grant]:
     """Grant every benefit of the application's program to its store; return the grants.
 
     Message credit: a ledger transfer from the budget to the store's message credit. Market
-    channel credit: to the store's market's message credit, once per market and program
-    (later stores of the market get a ₩0 grant). Settlement upgrade and fast settlement
+    channel credit is not a store's: the market channel receives it when its enrolment
+    becomes active (`market_channel_grant`). Settlement upgrade and fast settlement
     (fee waived): the store's settlement account is changed and a ₩0 grant recorded; a store
     without a settlement account gets the grant with the note `settlement_account_missing`
     on its application. Promotion support is not granted per store (the hall books it).
@@ -468,25 +468,16 @@ def grants_make(*, application: Application) -> list[Grant]:
         budget = program_budget_account(program=program)
         notes: list[dict[str, Any]] = []
         for benefit in program.benefits.order_by("id"):
-            if benefit.pk in done or benefit.kind == Benefit.Kind.PROMOTION_SUPPORT:
+            if benefit.pk in done or benefit.kind in (
+                Benefit.Kind.PROMOTION_SUPPORT, Benefit.Kind.MARKET_CHANNEL_CREDIT
+            ):
                 continue
             if benefit.kind == Benefit.Kind.MESSAGE_CREDIT:
                 _credit_grant(
-                    application=application, benefit=benefit, budget=budget, store=store,
-                    market=None, key=f"programs:{program.pk}:{application.pk}:{benefit.pk}",
+                    program=program, application=application, benefit=benefit, budget=budget,
+                    store=store, market=None,
+                    key=f"programs:{program.pk}:{application.pk}:{benefit.pk}",
                 )
-            elif benefit.kind == Benefit.Kind.MARKET_CHANNEL_CREDIT:
-                market_id = store.market_id
-                already = market_id is None or Grant.objects.filter(
-                    benefit=benefit, store__market_id=market_id, amount__gt=0
-                ).exists()
-                if already:
-                    Grant.objects.create(application=application, benefit=benefit, store=store)
-                else:
-                    _credit_grant(
-                        application=application, benefit=benefit, budget=budget, store=None,
-                        market=store.market, key=f"programs:{program.pk}:market:{market_id}",
-                    )
             else:
                 if not _settlement_change(store, benefit):
                     notes.append({"code": NOTE_SETTLEMENT_ACCOUNT_MISSING,
@@ -497,3 +488,24 @@ def grants_make(*, application: Application) -> list[Grant]:
             application.save(update_fields=["reasons", "updated_at"])
     return list(Grant.objects.filter(application=application).order_by("id"))
 
+
+
+def market_channel_grant(*, program: Program, market: Market) -> Grant | None:
+    """Grant the program's market channel credit to `market`'s channel (a ledger transfer
+    from the budget to the market's message credit) and return the grant; None if the
+    program has no such benefit. Once per market and program: a repeat returns the first
+    grant. Called when the market's enrolment becomes active. Raise BudgetExhausted if the
+    budget cannot pay (nothing changes)."""
+    with transaction.atomic():
+        locked = Program.objects.select_for_update().get(pk=program.pk)
+        benefit = locked.benefits.filter(kind=Benefit.Kind.MARKET_CHANNEL_CREDIT).first()
+        if benefit is None or not benefit.amount:
+            return None
+        existing = Grant.objects.filter(benefit=benefit, market=market).first()
+        if existing is not None:
+            return existing
+        return _credit_grant(
+            program=locked, application=None, benefit=benefit,
+            budget=program_budget_account(program=locked), store=None, market=market,
+            key=f"programs:{locked.pk}:market:{market.pk}",
+        )
