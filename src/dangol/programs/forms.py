@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from dangol.core.money import format_won
 from dangol.organisations.models import Organisation
-from dangol.places.models import Region
-from dangol.programs.models import DEFAULT_MAX_ANNUAL_SALES
+from dangol.places.models import Product, Region, Store
+from dangol.programs.models import DEFAULT_MAX_ANNUAL_SALES, Enrolment, Pledge, Program
 
 # The issue's defaults: ₩300,000 message credit per merchant, ₩3,000,000 market channel
 # credit, 10 settlements a month, fast settlement with its fee waived.
@@ -137,3 +137,86 @@ class ApplicationForm(forms.Form):
         if limit != DEFAULT_MAX_ANNUAL_SALES:
             self.fields["confirm"].label = _("연 매출이 %(limit)s 이하임을 확인합니다.") % {
                 "limit": format_won(limit)}
+
+
+# --- console actions (P6): hall curation, roll-out steps, pledges ------------------------------
+
+
+class HallItemForm(forms.Form):
+    """A product of the chosen store listed in the hall with a discount (won) and the
+    program's share of it (percent, to two decimals)."""
+
+    store = forms.IntegerField(widget=forms.HiddenInput)
+    product = forms.ModelChoiceField(label=_("상품"), queryset=Product.objects.none())
+    discount = forms.IntegerField(
+        label=_("할인액(원)"), min_value=1, widget=forms.NumberInput(attrs={
+            "min": 1, "step": 100, "inputmode": "numeric"})
+    )
+    share_percent = forms.DecimalField(
+        label=_("사업 분담률(%)"), min_value=0, max_value=100, max_digits=5, decimal_places=2,
+        widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": "0.01",
+                                        "inputmode": "decimal"}),
+    )
+
+    def __init__(self, *args: Any, store: Store | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if store is not None:
+            self.fields["product"].queryset = (  # type: ignore[attr-defined]
+                Product.objects.filter(store=store).order_by("position", "id")
+            )
+
+    @property
+    def share_bp(self) -> int:
+        """The share in basis points (100% = 10000)."""
+        return int(self.cleaned_data["share_percent"] * 100)
+
+
+class EnrolmentAdvanceForm(forms.Form):
+    """The step an enrolled market moves to."""
+
+    to = forms.ChoiceField(choices=Enrolment.Status.choices, widget=forms.HiddenInput)
+
+
+class RolloutTargetForm(forms.Form):
+    """The program's roll-out target: active markets by a date."""
+
+    markets = forms.IntegerField(label=_("목표 시장 수"), min_value=1)
+    due_on = forms.DateField(
+        label=_("기한"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class PledgeForm(forms.Form):
+    """An organisation's new pledge; `organisations` and `programs` are those the operator
+    may pledge for."""
+
+    organisation = forms.ModelChoiceField(
+        label=_("기관"), queryset=Organisation.objects.none(), empty_label=None
+    )
+    text = forms.CharField(
+        label=_("약속"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    metric = forms.ChoiceField(label=_("지표"), choices=Pledge.Metric.choices)
+    target = forms.IntegerField(label=_("목표"), min_value=1)
+    deadline = forms.DateField(label=_("기한"), widget=forms.DateInput(attrs={"type": "date"}))
+    program = forms.ModelChoiceField(
+        label=_("사업 (비우면 기관의 모든 사업)"), queryset=Program.objects.none(), required=False
+    )
+
+    def __init__(
+        self, *args: Any, organisations: Any = None, programs: Any = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if organisations is not None:
+            self.fields["organisation"].queryset = organisations  # type: ignore[attr-defined]
+        if programs is not None:
+            self.fields["program"].queryset = programs  # type: ignore[attr-defined]
+
+
+class PledgeReportForm(forms.Form):
+    """The value a `reported` pledge reached, with its evidence."""
+
+    value = forms.IntegerField(label=_("보고한 값"), min_value=0)
+    evidence = forms.CharField(
+        label=_("증빙"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

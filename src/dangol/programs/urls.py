@@ -31,6 +31,21 @@ urlpatterns: list = [
         views.grants_export,
         name="console_grants_export",
     ),
+    # console actions (P6)
+    path("console/programs/pledges/new/", views.pledge_new, name="console_pledge_new"),
+    path(
+        "console/programs/pledges/<int:pledge_pk>/report/",
+        views.pledge_report,
+        name="console_pledge_report",
+    ),
+    path("console/programs/<int:pk>/hall/", views.hall_manage, name="console_hall"),
+    path("console/programs/<int:pk>/markets/", views.rollout_markets, name="console_markets"),
+    path(
+        "console/programs/<int:pk>/markets/<int:enrolment_pk>/advance/",
+        views.enrolment_advance,
+        name="console_enrolment_advance",
+    ),
+    path("console/programs/<int:pk>/target/", views.rollout_target, name="console_target"),
     # merchant (P4)
     path(
         "merchant/stores/<int:pk>/programs/<int:program_pk>/apply/",

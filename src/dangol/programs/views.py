@@ -8,9 +8,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -20,12 +21,30 @@ from dangol.core.money import format_won
 from dangol.core.tenancy import Role, is_platform_admin
 from dangol.organisations.models import Organisation
 from dangol.organisations.selectors import organisation_memberships_of
-from dangol.places.models import Store
+from dangol.places.models import Region, Store
 from dangol.places.selectors import user_can_manage_store
-from dangol.programs import exports, pledges, rollout, selectors, services
+from dangol.programs import exports, hall, pledges, rollout, selectors, services
 from dangol.programs.exports import reason_texts
-from dangol.programs.forms import ApplicationForm, DecisionForm, ProgramForm, RegionEnrolForm
-from dangol.programs.models import Application, Grant, Program
+from dangol.programs.forms import (
+    ApplicationForm,
+    DecisionForm,
+    EnrolmentAdvanceForm,
+    HallItemForm,
+    PledgeForm,
+    PledgeReportForm,
+    ProgramForm,
+    RegionEnrolForm,
+    RolloutTargetForm,
+)
+from dangol.programs.models import (
+    Application,
+    Benefit,
+    Enrolment,
+    Grant,
+    Pledge,
+    Program,
+    RolloutTarget,
+)
 
 GRANTS_PER_PAGE = 50
 QUEUE_PER_PAGE = 50
@@ -301,9 +320,304 @@ def grants_export(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 @login_required
 def pledge_list(request: HttpRequest) -> HttpResponse:
     """Every organisation's pledges with their progress (operators and auditors read)."""
-    _Access(_user(request))
-    return render(request, "programs/console_pledges.html",
-                  {"overview": pledges.pledges_overview()})
+    return _pledges_page(request, _Access(_user(request)))
+
+
+# --- console actions (P6): hall curation, roll-out steps, pledges -------------------------------
+
+HALL_SEARCH_LIMIT = 20
+MARKETS_PER_PAGE = 50
+
+
+def _must_run(access: _Access, program: Program) -> None:
+    if not access.can_run(program):
+        raise PermissionDenied
+
+
+def _hall_eligible_stores(program: Program) -> QuerySet[Store]:
+    """Stores the hall may list (as `hall.hall_store_eligible`, in one query): approved
+    applicants, stores of enrolled markets, stores of the program's 시군구."""
+    return Store.objects.filter(
+        Exists(Application.objects.filter(
+            program=program, store=OuterRef("pk"), status=Application.Status.APPROVED))
+        | Exists(Enrolment.objects.filter(program=program, market=OuterRef("market_id")))
+        | Q(region__in=program.regions.values("pk"))
+    )
+
+
+def _posted_or_asked_store(request: HttpRequest) -> Store | None:
+    raw = (request.POST if request.method == "POST" else request.GET).get("store", "")
+    if not raw.isdigit():
+        return None
+    return Store.objects.select_related("market").filter(pk=int(raw)).first()
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def hall_manage(request: HttpRequest, pk: int) -> HttpResponse:
+    """Curate the promotion hall: find an eligible store by name, pick one of its products,
+    list it with a discount and the program's share; the hall's items below."""
+    access = _Access(_user(request))
+    program = _program_or_404(access, pk)
+    if request.method == "POST":
+        _must_run(access, program)
+    store = _posted_or_asked_store(request)
+    promotion = program.benefits.filter(kind=Benefit.Kind.PROMOTION_SUPPORT).first()
+    initial: dict[str, Any] = {"store": store.pk if store else None}
+    if promotion is not None:
+        initial["share_percent"] = promotion.share_bp / 100
+    form = HallItemForm(request.POST or None, store=store, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            product = form.cleaned_data["product"]
+            try:
+                item = hall.hall_item_add(
+                    program=program, product=product,
+                    discount=form.cleaned_data["discount"], share_bp=form.share_bp,
+                )
+            except DangolError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+            else:
+                messages.success(
+                    request,
+                    _("%(product)s을(를) 기획전에 올렸습니다. 판매가 %(sale)s") % {
+                        "product": product.name,
+                        "sale": format_won(item.price - item.discount)},
+                )
+                return redirect("programs:console_hall", pk=program.pk)
+    query = request.GET.get("q", "").strip()[:100]
+    found: list[Store] = []
+    if query:
+        found = list(
+            _hall_eligible_stores(program).filter(name__icontains=query)
+            .select_related("market").order_by("name", "id")[:HALL_SEARCH_LIMIT]
+        )
+    items = hall.hall_items(program=program)
+    for item in items:
+        item.share_percent = item.share_bp / 100  # type: ignore[attr-defined]
+    context = {
+        "program": program,
+        "can_run": access.can_run(program),
+        "query": query,
+        "found": found,
+        "store": store,
+        "form": form,
+        "items": items,
+        "budget": hall.hall_budget(program=program),
+    }
+    return render(request, "programs/console_hall.html", context, status=status)
+
+
+def _markets_region(request: HttpRequest) -> Region | None:
+    code = request.GET.get("region", "").strip()
+    if not code:
+        return None
+    region = Region.objects.select_related("parent").filter(pk=code).first()
+    if region is None:
+        raise Http404
+    return region
+
+
+def _markets_page(
+    request: HttpRequest,
+    access: _Access,
+    program: Program,
+    *,
+    target_form: RolloutTargetForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    region = _markets_region(request)
+    enrolments = Enrolment.objects.filter(program=program).select_related(
+        "market", "market__region"
+    )
+    if region is not None:
+        enrolments = enrolments.filter(
+            Q(market__region=region) | Q(market__region__successor=region)
+        )
+    page = _page(request, enrolments.order_by("market__name", "id"), MARKETS_PER_PAGE)
+    steps = list(rollout.STEPS)
+    rows = []
+    for enrolment in page:
+        index = steps.index(Enrolment.Status(enrolment.status))
+        rows.append({"enrolment": enrolment, "next": steps[index + 1:]})
+    target = RolloutTarget.objects.filter(program=program).first()
+    if target_form is None:
+        target_form = RolloutTargetForm(
+            initial={"markets": target.markets, "due_on": target.due_on} if target else None
+        )
+    context = {
+        "program": program,
+        "can_run": access.can_run(program),
+        "region": region,
+        "page": page,
+        "rows": rows,
+        "target": target,
+        "target_form": target_form,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "programs/console_markets.html", context, status=status)
+
+
+@require_safe
+@login_required
+def rollout_markets(request: HttpRequest, pk: int) -> HttpResponse:
+    """The enrolled markets of one 시군구 (`?region=<code>`; all without it), 50 a page,
+    each with its step and buttons to advance it; the roll-out target form."""
+    access = _Access(_user(request))
+    program = _program_or_404(access, pk)
+    return _markets_page(request, access, program)
+
+
+def _back_to_markets(request: HttpRequest, program: Program) -> HttpResponse:
+    url = reverse("programs:console_markets", args=[program.pk])
+    query = request.GET.urlencode()
+    return redirect(f"{url}?{query}" if query else url)
+
+
+@require_POST
+@login_required
+def enrolment_advance(request: HttpRequest, pk: int, enrolment_pk: int) -> HttpResponse:
+    """Move an enrolled market to a later step (준비 중, 운영 중)."""
+    access = _Access(_user(request))
+    program = _program_or_404(access, pk)
+    _must_run(access, program)
+    enrolment = Enrolment.objects.select_related("market").filter(
+        pk=enrolment_pk, program=program
+    ).first()
+    if enrolment is None:
+        raise Http404
+    form = EnrolmentAdvanceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("알 수 없는 단계입니다."))
+        return _back_to_markets(request, program)
+    try:
+        rollout.enrolment_advance(enrolment=enrolment, to=form.cleaned_data["to"])
+    except DangolError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(market)s: %(status)s") % {
+            "market": enrolment.market.name, "status": enrolment.get_status_display()})
+    return _back_to_markets(request, program)
+
+
+@require_POST
+@login_required
+def rollout_target(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set the program's roll-out target (active markets by a date)."""
+    access = _Access(_user(request))
+    program = _program_or_404(access, pk)
+    _must_run(access, program)
+    form = RolloutTargetForm(request.POST)
+    if form.is_valid():
+        try:
+            target = rollout.rollout_target_set(
+                program=program, markets=form.cleaned_data["markets"],
+                due_on=form.cleaned_data["due_on"],
+            )
+        except DangolError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("확산 목표를 %(n)s곳으로 정했습니다.") % {
+                "n": target.markets})
+            return _back_to_markets(request, program)
+    return _markets_page(request, access, program, target_form=form, status=400)
+
+
+def _pledge_programs(access: _Access) -> QuerySet[Program]:
+    orgs = access.operators()
+    return Program.objects.filter(
+        Q(operator__in=orgs) | Q(fund__organisation__in=orgs)
+    ).distinct().order_by("name")
+
+
+def _pledges_page(
+    request: HttpRequest,
+    access: _Access,
+    *,
+    form: PledgeForm | None = None,
+    report_form: PledgeReportForm | None = None,
+    report_pk: int | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    can_pledge = access.admin or bool(access.operator_orgs)
+    own: list[dict[str, Any]] = []
+    if can_pledge:
+        if form is None:
+            form = PledgeForm(organisations=access.operators(), programs=_pledge_programs(access))
+        reported = Pledge.objects.filter(
+            metric=Pledge.Metric.REPORTED, organisation__in=access.operators()
+        ).select_related("organisation", "program").order_by("deadline", "id")
+        for pledge in reported:
+            bound = report_form if report_form is not None and pledge.pk == report_pk else None
+            own.append({"pledge": pledge, "form": bound or PledgeReportForm(
+                initial={"value": pledge.reported_value, "evidence": pledge.evidence})})
+    shown = any(row["pledge"].pk == report_pk for row in own)
+    context = {
+        "overview": pledges.pledges_overview(),
+        "can_pledge": can_pledge,
+        "form": form,
+        "own": own,
+        # A refusal for a pledge without a report form (a computed metric) shows on top.
+        "report_errors": [] if report_form is None or shown
+        else list(report_form.non_field_errors()),
+    }
+    return render(request, "programs/console_pledges.html", context, status=status)
+
+
+@require_POST
+@login_required
+def pledge_new(request: HttpRequest) -> HttpResponse:
+    """Record a pledge of one of the operator's organisations (auditors may not)."""
+    access = _Access(_user(request))
+    if not (access.admin or access.operator_orgs):
+        raise PermissionDenied
+    form = PledgeForm(
+        request.POST, organisations=access.operators(), programs=_pledge_programs(access)
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            pledges.pledge_create(
+                organisation=data["organisation"], text=data["text"], metric=data["metric"],
+                target=data["target"], deadline=data["deadline"], program=data["program"],
+            )
+        except DangolError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("%(org)s의 약속을 등록했습니다.") % {
+                "org": data["organisation"].name})
+            return redirect("programs:console_pledges")
+    return _pledges_page(request, access, form=form, status=400)
+
+
+@require_POST
+@login_required
+def pledge_report(request: HttpRequest, pledge_pk: int) -> HttpResponse:
+    """Report the value of one of the operator's organisations' `reported` pledges, with
+    evidence."""
+    access = _Access(_user(request))
+    pledge = Pledge.objects.select_related("organisation").filter(pk=pledge_pk).first()
+    if pledge is None:
+        raise Http404
+    if not (access.admin or pledge.organisation_id in access.operator_orgs):
+        raise PermissionDenied
+    form = PledgeReportForm(request.POST)
+    if form.is_valid():
+        try:
+            pledges.pledge_report(
+                pledge=pledge, value=form.cleaned_data["value"],
+                evidence=form.cleaned_data["evidence"],
+            )
+        except DangolError as exc:
+            form.add_error(None, exc.message)
+            return _pledges_page(request, access, report_form=form, report_pk=pledge.pk,
+                                 status=exc.status)
+        messages.success(request, _("약속의 진행 상황을 보고했습니다."))
+        return redirect("programs:console_pledges")
+    return _pledges_page(request, access, report_form=form, report_pk=pledge.pk, status=400)
 
 
 # --- merchant -------------------------------------------------------------------------------
