@@ -235,3 +235,24 @@ def test_ledger_verify_command_passes_on_the_seeded_demo(seeded):
     out = StringIO()
     call_command("ledger", "verify", stdout=out)
     assert "ok" in out.getvalue().lower() or "이상 없음" in out.getvalue()
+
+
+def test_ledger_verifies_after_every_seeded_flow(transactional_db, monkeypatch):
+    """Wrap each money-moving step of the seed (vouchers and settlement, messaging, the
+    program) so that `dangol ledger verify` runs right after it."""
+    verified: list[str] = []
+
+    def verify_after(name, step):
+        def wrapped(**kwargs):
+            result = step(**kwargs)
+            out = StringIO()
+            call_command("ledger", "verify", stdout=out)  # exits non-zero on a difference
+            verified.append(name)
+            return result
+        return wrapped
+
+    for name in ("seed_money", "seed_campaigns", "seed_programs"):
+        monkeypatch.setattr(seed, name, verify_after(name, getattr(seed, name)))
+    demo_seed()
+
+    assert verified == ["seed_money", "seed_campaigns", "seed_programs"]
