@@ -420,3 +420,23 @@ def test_merchant_home_cards_cost_constant_queries(client, program, shop):
         page = client.get(reverse("web:merchant")).content.decode()
     assert page.count("data-program-offer=") == 3
     assert len(three) == len(one)
+
+
+def test_detail_lists_a_market_channel_grant_under_the_market(client, program, operator_user,
+                                                             haeundae, market_in):
+    from dangol.programs.rollout import enrolment_advance
+
+    prog = program(budget=5_000_000, benefits=[
+        {"kind": "market_channel_credit", "amount": 3_000_000},
+    ])
+    market = market_in(haeundae, name="반송큰시장")
+    enrolment = Enrolment.objects.create(program=prog, market=market)
+    enrolment_advance(enrolment=enrolment, to="active")
+    client.force_login(operator_user)
+
+    page = client.get(reverse("programs:console_detail", args=[prog.pk])).content.decode()
+
+    assert "반송큰시장 시장 채널" in page
+    assert "₩3,000,000" in page
+    grants_csv = client.get(reverse("programs:console_grants_export", args=[prog.pk, "csv"]))
+    assert "반송큰시장 시장 채널" in grants_csv.content.decode("utf-8-sig")

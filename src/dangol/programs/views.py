@@ -176,8 +176,8 @@ def _detail(
         for application in queue
     ]
     regions = list(program.regions.select_related("parent").order_by("code"))
-    grants = Grant.objects.filter(application__program=program).select_related(
-        "store", "benefit"
+    grants = Grant.objects.filter(benefit__program=program).select_related(
+        "store", "market", "benefit"
     ).order_by("-id")[:GRANTS_PER_PAGE]
     context = {
         "program": program,
@@ -288,32 +288,34 @@ def _download(content: bytes, *, filename: str, kind: str) -> HttpResponse:
     return response
 
 
-@require_safe
-@login_required
-def applications_export(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    """Download the program's applications as .xlsx or .csv (Korean headers)."""
+def _export(
+    request: HttpRequest, pk: int, kind: str, *, rows: Any, headers: Any, title: Any, name: str
+) -> HttpResponse:
+    """Download rows of the program as .xlsx or .csv (Korean headers)."""
     access = _Access(_user(request))
     program = _program_or_404(access, pk)
     if kind not in ("csv", "xlsx"):
         raise Http404
-    rows = exports.application_rows(program=program)
-    content = exports.to_xlsx(exports.APPLICATION_HEADERS, rows, title=_("신청")) \
-        if kind == "xlsx" else exports.to_csv(exports.APPLICATION_HEADERS, rows)
-    return _download(content, filename=f"program-{program.pk}-applications", kind=kind)
+    data = rows(program=program)
+    content = exports.to_xlsx(headers, data, title=title) if kind == "xlsx" \
+        else exports.to_csv(headers, data)
+    return _download(content, filename=f"program-{program.pk}-{name}", kind=kind)
+
+
+@require_safe
+@login_required
+def applications_export(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """Download the program's applications as .xlsx or .csv (Korean headers)."""
+    return _export(request, pk, kind, rows=exports.application_rows,
+                   headers=exports.APPLICATION_HEADERS, title=_("신청"), name="applications")
 
 
 @require_safe
 @login_required
 def grants_export(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """Download the program's grants as .xlsx or .csv (Korean headers)."""
-    access = _Access(_user(request))
-    program = _program_or_404(access, pk)
-    if kind not in ("csv", "xlsx"):
-        raise Http404
-    rows = exports.grant_rows(program=program)
-    content = exports.to_xlsx(exports.GRANT_HEADERS, rows, title=_("지급")) \
-        if kind == "xlsx" else exports.to_csv(exports.GRANT_HEADERS, rows)
-    return _download(content, filename=f"program-{program.pk}-grants", kind=kind)
+    return _export(request, pk, kind, rows=exports.grant_rows,
+                   headers=exports.GRANT_HEADERS, title=_("지급"), name="grants")
 
 
 @require_safe
