@@ -101,8 +101,9 @@ def test_operator_program_merchant_applies_sends_and_figures_move(
     operator.get_by_label("예산(원)").fill("30000000")
     assert operator.get_by_label("가게당 메시지 충전금(원, 0이면 없음)").input_value() == "300000"
     assert operator.get_by_label("월 정산 횟수 상향 (0이면 없음)").input_value() == "10"
-    # modelled on the 2025 program: no market channel credit
-    operator.get_by_label("시장 채널 충전금(원, 0이면 없음)").fill("0")
+    # The default market channel credit stays: the market receives it when its enrolment
+    # becomes active, so the merchant's application below commits only its own ₩300,000.
+    assert operator.get_by_label("시장 채널 충전금(원, 0이면 없음)").input_value() == "3000000"
     assert operator.get_by_label("빠른정산 수수료 면제").is_checked()
     operator.screenshot(path=str(RESULTS / "programs-console-new.png"), full_page=True)
     operator.locator("main").get_by_role("button", name="사업 만들기").click()
