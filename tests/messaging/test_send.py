@@ -298,3 +298,24 @@ def test_closing_sale_template_allowed(store, consenting_regular, credited_store
     consenting_regular()
     campaign = _ad(store, template="closing_sale", body="마감 세일: 고등어 ₩8,000, 19:00까지")
     assert services.campaign_send(campaign=campaign).cost == 15
+
+
+def test_opt_out_from_a_delivery_withdraws_consent_at_once_and_keeps_the_first_time(
+    store, consenting_regular, credited_store, frozen_clock
+):
+    frozen_clock(NOON)
+    credited_store(1_000)
+    regular = consenting_regular()
+    campaign = services.campaign_send(campaign=_ad(store))
+    delivery = Delivery.objects.select_related("campaign", "customer").get(campaign=campaign)
+
+    services.delivery_opt_out(delivery=delivery)
+    first = delivery.opted_out_at
+    frozen_clock(kst(2026, 11, 21, 13, 0))
+    services.delivery_opt_out(delivery=delivery)  # a second tap changes nothing
+
+    assert first == NOON and delivery.opted_out_at == first
+    consent = regular.consents.get(store=store)
+    assert consent.ad_withdrawn_at == first
+    again = services.campaign_send(campaign=_ad(store, key="k2"))
+    assert not Delivery.objects.filter(campaign=again, customer=regular).exists()

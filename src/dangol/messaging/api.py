@@ -39,7 +39,7 @@ from dangol.core.idempotency import (
 )
 from dangol.core.tenancy import Role, is_platform_admin
 from dangol.coupons.models import CouponTemplate
-from dangol.messaging import informational, selectors, services
+from dangol.messaging import selectors, services
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
 from dangol.places.api import Pagination
 from dangol.places.api import managed_store as _managed_store
@@ -477,4 +477,4 @@ def read_message(request: HttpRequest, delivery_id: int) -> InboxItemOut:
     )
     if delivery is None:
         raise DeliveryNotFound()
-    return _inbox_item(informational.delivery_read(delivery=delivery))
+    return _inbox_item(services.delivery_read(delivery=delivery))

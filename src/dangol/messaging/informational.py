@@ -11,7 +11,7 @@ MessagingConfig.ready) and turns every new Notice, in notice_send's transaction,
 - one in-app Delivery, status visible at once (informational messages are not ads: no
   consent needed, sent at night too): the inbox copy of the notice. The Notice stays the
   record that /me/notices/ lists; the inbox lists the delivery. Reading either marks both
-  read (`notice_read_sync` here, `delivery_read` below);
+  read (`notice_read_sync` here, `services.delivery_read`);
 - one SMS (or LMS, over 90 bytes: rules.sms_kind) Delivery to the phone, status queued with
   release_at = now, for the dispatcher to send.
 
@@ -116,17 +116,3 @@ def delivery_notice_id(delivery: Delivery) -> int | None:
         return None
     suffix = key.removeprefix(NOTICE_KEY_PREFIX)
     return int(suffix) if suffix.isdigit() else None
-
-
-@transaction.atomic
-def delivery_read(*, delivery: Delivery) -> Delivery:
-    """Mark the in-app `delivery` read (a read receipt; the first read time is kept) and,
-    when it carries a notice, the notice too. Return the delivery."""
-    now = clock.now()
-    if delivery.read_at is None:
-        Delivery.objects.filter(pk=delivery.pk, read_at__isnull=True).update(read_at=now)
-        delivery.read_at = now
-    notice_id = delivery_notice_id(delivery)
-    if notice_id is not None:
-        Notice.objects.filter(pk=notice_id, read_at__isnull=True).update(read_at=now)
-    return delivery

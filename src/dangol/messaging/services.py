@@ -57,12 +57,15 @@ from dangol.messaging.errors import (
     MessageCreditShort,
     TopUpFailed,
 )
+from dangol.messaging.informational import delivery_notice_id
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery, MessagePrice
+from dangol.notices.models import Notice
 from dangol.payments.models import Payment
 from dangol.payments.services import payment_authorize, payment_capture
 from dangol.places.models import Market, Store
 from dangol.regulars.models import Consent, Follow, Tag
 from dangol.regulars.rules import is_night_kst
+from dangol.regulars.services import consent_withdraw
 
 logger = logging.getLogger(__name__)
 
@@ -818,11 +821,33 @@ def delivery_refund(*, deliveries: list[Delivery]) -> int:
 # --- customer actions -----------------------------------------------------------------------
 
 
+@transaction.atomic
 def delivery_read(*, delivery: Delivery, at: dt.datetime | None = None) -> Delivery:
-    """Record that the customer opened the message (first time only); return it."""
+    """Record that the customer opened the message (the first read time is kept) and, when
+    it carries an informational notice, mark the notice read too; return the delivery."""
     at = at or clock.now()
     Delivery.objects.filter(pk=delivery.pk, read_at__isnull=True).update(read_at=at, updated_at=at)
     delivery.refresh_from_db(fields=["read_at"])
+    notice_id = delivery_notice_id(delivery)
+    if notice_id is not None:
+        Notice.objects.filter(pk=notice_id, read_at__isnull=True).update(read_at=at)
+    return delivery
+
+
+@transaction.atomic
+def delivery_opt_out(*, delivery: Delivery) -> Delivery:
+    """Opt out from the sender of an ad `delivery` (its per-delivery link, no sign-in):
+    withdraw the customer's ad consent to that sender at once and record on the delivery
+    when (the first time). Return the delivery."""
+    campaign = delivery.campaign
+    if campaign.kind != Campaign.Kind.AD or delivery.customer is None:
+        raise ValueError("only an ad delivery to a customer carries an opt-out")
+    consent_withdraw(customer=delivery.customer, store=campaign.store, market=campaign.market)
+    at = clock.now()
+    Delivery.objects.filter(pk=delivery.pk, opted_out_at__isnull=True).update(
+        opted_out_at=at, updated_at=at
+    )
+    delivery.refresh_from_db(fields=["opted_out_at"])
     return delivery
 
 

@@ -26,7 +26,6 @@ from dangol.core.templatetags.korean import kdatetime, won
 from dangol.core.tenancy import Role
 from dangol.ledger.selectors import account_statement
 from dangol.messaging.forms import ClosingSaleForm, ComposerForm, TopUpForm
-from dangol.messaging.informational import delivery_read
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.messaging.rules import ad_text, closing_sale_body
 from dangol.messaging.selectors import (
@@ -40,13 +39,15 @@ from dangol.messaging.services import (
     campaign_check,
     campaign_create,
     campaign_send,
+    delivery_click,
+    delivery_opt_out,
+    delivery_read,
     message_credit_account,
     message_credit_top_up,
 )
 from dangol.places.models import Market, MarketMembership, Store
 from dangol.places.selectors import user_can_manage_store
 from dangol.regulars.rules import is_night_kst
-from dangol.regulars.services import consent_withdraw
 
 
 def _user(request: HttpRequest) -> User:
@@ -420,9 +421,7 @@ def link_go(request: HttpRequest, delivery_id: int, token: str) -> HttpResponse:
     url = delivery.campaign.link_url
     if not url.lower().startswith(("https://", "http://")):
         raise Http404
-    Delivery.objects.filter(pk=delivery.pk, clicked_at__isnull=True).update(
-        clicked_at=clock.now()
-    )
+    delivery_click(delivery=delivery)
     return HttpResponseRedirect(url)
 
 
@@ -444,11 +443,7 @@ def opt_out(request: HttpRequest, token: str) -> HttpResponse:
     sender = Sender(store=campaign.store, market=campaign.market)
     done = delivery.opted_out_at is not None
     if request.method == "POST":
-        consent_withdraw(customer=delivery.customer, store=campaign.store, market=campaign.market)
-        if not done:
-            Delivery.objects.filter(pk=delivery.pk, opted_out_at__isnull=True).update(
-                opted_out_at=clock.now()
-            )
+        delivery_opt_out(delivery=delivery)
         done = True
     return render(request, "messaging/opt_out.html", {"sender": sender, "done": done,
                                                       "token": token})
