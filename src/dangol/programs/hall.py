@@ -62,7 +62,7 @@ from dangol.programs.models import (
 )
 from dangol.vouchers.errors import IdempotencyKeyReused, PurchaseFailed
 from dangol.vouchers.models import Voucher, VoucherProduct
-from dangol.vouchers.services import _voucher_issue, voucher_product_create
+from dangol.vouchers.services import voucher_issue, voucher_product_create
 
 KIND_RESERVE = "program_hall_reserve"
 KIND_RELEASE = "program_hall_release"
@@ -370,7 +370,7 @@ def hall_purchase(
             )
         raise PurchaseFailed(message=payment.error_message or payment.get_status_display())
     try:
-        voucher = _voucher_issue(
+        voucher = voucher_issue(
             product=product, buyer=buyer, payment=payment, idempotency_key=voucher_key
         )
     except IntegrityError:

@@ -310,7 +310,7 @@ def voucher_purchase(
     if payment.status != Payment.Status.CAPTURED:
         raise PurchaseFailed(message=payment.error_message or payment.get_status_display())
     try:
-        return _voucher_issue(
+        return voucher_issue(
             product=product, buyer=buyer, payment=payment, idempotency_key=idempotency_key
         )
     except IntegrityError:
@@ -319,10 +319,13 @@ def voucher_purchase(
 
 
 @transaction.atomic
-def _voucher_issue(
+def voucher_issue(
     *, product: VoucherProduct, buyer: User, payment: Payment, idempotency_key: str
 ) -> Voucher:
-    """Create the voucher of a captured payment, its ledger account and the purchase posting."""
+    """Create the voucher of a captured payment, its ledger account and the purchase posting;
+    return it (the same one for the same payment). The second half of `voucher_purchase`,
+    public for sellers that take the payment themselves (the promotion hall), also for
+    products not on sale in the shop."""
     existing = Voucher.objects.filter(payment=payment).first()
     if existing is not None:
         return existing
