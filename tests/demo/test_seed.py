@@ -184,7 +184,7 @@ def test_seed_settles_the_first_redemption_with_a_statement(seeded):
     assert (payout.amount, payout.fee, payout.net) == (7_760, 0, 7_760)
     assert payout.run.status == SettlementRun.Status.COMPLETED
     assert payout.run.cutoff < clock.now()
-    assert payout.statement.number
+    assert payout.number == f"ST-{payout.run_id}-{payout.store_id}"
 
 
 def test_seed_leaves_a_ledger_that_verifies(seeded):

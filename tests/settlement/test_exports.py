@@ -10,7 +10,7 @@ from dangol.core import clock
 from dangol.core.clock import kst
 from dangol.settlement import services
 from dangol.settlement.exports import account_number_mask, payouts_csv, statement_pdf
-from dangol.settlement.models import SettlementRun, Statement
+from dangol.settlement.models import Payout, SettlementRun
 from tests.settlement.conftest import NOW, redeem
 
 CUTOFF = kst(2026, 11, 30, 23, 59)
@@ -50,7 +50,7 @@ def test_statement_pdf_embeds_the_korean_font(policy, make_store):
     redeem(store, 15_000, at=kst(2026, 11, 20), key="r")
     services.settlement_run(policy=policy, cutoff=CUTOFF)
 
-    pdf = statement_pdf(statement=Statement.objects.get(store=store))
+    pdf = statement_pdf(payout=Payout.objects.get(store=store))
 
     assert pdf.startswith(b"%PDF")
     assert b"/FontFile2" in pdf

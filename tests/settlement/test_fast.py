@@ -13,7 +13,7 @@ from dangol.ledger.models import Account, Entry
 from dangol.ledger.selectors import account_balance, ledger_verify
 from dangol.settlement import cycles, services
 from dangol.settlement.errors import CutoffInFuture, FastRunOutOfOrder, InvalidFastCutoff
-from dangol.settlement.models import Payout, SettlementRun, Statement
+from dangol.settlement.models import Payout, SettlementRun
 from dangol.settlement.selectors import run_reconcile
 from tests.settlement.conftest import NOW, payable, redeem
 
@@ -71,7 +71,7 @@ def test_fast_run_advances_the_share_of_the_day_on_the_next_business_day(
     payout = Payout.objects.get()
     assert payout.transaction.kind == services.FAST_PAYOUT_KIND
     assert payout.transaction.idempotency_key == f"fastpayout:{run.pk}:{store.pk}"
-    assert Statement.objects.get().number == f"FS-{run.pk}-{store.pk}"
+    assert Payout.objects.get().number == f"FS-{run.pk}-{store.pk}"
     assert ledger_verify().ok
 
 
@@ -362,9 +362,9 @@ def test_fast_statement_pdf_says_fast_settlement(fast_store):
     store = fast_store()
     redeem(store, 2_000, at=kst(2026, 11, 30, 12), key="r")
     services.fast_settlement_run(cutoff=FAST_NOV_30)
-    statement = Statement.objects.get()
+    statement = Payout.objects.get()
 
-    pdf = statement_pdf(statement=statement)
+    pdf = statement_pdf(payout=statement)
 
     assert pdf.startswith(b"%PDF")
     assert _pdf_title(pdf) == f"빠른정산 명세서 {statement.number}"

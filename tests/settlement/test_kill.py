@@ -136,8 +136,8 @@ def payouts_by_index(policy_id: int, store_ids: list[int]) -> list[tuple[int, in
 
 def child_main(argv: list[str]) -> None:
     """Entry point of the child process: `ACTION POLICY_ID` with ACTION one of
-    migrate-seed, run, kill-run, report. The database comes from DATABASE_URL; Django is
-    set up before this module is imported."""
+    migrate-seed, run, kill-run, kill-run-parallel, report. The database comes from
+    DATABASE_URL; Django is set up before this module is imported."""
     from django.core.management import call_command
 
     from dangol.ledger.selectors import ledger_verify
@@ -151,7 +151,7 @@ def child_main(argv: list[str]) -> None:
         print(json.dumps(seed()))  # noqa: T201
         return
     policy = SettlementPolicy.objects.get(pk=int(argv[1]))
-    if action == "kill-run":
+    if action in ("kill-run", "kill-run-parallel"):
         paid: list[int] = []
 
         def kill_after_some(store_id: int) -> None:
@@ -160,7 +160,12 @@ def child_main(argv: list[str]) -> None:
                 os.kill(os.getpid(), signal.SIGKILL)
 
         settlement_services.after_store = kill_after_some
-        settlement_services.settlement_run(policy=policy, cutoff=CUTOFF, batch_size=BATCH_SIZE)
+        # One batch after another, so the kill falls at a known point; "kill-run-parallel"
+        # pays three batches at a time (PostgreSQL), so more may have committed by then.
+        settlement_services.settlement_run(
+            policy=policy, cutoff=CUTOFF, batch_size=BATCH_SIZE,
+            workers=3 if action == "kill-run-parallel" else 1,
+        )
         raise SystemExit("the run finished although it should have been killed")
     if action == "run":
         settlement_services.settlement_run(policy=policy, cutoff=CUTOFF, batch_size=BATCH_SIZE)
@@ -255,6 +260,41 @@ def test_killed_run_resumed_pays_exactly_what_an_uninterrupted_run_pays_postgres
     assert payouts_by_index(policy_a, stores_a) == expected
     assert payouts_by_index(policy_b, stores_b) == expected
     assert Payout.objects.count() == 2 * len(expected)
+    assert ledger_verify().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_killed_parallel_run_resumed_pays_exactly_what_an_uninterrupted_run_pays():
+    """Batches paid three at a time, each on its own connection, the process SIGKILLed after
+    the third store: the batches that committed stay, the others roll back, and the resumed
+    run ends with exactly the payouts of the uninterrupted group."""
+    from dangol.ledger.selectors import ledger_verify
+    from dangol.settlement import selectors
+    from dangol.settlement.models import Payout, SettlementRun
+
+    seeded = seed()
+    (policy_a, policy_b), (stores_a, stores_b) = seeded["policies"], seeded["stores"]
+    url = _test_database_url()
+
+    killed = run_child(url, "kill-run-parallel", str(policy_a), check=False)
+
+    assert_killed(killed)
+    run_a = SettlementRun.objects.get(policy_id=policy_a, cutoff=CUTOFF)
+    assert run_a.status == SettlementRun.Status.RUNNING
+    paid = Payout.objects.filter(run=run_a).count()
+    assert PAID_BEFORE_KILL <= paid <= len(expected_payouts())
+    assert ledger_verify().ok
+
+    run_child(url, "run", str(policy_a))
+    run_child(url, "run", str(policy_b))
+
+    run_a.refresh_from_db()
+    assert run_a.status == SettlementRun.Status.COMPLETED
+    expected = expected_payouts()
+    assert payouts_by_index(policy_a, stores_a) == expected
+    assert payouts_by_index(policy_b, stores_b) == expected
+    assert selectors.run_reconcile(run=run_a).ok
     assert ledger_verify().ok
 
 

@@ -11,7 +11,7 @@ from dangol.ledger.models import Account, Entry
 from dangol.ledger.selectors import account_balance, ledger_verify
 from dangol.settlement import services
 from dangol.settlement.errors import CutoffInFuture
-from dangol.settlement.models import Payout, SettlementRun, Statement
+from dangol.settlement.models import Payout, SettlementRun
 from tests.settlement.conftest import NOW, payable, redeem
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_run_pays_the_payable_balance_at_the_cutoff(policy, make_store):
     assert run.status == SettlementRun.Status.COMPLETED
     assert _payouts(run) == [(store.pk, 15_000, 0, 15_000)]
     assert account_balance(account=payable(store)) == 0
-    assert Statement.objects.get(store=store).payout.net == 15_000
+    assert Payout.objects.get(store=store).net == 15_000
 
 
 def test_run_excludes_entries_after_the_cutoff(policy, make_store):

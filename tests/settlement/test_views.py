@@ -9,7 +9,7 @@ from django.urls import reverse
 from dangol.core import clock
 from dangol.core.clock import kst
 from dangol.settlement import services
-from dangol.settlement.models import Payout, SettlementRun, Statement
+from dangol.settlement.models import Payout, SettlementRun
 from tests.factories import (
     OrganisationMembershipFactory,
     StaffUserFactory,
@@ -98,7 +98,7 @@ def test_merchant_page_shows_the_fast_payout_of_an_eligible_store(client, policy
 def test_merchant_page_lists_statements_with_kind_amounts_and_pdf(client, policy, store, owner):
     redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
     settle(policy)
-    statement = Statement.objects.get(store=store)
+    statement = Payout.objects.get(store=store)
     client.force_login(owner)
 
     page = client.get(merchant_url(store)).content.decode()
@@ -145,7 +145,7 @@ def test_merchant_page_has_constant_queries(
     for day in (6, 9, 12, 15, 18, 21, 24, 27):
         redeem(store, 1_000 + day, at=kst(2026, 11, day, 12), key=f"r{day}")
         services.settlement_run(policy=policy, cutoff=kst(2026, 11, day, 23, 59))
-    assert Statement.objects.filter(store=store).count() == 9
+    assert Payout.objects.filter(store=store).count() == 9
     with django_assert_max_num_queries(len(few)):
         page = client.get(merchant_url(store))
     assert page.content.decode().count("data-statement=") == 9
@@ -154,7 +154,7 @@ def test_merchant_page_has_constant_queries(
 def test_statement_pdf_downloads_a_real_pdf_with_the_korean_font(client, policy, store, owner):
     redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
     settle(policy)
-    statement = Statement.objects.get(store=store)
+    statement = Payout.objects.get(store=store)
     client.force_login(owner)
 
     response = client.get(reverse("settlement:statement_pdf", args=[store.pk, statement.pk]))
@@ -170,7 +170,7 @@ def test_statement_pdf_of_another_store_is_not_found(client, policy, store, owne
     redeem(store, 1_000, at=kst(2026, 11, 20), key="r1")
     redeem(other, 2_000, at=kst(2026, 11, 20), key="r2")
     settle(policy)
-    foreign = Statement.objects.get(store=other)
+    foreign = Payout.objects.get(store=other)
     client.force_login(owner)
 
     through_own_store = client.get(
@@ -293,8 +293,7 @@ def test_run_page_shows_totals_payouts_and_reconciliation(client, policy, make_s
     store = make_store(bank="국민은행", number="123-45-6789012")
     redeem(store, 10_000, at=kst(2026, 11, 20), key="r1")
     run = settle(policy)
-    payout = Payout.objects.get()
-    statement = Statement.objects.get()
+    payout = statement = Payout.objects.get()
     client.force_login(auditor)
 
     page = client.get(reverse("settlement:run", args=[run.pk])).content.decode()
@@ -349,7 +348,7 @@ def test_run_page_has_constant_queries(
 def test_run_pages_refuse_merchants(client, policy, store, owner):
     redeem(store, 1_000, at=kst(2026, 11, 20), key="r1")
     run = settle(policy)
-    statement = Statement.objects.get()
+    statement = Payout.objects.get()
     client.force_login(owner)
 
     assert client.get(reverse("settlement:run", args=[run.pk])).status_code == 403
@@ -381,7 +380,7 @@ def test_payouts_csv_downloads_the_bank_transfer_file(client, policy, store, ope
 def test_operator_downloads_any_statement_pdf(client, policy, store):
     redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
     settle(policy)
-    statement = Statement.objects.get()
+    statement = Payout.objects.get()
     admin = StaffUserFactory(is_superuser=True, is_staff=True)
     client.force_login(admin)
 

@@ -177,6 +177,9 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 DANGOL_LOGIN_MAX_ATTEMPTS = int(os.environ.get("DANGOL_LOGIN_MAX_ATTEMPTS", "5"))
 DANGOL_LOGIN_WINDOW_SECONDS = int(os.environ.get("DANGOL_LOGIN_WINDOW_SECONDS", "900"))
 DANGOL_OTP_TTL_SECONDS = 180
+# Settlement batches paid at a time on PostgreSQL, each on its own connection
+# (dangol.settlement.services); 1 pays them one after another.
+DANGOL_SETTLEMENT_WORKERS = int(os.environ.get("DANGOL_SETTLEMENT_WORKERS", "2"))
 
 # --- outbound channels ----------------------------------------------------------------------
 # SMS goes through a channel interface (dangol.core.sms); the default writes to the

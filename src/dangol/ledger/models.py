@@ -161,8 +161,11 @@ class Entry(models.Model):
     transaction = models.ForeignKey(
         Transaction, verbose_name=_("거래"), on_delete=models.PROTECT, related_name="entries"
     )
+    # No single-column index on account: the (account, id) index serves every lookup by
+    # account and is the one kept up to date on each insert.
     account = models.ForeignKey(
-        Account, verbose_name=_("계정"), on_delete=models.PROTECT, related_name="entries"
+        Account, verbose_name=_("계정"), on_delete=models.PROTECT, related_name="entries",
+        db_index=False,
     )
     amount = models.BigIntegerField(_("금액(원)"))
 

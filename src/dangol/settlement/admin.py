@@ -5,7 +5,6 @@ from dangol.settlement.models import (
     Payout,
     SettlementPolicy,
     SettlementRun,
-    Statement,
     StoreSettlementAccount,
 )
 
@@ -34,14 +33,10 @@ class SettlementRunAdmin(admin.ModelAdmin):
 
 @admin.register(Payout)
 class PayoutAdmin(admin.ModelAdmin):
-    list_display = ["id", "run", "store", "amount", "fee", "net"]
+    list_display = ["id", "number", "run", "store", "amount", "fee", "net"]
+    list_select_related = ["run", "store"]
     raw_id_fields = ["run", "store", "transaction"]
 
     def has_change_permission(self, request: HttpRequest, obj: Payout | None = None) -> bool:
         return False
 
-
-@admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
-    list_display = ["number", "store", "payout_date"]
-    raw_id_fields = ["payout", "store"]

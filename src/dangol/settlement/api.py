@@ -89,9 +89,8 @@ class PayoutOut(Schema):
         return obj.run.payout_date
 
     @staticmethod
-    def resolve_statement_number(obj: Payout) -> str | None:
-        statement = getattr(obj, "statement", None)
-        return statement.number if statement is not None else None
+    def resolve_statement_number(obj: Payout) -> str:
+        return obj.number
 
 
 class NextSettlementOut(Schema):
@@ -156,7 +155,11 @@ class RunPayoutOut(Schema):
     amount: int
     fee: int
     net: int
-    statement_id: int | None
+    statement_number: str = Field(description="명세서 번호 / statement number")
+
+    @staticmethod
+    def resolve_statement_number(obj: Payout) -> str:
+        return obj.number
 
     @staticmethod
     def resolve_store_name(obj: Payout) -> str:
@@ -181,7 +184,7 @@ def store_settlements(
     store = _managed_store(request, store_id)
     payouts = (
         Payout.objects.filter(store=store)
-        .select_related("run", "statement")
+        .select_related("run")
         .order_by("-run__payout_date", "-id")
     )
     return {

@@ -14,7 +14,7 @@ from reportlab.pdfgen import canvas
 
 from dangol.core.clock import KST
 from dangol.core.money import format_won
-from dangol.settlement.models import Payout, SettlementRun, Statement
+from dangol.settlement.models import Payout, SettlementRun
 
 CSV_HEADER = ["은행", "예금주", "계좌번호", "금액"]
 FONT_NAME = "NanumGothic"
@@ -72,26 +72,26 @@ def _register_font() -> str:
     return FONT_NAME
 
 
-def statement_pdf(*, statement: Statement) -> bytes:
-    """Return the PDF settlement statement (정산 명세서) of one payout, with NanumGothic
-    embedded so Korean text renders anywhere; a fast payout's says 빠른정산."""
-    payout = statement.payout
+def statement_pdf(*, payout: Payout) -> bytes:
+    """Return the PDF settlement statement (정산 명세서) of one payout (with its run and store
+    loaded), with NanumGothic embedded so Korean text renders anywhere; a fast payout's says
+    빠른정산."""
     fast = payout.run.is_fast
     title = "빠른정산 명세서" if fast else "정산 명세서"
     font = _register_font()
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4, invariant=True)
-    page.setTitle(f"{title} {statement.number}")
+    page.setTitle(f"{title} {payout.number}")
     width, height = A4
     page.setFont(font, 18)
     page.drawString(60, height - 80, title)
     page.setFont(font, 11)
     lines = [
-        ("명세서 번호", statement.number),
+        ("명세서 번호", payout.number),
         ("정산 종류", "빠른정산 (선지급, 나머지는 정기 정산)" if fast else "정기 정산"),
-        ("가게", statement.store.name),
-        ("정산 기준 시각", statement.period_end.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")),
-        ("지급일", statement.payout_date.isoformat()),
+        ("가게", payout.store.name),
+        ("정산 기준 시각", payout.period_end.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")),
+        ("지급일", payout.payout_date.isoformat()),
         ("정산액", format_won(payout.amount)),
         ("수수료", format_won(payout.fee)),
         ("지급액", format_won(payout.net)),

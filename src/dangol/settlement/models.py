@@ -3,8 +3,9 @@
 A regular run pays each store on a policy what its `store_payable` ledger account held at the
 run's cut-off; a fast run (빠른정산) advances eligible stores a share of the redemptions of
 one business day. Either payout is a ledger posting from the store's payable to
-`payout_clearing` (less the fee), written in the same database transaction as the Payout and
-Statement rows; see dangol.settlement.services for how the two kinds add up.
+`payout_clearing` (less the fee), written in the same database transaction as the Payout
+row, which is also the store's statement (명세서); see dangol.settlement.services for how
+the two kinds add up.
 """
 
 import datetime as dt
@@ -180,8 +181,10 @@ class Payout(models.Model):
     time of the run, so a later change of account does not rewrite a past transfer.
     """
 
+    # No separate index on run: the unique (run, store) constraint's index serves it.
     run = models.ForeignKey(
-        SettlementRun, on_delete=models.PROTECT, related_name="payouts", verbose_name=_("정산")
+        SettlementRun, on_delete=models.PROTECT, related_name="payouts", verbose_name=_("정산"),
+        db_index=False,
     )
     store = models.ForeignKey(
         Store, on_delete=models.PROTECT, related_name="payouts", verbose_name=_("가게")
@@ -191,9 +194,11 @@ class Payout(models.Model):
     net = models.BigIntegerField(_("지급액(원)"))
     bank_name = models.CharField(_("은행"), max_length=40)
     account_number = models.CharField(_("계좌번호"), max_length=40)
+    # Not indexed: payouts are looked up by run or by store, never by their transaction (a
+    # batch's payouts are found through the run), and ledger transactions are never deleted.
     transaction = models.ForeignKey(
         Transaction, on_delete=models.PROTECT, related_name="payouts", verbose_name=_("원장 거래"),
-        help_text=_("한 번에 지급한 가게들이 함께 쓰는 원장 거래"),
+        help_text=_("한 번에 지급한 가게들이 함께 쓰는 원장 거래"), db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -215,26 +220,23 @@ class Payout(models.Model):
     def __str__(self) -> str:
         return f"{self.run_id}/{self.store_id}: {self.net:,}"
 
+    # The settlement statement (정산 명세서) of a payout is the payout itself, read through
+    # its run: the number, the period's end and the payout date all follow from the pair
+    # (run, store), which is unique, so nothing is stored twice. Load `run` with the payout
+    # (select_related) before reading these.
 
-class Statement(models.Model):
-    """The settlement statement (정산 명세서) a store receives for one payout."""
+    @property
+    def number(self) -> str:
+        """Return the statement number: `ST-<run>-<store>`, or `FS-…` for a fast run."""
+        prefix = "FS" if self.run.is_fast else "ST"
+        return f"{prefix}-{self.run_id}-{self.store_id}"
 
-    payout = models.OneToOneField(
-        Payout, on_delete=models.PROTECT, related_name="statement", verbose_name=_("지급")
-    )
-    store = models.ForeignKey(
-        Store, on_delete=models.PROTECT, related_name="statements", verbose_name=_("가게")
-    )
-    period_end = models.DateTimeField(_("정산 기간 끝"))
-    payout_date = models.DateField(_("지급일"))
-    number = models.CharField(_("명세서 번호"), max_length=40, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    @property
+    def period_end(self) -> dt.datetime:
+        """Return the end of the period the statement covers: the run's cut-off."""
+        return self.run.cutoff
 
-    class Meta:
-        verbose_name = _("정산 명세서")
-        verbose_name_plural = _("정산 명세서")
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return self.number
+    @property
+    def payout_date(self) -> dt.date:
+        """Return the day the money is sent: the run's payout date."""
+        return self.run.payout_date

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from dangol.core import clock
@@ -22,7 +22,6 @@ from dangol.settlement.models import (
     Payout,
     SettlementPolicy,
     SettlementRun,
-    Statement,
     StoreSettlementAccount,
 )
 from dangol.settlement.services import PAYOUT_KINDS, STORE_OWNER, fee_for, payout_key_prefix
@@ -182,28 +181,25 @@ def store_payable_balance(*, store: Store) -> int:
     return int(balance or 0)
 
 
-def store_statements(*, store: Store) -> QuerySet[Statement]:
-    """Return the statements of `store` with their payouts and runs, newest payout first."""
+def store_statements(*, store: Store) -> QuerySet[Payout]:
+    """Return the statements of `store` (its payouts, each its own statement) with their runs,
+    newest payout date first."""
     return (
-        Statement.objects.filter(store=store)
-        .select_related("payout__run__policy")
-        .order_by("-payout_date", "-id")
+        Payout.objects.filter(store=store)
+        .select_related("run__policy")
+        .order_by("-run__payout_date", "-id")
     )
 
 
-def store_statement_get(*, store: Store, statement_id: int) -> Statement | None:
-    """Return statement `statement_id` if it belongs to `store` (None otherwise), with its
-    payout and store loaded for the PDF."""
-    return (
-        Statement.objects.filter(store=store, pk=statement_id)
-        .select_related("payout", "store")
-        .first()
-    )
+def store_statement_get(*, store: Store, payout_id: int) -> Payout | None:
+    """Return the statement of payout `payout_id` if it belongs to `store` (None otherwise),
+    with its run and store loaded for the PDF."""
+    return Payout.objects.filter(store=store, pk=payout_id).select_related("run", "store").first()
 
 
-def statement_get(*, statement_id: int) -> Statement | None:
-    """Return any statement by id with its payout and store (operators' view)."""
-    return Statement.objects.filter(pk=statement_id).select_related("payout", "store").first()
+def statement_get(*, payout_id: int) -> Payout | None:
+    """Return the statement of any payout by id with its run and store (operators' view)."""
+    return Payout.objects.filter(pk=payout_id).select_related("run", "store").first()
 
 
 def settlement_runs_overview() -> QuerySet[SettlementRun]:
@@ -227,13 +223,8 @@ def settlement_run_get(*, run_id: int) -> SettlementRun | None:
 
 
 def run_payout_rows(*, run: SettlementRun) -> QuerySet[Payout]:
-    """Return the payouts of `run` with store and statement id, in store order (one query)."""
-    return (
-        Payout.objects.filter(run=run)
-        .select_related("store")
-        .annotate(statement_id=F("statement__id"))
-        .order_by("store_id")
-    )
+    """Return the payouts of `run` with their store and run, in store order (one query)."""
+    return Payout.objects.filter(run=run).select_related("store", "run").order_by("store_id")
 
 
 def store_names(*, store_ids: Iterable[int]) -> dict[int, str]:

@@ -1,19 +1,31 @@
 """Writes of settlement: policies, store accounts, regular runs and fast runs (빠른정산).
 
-A run pays stores in batches. Each batch is one database transaction that locks the run,
-then the batch's `store_payable` accounts together with the two platform accounts in
-primary-key order (the order every ledger posting locks in), computes what each store is
-owed from the locked balances and one GROUP BY over later entries, and writes the payout
-plan to a temporary table; set-based `INSERT … SELECT` statements then post ONE balanced
-ledger transaction for the whole batch (idempotency key `payout:<run>:<first store>` or
-`fastpayout:<run>:<first store>`, with the fingerprint `ledger_post` would give it): one
-entry per store taking its amount from its payable, one entry putting the batch's nets into
-`payout_clearing` and one its fees into `platform_fee_revenue`. The Payout rows (each
-pointing at the batch's transaction and keeping the store's amount, fee and net) and the
-Statement rows follow, and one UPDATE adds every delta to the stored balances. So the
-ledger invariants of DESIGN.md §5 hold as if the batch had gone through `ledger_post`, and
+A run pays stores in batches. Each batch is one database transaction that locks the batch's
+`store_payable` accounts in primary-key order (the order every ledger posting locks in),
+computes what each store is owed from the locked balances and one GROUP BY over later
+entries, and writes the payout plan to a temporary table; set-based `INSERT … SELECT`
+statements then post ONE balanced ledger transaction for the whole batch (idempotency key
+`payout:<run>:<first store>` or `fastpayout:<run>:<first store>`, with the fingerprint
+`ledger_post` would give it): one entry per store taking its amount from its payable, one
+entry putting the batch's nets into `payout_clearing` and one its fees into
+`platform_fee_revenue`. The Payout rows follow (each pointing at the batch's transaction and
+keeping the store's amount, fee and net; each is also the store's statement, numbered from
+its run and store), and one UPDATE adds every delta to the stored balances of the payables.
+The two platform accounts (payout clearing and fee revenue, which only settlement posts to)
+are locked last, by the UPDATE of their balances just before COMMIT, and on PostgreSQL the
+batch checks its foreign keys as each statement ends (SET CONSTRAINTS ALL IMMEDIATE) instead
+of at COMMIT, so those two rows are held only for that UPDATE and the COMMIT. So the ledger
+invariants of DESIGN.md §5 hold as if the batch had gone through `ledger_post`, and
 `selectors.run_reconcile` checks every store's entry against its Payout row and every
 batch's clearing and fee legs against the sums of its payouts.
+
+Who holds the run. Paid one after another, each batch locks the run row (FOR UPDATE) first,
+so a second process running the same run waits and then finds those stores paid. On
+PostgreSQL, outside a caller's transaction, the batches run `workers` at a time (default
+settings.DANGOL_SETTLEMENT_WORKERS), each in its own thread and connection: a coordinating
+transaction then holds the run row (FOR NO KEY UPDATE, which the payouts' foreign-key checks
+pass) from the first batch until the run is marked completed, and the batches do not lock
+it.
 
 A run that dies between batches is resumed by running it again: stores that already have a
 payout in the run are skipped, and the unique constraints on (run, store) and on the
@@ -42,10 +54,12 @@ redemptions (tests/settlement/test_fast_properties.py checks both, with `ledger_
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from dangol.core import clock
 from dangol.ledger import services as ledger_services
@@ -64,7 +78,6 @@ from dangol.settlement.models import (
     Payout,
     SettlementPolicy,
     SettlementRun,
-    Statement,
     StoreSettlementAccount,
 )
 
@@ -150,16 +163,21 @@ def platform_accounts() -> tuple[Account, Account]:
 
 
 def settlement_run(
-    *, policy: SettlementPolicy, cutoff: dt.datetime, batch_size: int = 5000
+    *,
+    policy: SettlementPolicy,
+    cutoff: dt.datetime,
+    batch_size: int = 5000,
+    workers: int | None = None,
 ) -> SettlementRun:
     """Pay every store on `policy` what it is owed at `cutoff`; return the run.
 
     Owed is the payable balance at the cut-off less every payout made since (see the module
     docstring for fast payouts). Idempotent by (policy, cutoff): a completed run is returned
     as is, an interrupted one is resumed and ends with exactly the payouts an uninterrupted
-    run makes. Raise CutoffInFuture if `cutoff` (aware) has not passed yet, since postings
-    up to it could still arrive, and PayableShort if a non-negative payable holds less than
-    it is owed.
+    run makes. `workers` batches of `batch_size` stores are paid at a time (on PostgreSQL
+    outside a transaction; one at a time otherwise). Raise CutoffInFuture if `cutoff`
+    (aware) has not passed yet, since postings up to it could still arrive, and
+    PayableShort if a non-negative payable holds less than it is owed.
     """
     if cutoff.tzinfo is None:
         raise ValueError("cutoff must be an aware datetime")
@@ -169,17 +187,19 @@ def settlement_run(
         kind=SettlementRun.Kind.REGULAR, policy=policy, cutoff=cutoff,
         defaults={"payout_date": cycles.payout_date(policy, cutoff)},
     )
-    return _run_complete(run=run, batch_size=batch_size)
+    return _run_complete(run=run, batch_size=batch_size, workers=workers)
 
 
-def fast_settlement_run(*, cutoff: dt.datetime, batch_size: int = 5000) -> SettlementRun:
+def fast_settlement_run(
+    *, cutoff: dt.datetime, batch_size: int = 5000, workers: int | None = None
+) -> SettlementRun:
     """Advance every fast-settlement store its share of the redemptions of the business day
     that `cutoff` ends (KST midnight); return the run, paying on the next business day.
 
     A store gets ⌊fast_share_bp × window / 10000⌋ won, where window is what voucher
     redemptions credited its payable after the previous fast run's cut-off up to `cutoff`,
     but never more than it is owed at `cutoff`; the fee is ⌊amount × fast_fee_bp / 10000⌋.
-    Idempotent by cut-off and resumable like `settlement_run`. Raise InvalidFastCutoff if
+    Idempotent by cut-off, resumable and batched like `settlement_run`. Raise InvalidFastCutoff if
     `cutoff` does not end a business day, CutoffInFuture if it has not passed, and
     FastRunOutOfOrder if a fast run with a later cut-off exists.
     """
@@ -209,28 +229,83 @@ def fast_settlement_run(*, cutoff: dt.datetime, batch_size: int = 5000) -> Settl
                 "payout_date": cycles.fast_payout_date(cutoff),
             },
         )
-    return _run_complete(run=run, batch_size=batch_size)
+    return _run_complete(run=run, batch_size=batch_size, workers=workers)
 
 
-def _run_complete(*, run: SettlementRun, batch_size: int) -> SettlementRun:
+def _run_complete(*, run: SettlementRun, batch_size: int, workers: int | None) -> SettlementRun:
     """Pay the run's unpaid stores in batches of `batch_size` payable accounts, then mark
     it completed; a completed run is returned as is."""
     if run.status == SettlementRun.Status.COMPLETED:
         return run
+    if workers is None:
+        workers = settings.DANGOL_SETTLEMENT_WORKERS
     clearing, revenue = platform_accounts()
-    payable_ids = list(_unpaid_payables(run=run).values_list("pk", flat=True))
-    for start in range(0, len(payable_ids), batch_size):
-        batch = payable_ids[start : start + batch_size]
-        store_ids = _batch_pay(
-            run=run, first=batch[0], last=batch[-1], clearing=clearing, revenue=revenue
-        )
-        if after_store is not None:
-            for store_id in store_ids:
-                after_store(store_id)
+    batches = _batch_ranges(_unpaid_payable_ids(run), batch_size)
+    if (
+        workers < 2
+        or len(batches) < 2
+        or connection.vendor != "postgresql"
+        or connection.in_atomic_block
+    ):
+        for first, last in batches:
+            _stores_paid(
+                _batch_pay(run=run, first=first, last=last, clearing=clearing, revenue=revenue)
+            )
+        _run_mark_completed(run)
+        return run
+    with transaction.atomic():
+        # Held until the run is marked completed: another process running the same run
+        # waits here. NO KEY UPDATE lets the batches' foreign-key checks (KEY SHARE) pass.
+        held = SettlementRun.objects.select_for_update(no_key=True).get(pk=run.pk)
+        if held.status == SettlementRun.Status.COMPLETED:  # by another process meanwhile
+            return held
+        batches = _batch_ranges(_unpaid_payable_ids(run), batch_size)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="settle") as pool:
+            futures = [
+                pool.submit(
+                    _batch_pay_in_thread, run=run, first=first, last=last,
+                    clearing=clearing, revenue=revenue,
+                )
+                for first, last in batches
+            ]
+            for future in futures:
+                _stores_paid(future.result())
+        _run_mark_completed(run)
+    return run
+
+
+def _unpaid_payable_ids(run: SettlementRun) -> list[int]:
+    return list(_unpaid_payables(run=run).values_list("pk", flat=True))
+
+
+def _batch_ranges(payable_ids: list[int], batch_size: int) -> list[tuple[int, int]]:
+    """Return the (first, last) payable account ids of each batch of `batch_size` ids."""
+    return [
+        (payable_ids[start], payable_ids[min(start + batch_size, len(payable_ids)) - 1])
+        for start in range(0, len(payable_ids), batch_size)
+    ]
+
+
+def _stores_paid(store_ids: list[int]) -> None:
+    """Tell the test seam `after_store` about each store a committed batch paid."""
+    if after_store is not None:
+        for store_id in store_ids:
+            after_store(store_id)
+
+
+def _run_mark_completed(run: SettlementRun) -> None:
     run.status = SettlementRun.Status.COMPLETED
     run.completed_at = clock.now()
     run.save(update_fields=["status", "completed_at", "updated_at"])
-    return run
+
+
+def _batch_pay_in_thread(**kwargs: Any) -> list[int]:
+    """Run `_batch_pay` in a worker thread, on that thread's own connection, which is
+    closed at the end; the coordinating transaction holds the run, so the batch does not."""
+    try:
+        return _batch_pay(**kwargs, lock_run=False)
+    finally:
+        connection.close()
 
 
 def _settled_stores(*, run: SettlementRun) -> "models.QuerySet[StoreSettlementAccount]":
@@ -338,28 +413,42 @@ def _plan_load(cursor: Any, rows: list[PlanRow]) -> None:
         )
 
 
-@transaction.atomic
 def _batch_pay(
-    *, run: SettlementRun, first: int, last: int, clearing: Account, revenue: Account
+    *,
+    run: SettlementRun,
+    first: int,
+    last: int,
+    clearing: Account,
+    revenue: Account,
+    lock_run: bool = True,
 ) -> list[int]:
     """Pay the unpaid stores whose payable account id is in [first, last], in one database
     transaction; return the ids of the stores it paid."""
-    SettlementRun.objects.select_for_update().filter(pk=run.pk).first()
-    platform = {clearing.pk, revenue.pk}
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        if lock_run:
+            SettlementRun.objects.select_for_update().filter(pk=run.pk).first()
+        return _batch_plan_and_post(
+            run=run, first=first, last=last, clearing=clearing, revenue=revenue
+        )
+
+
+def _batch_plan_and_post(
+    *, run: SettlementRun, first: int, last: int, clearing: Account, revenue: Account
+) -> list[int]:
+    """The body of `_batch_pay`, inside its transaction."""
     locked = list(
         Account.objects.select_for_update(no_key=True)
         .filter(
-            Q(pk__in=_unpaid_payables(run=run).filter(pk__gte=first, pk__lte=last).values("pk"))
-            | Q(pk__in=platform)
+            pk__in=_unpaid_payables(run=run).filter(pk__gte=first, pk__lte=last).values("pk")
         )
         .order_by("pk")
         .values_list("pk", "owner_id", "balance", "non_negative")
     )
-    stores = {
-        store_id: pk
-        for pk, store_id, *_rest in locked
-        if pk not in platform and store_id is not None
-    }
+    stores = {store_id: pk for pk, store_id, *_rest in locked if store_id is not None}
     later = _later_movements(first=first, last=last, cutoff=run.cutoff, stores=stores)
     windows: dict[int, int] = {}
     terms: dict[int, tuple[int, int]] = {}
@@ -374,7 +463,7 @@ def _batch_pay(
     policy_fee_bp = run.policy.fee_bp if run.policy is not None else 0
     plan: list[PlanRow] = []
     for pk, store_id, balance, non_negative in locked:
-        if pk in platform or store_id is None:
+        if store_id is None:
             continue
         amount = balance - later.get(pk, 0)
         if run.is_fast:
@@ -426,8 +515,8 @@ def _plan_post(
     clearing: Account,
     revenue: Account,
 ) -> None:
-    """Write the plan: one ledger transaction for the batch, its entries, the balances, the
-    payouts and statements, set-based.
+    """Write the plan: one ledger transaction for the batch, its entries, the balances and the
+    payouts (which are the statements), set-based.
 
     The transaction's idempotency key is the run's prefix and the batch's first store id
     (`payout:<run>:<store>`): a batch commits whole or not at all and its stores are never
@@ -463,13 +552,9 @@ def _plan_post(
         )
         account_table = Account._meta.db_table
         cursor.execute(
-            "WITH delta (account_id, amount) AS ("  # noqa: S608
-            f"SELECT account_id, -amount FROM {PLAN_TABLE} "
-            "UNION ALL SELECT %s, %s UNION ALL SELECT %s, %s) "
-            f"UPDATE {account_table} SET balance = {account_table}.balance + d.amount, "
-            "updated_at = %s FROM (SELECT account_id, SUM(amount) AS amount FROM delta "
-            f"GROUP BY account_id) d WHERE {account_table}.id = d.account_id",
-            [clearing.pk, net, revenue.pk, fees, now],
+            f"UPDATE {account_table} SET balance = {account_table}.balance - p.amount, "  # noqa: S608
+            f"updated_at = %s FROM {PLAN_TABLE} p WHERE {account_table}.id = p.account_id",
+            [now],
         )
         cursor.execute(
             f"INSERT INTO {Payout._meta.db_table} (run_id, store_id, amount, fee, net, "  # noqa: S608
@@ -479,16 +564,10 @@ def _plan_post(
             f"JOIN {StoreSettlementAccount._meta.db_table} s ON s.store_id = p.store_id",
             [run.pk, posted.pk, now, now],
         )
+        # Last, so the platform's two rows are locked only from here to COMMIT.
         cursor.execute(
-            f"INSERT INTO {Statement._meta.db_table} (payout_id, store_id, period_end, "  # noqa: S608
-            "payout_date, number, created_at, updated_at) "
-            "SELECT o.id, o.store_id, %s, %s, %s || o.run_id || '-' || o.store_id, %s, %s "
-            f"FROM {Payout._meta.db_table} o WHERE o.transaction_id = %s",
-            [
-                ops.adapt_datetimefield_value(run.cutoff),
-                ops.adapt_datefield_value(run.payout_date),
-                "FS-" if run.is_fast else "ST-",
-                now, now, posted.pk,
-            ],
+            f"UPDATE {account_table} SET balance = balance + CASE id "  # noqa: S608
+            "WHEN %s THEN %s WHEN %s THEN %s END, updated_at = %s WHERE id IN (%s, %s)",
+            [clearing.pk, net, revenue.pk, fees, now, clearing.pk, revenue.pk],
         )
         cursor.execute(f"DELETE FROM {PLAN_TABLE}")  # noqa: S608

@@ -9,7 +9,7 @@ app_name = "settlement"
 urlpatterns = [
     path("merchant/stores/<int:pk>/settlement/", views.merchant, name="merchant"),
     path(
-        "merchant/stores/<int:pk>/settlement/statements/<int:statement_pk>.pdf",
+        "merchant/stores/<int:pk>/settlement/statements/<int:payout_pk>.pdf",
         views.statement_pdf,
         name="statement_pdf",
     ),
@@ -17,7 +17,7 @@ urlpatterns = [
     path("console/settlement/runs/<int:pk>/", views.run, name="run"),
     path("console/settlement/runs/<int:pk>/payouts.csv", views.payouts_csv, name="payouts_csv"),
     path(
-        "console/settlement/statements/<int:statement_pk>.pdf",
+        "console/settlement/statements/<int:payout_pk>.pdf",
         views.run_statement_pdf,
         name="run_statement_pdf",
     ),

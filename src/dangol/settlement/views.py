@@ -25,7 +25,7 @@ from dangol.places.models import Store
 from dangol.places.selectors import user_can_manage_store
 from dangol.settlement import cycles, exports, selectors, services
 from dangol.settlement.forms import FastSettlementRunForm, SettlementRunForm
-from dangol.settlement.models import BASIS_POINTS, SettlementPolicy, SettlementRun, Statement
+from dangol.settlement.models import BASIS_POINTS, Payout, SettlementPolicy, SettlementRun
 
 STATEMENTS_PER_PAGE = 20
 RUNS_PER_PAGE = 50
@@ -104,24 +104,22 @@ def merchant(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "settlement/merchant.html", context)
 
 
-def _pdf_response(statement: Statement) -> HttpResponse:
-    response = HttpResponse(
-        exports.statement_pdf(statement=statement), content_type="application/pdf"
-    )
-    filename = exports.safe_filename(f"{statement.number}.pdf")
+def _pdf_response(payout: Payout) -> HttpResponse:
+    response = HttpResponse(exports.statement_pdf(payout=payout), content_type="application/pdf")
+    filename = exports.safe_filename(f"{payout.number}.pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @require_safe
 @login_required
-def statement_pdf(request: HttpRequest, pk: int, statement_pk: int) -> HttpResponse:
-    """Download one of the store's statements as PDF; 404 for another store's."""
+def statement_pdf(request: HttpRequest, pk: int, payout_pk: int) -> HttpResponse:
+    """Download the statement of one of the store's payouts as PDF; 404 for another store's."""
     store = _managed_store(request, pk)
-    statement = selectors.store_statement_get(store=store, statement_id=statement_pk)
-    if statement is None:
+    payout = selectors.store_statement_get(store=store, payout_id=payout_pk)
+    if payout is None:
         raise Http404
-    return _pdf_response(statement)
+    return _pdf_response(payout)
 
 
 # --- operators ------------------------------------------------------------------------------
@@ -286,10 +284,10 @@ def payouts_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @login_required
-def run_statement_pdf(request: HttpRequest, statement_pk: int) -> HttpResponse:
-    """Download any store's statement as PDF (operators and auditors)."""
+def run_statement_pdf(request: HttpRequest, payout_pk: int) -> HttpResponse:
+    """Download the statement of any store's payout as PDF (operators and auditors)."""
     _console_access(request)
-    statement = selectors.statement_get(statement_id=statement_pk)
-    if statement is None:
+    payout = selectors.statement_get(payout_id=payout_pk)
+    if payout is None:
         raise Http404
-    return _pdf_response(statement)
+    return _pdf_response(payout)
