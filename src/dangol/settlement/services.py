@@ -240,14 +240,8 @@ def _run_complete(*, run: SettlementRun, batch_size: int, workers: int | None) -
     if workers is None:
         workers = settings.DANGOL_SETTLEMENT_WORKERS
     clearing, revenue = platform_accounts()
-    batches = _batch_ranges(_unpaid_payable_ids(run), batch_size)
-    if (
-        workers < 2
-        or len(batches) < 2
-        or connection.vendor != "postgresql"
-        or connection.in_atomic_block
-    ):
-        for first, last in batches:
+    if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        for first, last in _batch_ranges(_unpaid_payable_ids(run), batch_size):
             _stores_paid(
                 _batch_pay(run=run, first=first, last=last, clearing=clearing, revenue=revenue)
             )
@@ -259,14 +253,13 @@ def _run_complete(*, run: SettlementRun, batch_size: int, workers: int | None) -
         held = SettlementRun.objects.select_for_update(no_key=True).get(pk=run.pk)
         if held.status == SettlementRun.Status.COMPLETED:  # by another process meanwhile
             return held
-        batches = _batch_ranges(_unpaid_payable_ids(run), batch_size)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="settle") as pool:
             futures = [
                 pool.submit(
                     _batch_pay_in_thread, run=run, first=first, last=last,
                     clearing=clearing, revenue=revenue,
                 )
-                for first, last in batches
+                for first, last in _batch_ranges(_unpaid_payable_ids(run), batch_size)
             ]
             for future in futures:
                 _stores_paid(future.result())
