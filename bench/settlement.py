@@ -197,9 +197,10 @@ def measure(*, ids: dict[str, int], batch_size: int, workers: int) -> tuple[floa
     payouts = Payout.objects.filter(run=run).count()
     print(f"raw GROUP BY: {len(raw_rows)} accounts, total {raw_total:,} won in {raw_s:.3f} s")
     batches = Payout.objects.filter(run=run).values("transaction_id").distinct().count()
+    at_a_time = workers if connection.vendor == "postgresql" else 1  # SQLite: one writer
     print(
         f"settlement_run: {payouts} payouts in {batches} ledger transactions "
-        f"(batch size {batch_size}, {workers} at a time), "
+        f"(batch size {batch_size}, {at_a_time} at a time), "
         f"total {paid['total']:,} won in {dangol_s:.3f} s"
     )
     assert paid["total"] == raw_total, "the run's payout total differs from the raw sum"
