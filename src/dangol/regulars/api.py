@@ -5,7 +5,7 @@ masked) and their counts. Lists answer `{count, items}` with `limit` and `offset
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
@@ -174,10 +174,10 @@ def follow_store(request: HttpRequest, store_id: int, body: FollowIn) -> Follow:
 
 @router.delete("/stores/{int:store_id}/follow", response={204: None, **ERRORS},
                summary="단골 그만두기 / unfollow a store")
-def unfollow_store(request: HttpRequest, store_id: int) -> tuple[int, None]:
+def unfollow_store(request: HttpRequest, store_id: int) -> HttpResponse:
     """Stop following a store; its ad consent is withdrawn at the same instant."""
     services.follow_delete(customer=_caller(request), store=_store(store_id))
-    return 204, None
+    return HttpResponse(status=204)
 
 
 @router.put("/markets/{int:market_id}/follow", response={200: FollowOut, **ERRORS},
@@ -192,10 +192,10 @@ def follow_market(request: HttpRequest, market_id: int, body: FollowIn) -> Follo
 
 @router.delete("/markets/{int:market_id}/follow", response={204: None, **ERRORS},
                summary="시장 채널 단골 그만두기 / unfollow a market channel")
-def unfollow_market(request: HttpRequest, market_id: int) -> tuple[int, None]:
+def unfollow_market(request: HttpRequest, market_id: int) -> HttpResponse:
     """Stop following a market's channel; its ad consent is withdrawn too."""
     services.follow_delete(customer=_caller(request), market=_market(market_id))
-    return 204, None
+    return HttpResponse(status=204)
 
 
 @router.get("/stores/{int:store_id}/consent", response={200: ConsentOut, **ERRORS},
