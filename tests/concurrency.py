@@ -1,13 +1,33 @@
 """Run one action from many threads at once, each on its own database connection."""
 
+import contextlib
+import fcntl
+import os
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.db import connection
 
 from dangol.core.errors import DangolError
 
 THREADS = 50
+
+# PostgreSQL here allows 100 connections. Two tests of 50 threads running at once on two
+# xdist workers would need more, so a test holds this lock (across processes) while its
+# threads are connected.
+_LOCK_FILE = os.path.join(tempfile.gettempdir(), "dangol-tests-many-connections.lock")
+
+
+@contextlib.contextmanager
+def many_connections() -> Iterator[None]:
+    """Hold the machine-wide lock for tests that open many database connections at once."""
+    with open(_LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run_concurrently(
@@ -39,9 +59,10 @@ def run_concurrently(
             connection.close()
 
     workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    with many_connections():
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
     assert not crashes, crashes
     return results, refusals

@@ -9,6 +9,7 @@ from django.db import connection
 from dangol.core.errors import DangolError
 from dangol.coupons import services
 from dangol.coupons.models import Coupon, Stamp
+from tests.concurrency import many_connections
 from tests.coupons.utils import make_program, make_template
 from tests.factories import CustomerFactory, StaffUserFactory, StoreFactory
 
@@ -42,10 +43,11 @@ def run_concurrently(action: Callable[[], object]) -> tuple[int, list[DangolErro
             connection.close()
 
     threads = [threading.Thread(target=worker) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with many_connections():
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     assert not crashes, crashes
     return len(successes), refusals
 
