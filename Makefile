@@ -53,8 +53,13 @@ typecheck: $(VENV)/.installed-test
 migrations-check: $(VENV)/.installed-test
 	DANGOL_VAR_DIR=$$(mktemp -d) $(BIN)/dangol makemigrations --check --dry-run
 
+# The suite never touches a shared Redis (its autouse cache clear would wipe it): REDIS_URL
+# is unset, so tests use the local-memory cache and Huey's in-process immediate mode.
+# PYTEST_ARGS passes options through, e.g. PYTEST_ARGS='--clock=+365d' (see tests/conftest.py).
+PYTEST_ARGS ?=
+
 test-sqlite: $(VENV)/.installed-test
-	env -u DATABASE_URL DANGOL_TESTING=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	env -u DATABASE_URL -u REDIS_URL DANGOL_TESTING=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 # PostgreSQL: DATABASE_URL if set, else the local service if it answers; under CI=true a
 # missing PostgreSQL fails the run instead of skipping it.
@@ -65,7 +70,7 @@ test-postgres: $(VENV)/.installed-test
 	  echo "SKIPPED the PostgreSQL run: no PostgreSQL reachable (set DATABASE_URL)"; exit 0 ; \
 	fi ; \
 	echo "PostgreSQL run on $$url" ; \
-	DATABASE_URL=$$url DANGOL_TESTING=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	env -u REDIS_URL DATABASE_URL=$$url DANGOL_TESTING=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 ## bench: run every benchmark (figures go to docs/benchmarks.md by hand)
 bench: install-test

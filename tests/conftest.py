@@ -1,7 +1,9 @@
 """Shared fixtures. Tests that need PostgreSQL are marked `postgres`: they skip on SQLite
 with a reason, and under CI=true the Makefile runs the suite again on PostgreSQL."""
 
+import datetime as dt
 import os
+import re
 
 import pytest
 from django.core.cache import cache
@@ -14,6 +16,46 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 SHARED_DATA = os.environ.get("DANGOL_SHARED_DATA") or os.path.join(
     os.path.dirname(__file__), "..", "..", "shared", "data"
 )
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock", default="",
+        help="run with dangol's clock shifted: '+365d', '+36h', '-90m', or an ISO time to "
+        "start at, such as '2026-12-03T23:59:59.8+09:00' (sets DANGOL_CLOCK_OFFSET_SECONDS "
+        "for this process, the xdist workers and every process a test starts)",
+    )
+
+
+def clock_offset_seconds(value: str, *, real_now: dt.datetime) -> float:
+    """Return the offset in seconds that `--clock=value` asks for, seen at `real_now`."""
+    duration = re.fullmatch(r"([+-]?\d+(?:\.\d+)?)([dhms])", value.strip())
+    if duration:
+        unit = {"d": 86400, "h": 3600, "m": 60, "s": 1}[duration.group(2)]
+        return float(duration.group(1)) * unit
+    start = dt.datetime.fromisoformat(value.strip())
+    if start.tzinfo is None:
+        raise pytest.UsageError("--clock needs a time zone, e.g. 2026-12-03T23:59:59.8+09:00")
+    return (start - real_now).total_seconds()
+
+
+def pytest_configure(config):
+    # The controller computes the offset once; xdist workers and subprocesses inherit it
+    # through the environment, so every process shares one shifted clock.
+    value = config.getoption("--clock")
+    if value and not os.environ.get(clock.OFFSET_VARIABLE):
+        os.environ[clock.OFFSET_VARIABLE] = repr(
+            clock_offset_seconds(value, real_now=dt.datetime.now(dt.UTC))
+        )
+    if os.environ.get(clock.OFFSET_VARIABLE):
+        clock.shift(float(os.environ[clock.OFFSET_VARIABLE]))
+
+
+def pytest_report_header(config):
+    if clock.offset():
+        now = clock.now_kst()
+        return f"dangol clock shifted by {clock.offset()} (now {now:%Y-%m-%d %H:%M:%S} KST)"
+    return None
 
 
 def shared_data_file(name: str) -> str:

@@ -10,12 +10,18 @@ from dangol.core.errors import DangolError
 from dangol.coupons import services
 from dangol.coupons.models import Coupon, Stamp
 from tests.concurrency import many_connections
-from tests.coupons.utils import make_program, make_template
+from tests.coupons.utils import NOW, make_program, make_template
 from tests.factories import CustomerFactory, StaffUserFactory, StoreFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 50
+
+
+@pytest.fixture(autouse=True)
+def _at_now(frozen_clock):
+    # The templates are valid around NOW; the threads read the same module-level clock.
+    frozen_clock(NOW)
 
 
 def run_concurrently(action: Callable[[], object]) -> tuple[int, list[DangolError]]:

@@ -275,7 +275,10 @@ def test_applicant_cap_counts_approved_applications(program, haeundae, market_in
     assert a2.reasons == [{"code": "applicant_cap_reached", "cap": 1}]
 
 
-def test_only_the_owner_may_apply_and_only_while_the_program_is_open(program, merchant):
+def test_only_the_owner_may_apply_and_only_while_the_program_is_open(
+    program, merchant, frozen_clock
+):
+    frozen_clock(clock.now())  # "tomorrow" must stay tomorrow if KST midnight passes
     store, owner = merchant
     prog = program()
     with pytest.raises(NotStoreOwner):
@@ -478,8 +481,10 @@ def test_program_figures_and_queue_take_a_fixed_number_of_queries(
     assert len(queue) == 2 and len(names) == 4
 
 
-def test_fund_funded_program_end_to_end_keeps_the_ledger_balanced(operator_org, haeundae,
-                                                                  market_in, store_in, owner_of):
+def test_fund_funded_program_end_to_end_keeps_the_ledger_balanced(
+    operator_org, haeundae, market_in, store_in, owner_of, frozen_clock
+):
+    frozen_clock(clock.now())  # a program running "today" must not close at KST midnight
     fund = services.fund_create(name="분수펀드", organisation=operator_org, total=900_000,
                                 idempotency_key="fund")
     today = clock.today_kst()

@@ -1,13 +1,15 @@
 import pytest
 from django.urls import reverse
 
+from dangol.core import clock
 from dangol.regulars.services import follow_create
 from tests.factories import CustomerFactory, StoreMembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_merchant_home_counts_today_s_new_regulars(client):
+def test_merchant_home_counts_today_s_new_regulars(client, frozen_clock):
+    frozen_clock(clock.now())  # "today" must not end between the follow and the count
     membership = StoreMembershipFactory()
     client.force_login(membership.user)
     before = client.get(reverse("web:merchant")).content.decode()

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dangol.core import clock
 from dangol.core.phone import phone_mask
 
 
@@ -45,7 +46,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     name = models.CharField(_("이름"), max_length=60, blank=True)
     is_active = models.BooleanField(_("활성"), default=True)
     is_staff = models.BooleanField(_("관리 사이트 접근"), default=False)
-    created_at = models.DateTimeField(_("가입일"), auto_now_add=True)
+    created_at = models.DateTimeField(_("가입일"), default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserManager()
@@ -81,7 +82,7 @@ class VerificationCode(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("인증번호")
@@ -129,7 +130,7 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

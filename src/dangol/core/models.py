@@ -19,7 +19,7 @@ class OutboxMessage(models.Model):
     subject = models.CharField(_("제목"), max_length=200, blank=True)
     body = models.TextField(_("내용"))
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(_("보낸 때"), auto_now_add=True)
+    created_at = models.DateTimeField(_("보낸 때"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("개발용 발신함 메시지")

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from dangol.core import clock
 from dangol.places.models import Store
 
 
@@ -39,7 +40,7 @@ class CouponTemplate(models.Model):
     minimum_purchase = models.PositiveIntegerField(_("최소 구매 금액(원)"), default=0)
     claimable = models.BooleanField(_("가게 페이지에서 받기"), default=True)
     is_active = models.BooleanField(_("사용 중"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -123,7 +124,7 @@ class Coupon(models.Model):
     stamp = models.ForeignKey(
         "Stamp", on_delete=models.SET_NULL, null=True, blank=True, related_name="reward_coupons"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -176,7 +177,7 @@ class StampCardProgram(models.Model):
     per_visit_limit = models.PositiveSmallIntegerField(_("한 번에 줄 수 있는 스탬프"), default=1)
     per_day_limit = models.PositiveSmallIntegerField(_("하루 최대 스탬프"), default=1)
     is_active = models.BooleanField(_("진행 중"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -207,7 +208,7 @@ class StampCard(models.Model):
     )
     stamps = models.PositiveSmallIntegerField(_("현재 스탬프"), default=0)
     completed_count = models.PositiveIntegerField(_("완성한 카드"), default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -235,7 +236,7 @@ class Stamp(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     idempotency_key = models.CharField(max_length=100, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -266,7 +267,7 @@ class CustomerCode(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_code"
     )
     code = models.CharField(_("고객 번호"), max_length=8, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

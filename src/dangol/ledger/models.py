@@ -55,7 +55,7 @@ class Account(models.Model):
         help_text=_("상품권 잔액, 메시지 충전금, 예산처럼 0 아래로 내려갈 수 없는 계정"),
     )
     balance = models.BigIntegerField(_("잔액(원)"), default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

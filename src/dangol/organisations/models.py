@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dangol.core import clock
 from dangol.core.tenancy import Role
 
 
@@ -18,7 +19,7 @@ class Organisation(models.Model):
 
     name = models.CharField(_("기관명"), max_length=100, unique=True)
     kind = models.CharField(_("종류"), max_length=20, choices=Kind.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -42,7 +43,7 @@ class OrganisationMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_memberships"
     )
     role = models.CharField(_("역할"), max_length=20, choices=ROLES)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from dangol.core import clock
+
 
 class Payment(models.Model):
     """One attempt to take `amount` won from a customer through one provider.
@@ -41,7 +43,7 @@ class Payment(models.Model):
     error_code = models.CharField(_("오류 코드"), max_length=100, blank=True)
     error_message = models.CharField(_("오류 메시지"), max_length=500, blank=True)
     raw = models.JSONField(_("대행사 응답"), default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -97,7 +99,7 @@ class PaymentOperation(models.Model):
     error_code = models.CharField(_("오류 코드"), max_length=100, blank=True)
     error_message = models.CharField(_("오류 메시지"), max_length=500, blank=True)
     raw = models.JSONField(_("대행사 응답"), default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -140,7 +142,7 @@ class SandboxCharge(models.Model):
     amount = models.BigIntegerField(_("금액"))
     refunded_amount = models.BigIntegerField(_("환불 금액"), default=0)
     status = models.CharField(_("상태"), max_length=20, choices=Status.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -171,7 +173,7 @@ class SandboxRequest(models.Model):
         SandboxCharge, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
     )
     response = models.JSONField(_("응답"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("샌드박스 요청")

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from dangol.core import clock
 from dangol.core.tenancy import Role
 
 
@@ -32,7 +33,7 @@ class Region(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="predecessors",
         help_text=_("폐지·명칭 변경된 지역의 현행 지역"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -129,7 +130,7 @@ class Market(models.Model):
     source_key = models.CharField(max_length=300, unique=True, null=True, blank=True)
     source_name = models.CharField(_("출처"), max_length=100, blank=True)
     source_date = models.DateField(_("데이터 기준일"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -168,7 +169,7 @@ class MarketMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="market_memberships"
     )
     role = models.CharField(_("역할"), max_length=20, choices=ROLES)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -232,7 +233,7 @@ class Store(models.Model):
     )
     description = models.TextField(_("소개"), blank=True)
     is_active = models.BooleanField(_("영업 중"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -267,7 +268,7 @@ class StoreMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_memberships"
     )
     role = models.CharField(_("역할"), max_length=20, choices=ROLES)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -292,7 +293,7 @@ class Product(models.Model):
     unit = models.CharField(_("단위"), max_length=30, blank=True, help_text=_("예: 1손, 1kg"))
     is_available = models.BooleanField(_("판매 중"), default=True)
     position = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -316,7 +317,7 @@ class Post(models.Model):
     title = models.CharField(_("제목"), max_length=100)
     body = models.TextField(_("내용"))
     published_at = models.DateTimeField(_("게시일"), db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

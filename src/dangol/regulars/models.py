@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dangol.core import clock
 from dangol.places.models import Market, Store
 
 
@@ -80,7 +81,7 @@ class Tag(models.Model):
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="regular_tags")
     name = models.CharField(_("태그"), max_length=30)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -133,7 +134,7 @@ class Consent(models.Model):
         _("마지막 확인 시각"), null=True, blank=True, db_index=True,
         help_text=_("동의 또는 재확인 안내 시각; 2년마다 다시 안내합니다."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -191,7 +192,7 @@ class ConsentEvent(models.Model):
     notice = models.ForeignKey(
         "notices.Notice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

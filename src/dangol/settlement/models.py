@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dangol.core import clock
 from dangol.ledger.models import Transaction
 from dangol.places.models import Store
 
@@ -47,7 +48,7 @@ class SettlementPolicy(models.Model):
     fee_bp = models.PositiveIntegerField(
         _("수수료(bp)"), default=0, help_text=_("지급액의 만분율, 원 미만 버림")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -85,7 +86,7 @@ class StoreSettlementAccount(models.Model):
     fast_fee_bp = models.PositiveIntegerField(
         _("빠른정산 수수료(bp)"), default=0, help_text=_("지원 사업이 0으로 면제할 수 있습니다.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -134,7 +135,7 @@ class SettlementRun(models.Model):
         _("상태"), max_length=20, choices=Status.choices, default=Status.RUNNING
     )
     completed_at = models.DateTimeField(_("완료 시각"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -200,7 +201,7 @@ class Payout(models.Model):
         Transaction, on_delete=models.PROTECT, related_name="payouts", verbose_name=_("원장 거래"),
         help_text=_("한 번에 지급한 가게들이 함께 쓰는 원장 거래"), db_index=False,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -59,7 +59,7 @@ class VoucherProduct(models.Model):
         _("플랫폼 수수료(bp)"), default=0, help_text=_("1bp = 0.01%. 상한을 넘을 수 없습니다.")
     )
     is_active = models.BooleanField(_("판매 중"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -135,7 +135,7 @@ class Voucher(models.Model):
         related_name="voucher",
     )
     purchase_key = models.CharField(_("구매 멱등성 키"), max_length=100, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
