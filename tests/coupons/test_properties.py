@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dangol.core import clock
+from dangol.core.clock import KST
 from dangol.core.errors import DangolError
 from dangol.coupons import services
 from dangol.coupons.models import Coupon, CouponTemplate
@@ -83,10 +84,25 @@ def test_redeem_succeeds_iff_in_window_active_unused_and_minimum_met(
     clock.freeze(None)
 
 
+# Minutes of the KST day around KST midnight (23:58, 23:59, 00:00, 00:01) and around UTC
+# midnight (08:59, 09:00 KST): 23:59 then 00:00 is a one-minute move into a new KST day (the
+# day's limit starts again), 08:59 then 09:00 crosses only the UTC date (it must not).
+BOUNDARY_MINUTES = (23 * 60 + 58, 23 * 60 + 59, 0, 1, 8 * 60 + 59, 9 * 60)
 gives = st.lists(
-    st.tuples(st.integers(0, 2), st.integers(1, 4)),  # (days to move on, stamps asked)
+    st.tuples(
+        st.integers(0, 2),  # KST days to move on
+        st.one_of(st.sampled_from(BOUNDARY_MINUTES), st.integers(0, 24 * 60 - 1)),  # minute
+        st.integers(1, 4),  # stamps asked
+    ),
     min_size=1, max_size=25,
 )
+
+
+def next_moment(after: dt.datetime, days_on: int, minute: int) -> dt.datetime:
+    """Return the first instant after `after` at `minute` of the KST day `days_on` days on."""
+    day = after.astimezone(KST).date() + dt.timedelta(days=days_on)
+    moment = dt.datetime.combine(day, dt.time(0), tzinfo=KST) + dt.timedelta(minutes=minute)
+    return moment if moment > after else moment + dt.timedelta(days=1)
 
 
 @PROPERTY_SETTINGS
@@ -95,6 +111,7 @@ gives = st.lists(
 )
 def test_stamp_gives_never_pass_limits_and_rewards_follow_total(required, per_visit, per_day, plan):
     with transaction.atomic():
+        # Given a stamp card with its limits
         moment = NOW
         clock.freeze(moment)
         store, staff, customer = StoreFactory(), StaffUserFactory(), CustomerFactory()
@@ -106,24 +123,28 @@ def test_stamp_gives_never_pass_limits_and_rewards_follow_total(required, per_vi
             store=store, name="카드", stamps_required=required, reward=reward,
             per_visit_limit=per_visit, per_day_limit=per_day,
         )
-        given_on: dict[dt.date, int] = {}
+        given_on: dict[dt.date, int] = {}  # stamps given on each KST calendar day
         total = 0
-        for days, count in plan:
-            moment += dt.timedelta(days=days, minutes=7)
+        # When stamps are asked for at each moment of the plan, Then each give is refused
+        # exactly when it would pass the per-visit limit or the KST day's limit
+        for days_on, minute, count in plan:
+            moment = next_moment(moment, days_on, minute)
             clock.freeze(moment)
-            day = clock.today_kst()
+            day = moment.astimezone(KST).date()  # the KST day, never the UTC one
             allowed = count <= per_visit and given_on.get(day, 0) + count <= per_day
             try:
                 result = services.stamp_give(
                     store=store, staff=staff, customer=customer, count=count
                 )
             except (services.StampVisitLimit, services.StampDayLimit):
-                assert not allowed
+                assert not allowed, (f"{moment.astimezone(KST):%Y-%m-%d %H:%M} KST", given_on)
             else:
-                assert allowed
+                assert allowed, (f"{moment.astimezone(KST):%Y-%m-%d %H:%M} KST", given_on)
+                assert result.stamp.day == day
                 given_on[day] = given_on.get(day, 0) + count
                 total += count
                 assert result.card.stamps == total % required
+        # and no day passed its limit, and one reward was issued per full card
         assert all(n <= per_day for n in given_on.values())
         rewards = Coupon.objects.filter(customer=customer, source=Coupon.Source.STAMP).count()
         assert rewards == total // required

@@ -8,9 +8,11 @@ The clock is frozen at 14:00 KST (the live server runs in this process), outside
 """
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from dangol.core import clock
 from dangol.ledger.selectors import ledger_verify
@@ -70,13 +72,18 @@ def new_page(browser, viewport):
     return page
 
 
-def figure(page, name: str) -> str:
-    return page.locator(f'main [data-figure="{name}"]').first.inner_text()
+def figure(page, name: str):
+    return page.locator(f'main [data-figure="{name}"]').first
 
 
-def pledge_value(page, base, pledge) -> str:
+def expect_figures(page, **won: str) -> None:
+    for name, text in won.items():
+        expect(figure(page, name)).to_have_text(text)
+
+
+def expect_pledge_value(page, base, pledge, value: str) -> None:
     page.goto(base + "/console/programs/pledges/")
-    return page.locator(f'tr[data-pledge="{pledge.pk}"] [data-pledge-value]').inner_text()
+    expect(page.locator(f'tr[data-pledge="{pledge.pk}"] [data-pledge-value]')).to_have_text(value)
 
 
 def test_operator_program_merchant_applies_sends_and_figures_move(
@@ -88,9 +95,9 @@ def test_operator_program_merchant_applies_sends_and_figures_move(
     operator, merchant = new_page(browser, DESKTOP), new_page(browser, PHONE)
     sign_in_staff(operator, base, "operator@haeundae.go.kr", "dangol-test-pw")
     sign_in_staff(merchant, base, "owner@example.kr", "dangol-test-pw")
-    assert pledge_value(operator, base, pledge) == "0"
+    expect_pledge_value(operator, base, pledge, "0")
 
-    # The operator creates a program for 해운대구 from the console.
+    # When the operator creates a program for 해운대구 from the console
     operator.goto(base + "/console/")
     operator.locator("main").get_by_role("link", name="상생 사업", exact=True).click()
     operator.get_by_role("link", name="사업 만들기").click()
@@ -99,23 +106,27 @@ def test_operator_program_merchant_applies_sends_and_figures_move(
     operator.get_by_label("종료일").fill("2026-12-31")
     operator.get_by_label("대상 시군구").select_option(region.code)
     operator.get_by_label("예산(원)").fill("30000000")
-    assert operator.get_by_label("가게당 메시지 충전금(원, 0이면 없음)").input_value() == "300000"
-    assert operator.get_by_label("월 정산 횟수 상향 (0이면 없음)").input_value() == "10"
+    expect(operator.get_by_label("가게당 메시지 충전금(원, 0이면 없음)")).to_have_value("300000")
+    expect(operator.get_by_label("월 정산 횟수 상향 (0이면 없음)")).to_have_value("10")
     # The default market channel credit stays: the market receives it when its enrolment
     # becomes active, so the merchant's application below commits only its own ₩300,000.
-    assert operator.get_by_label("시장 채널 충전금(원, 0이면 없음)").input_value() == "3000000"
-    assert operator.get_by_label("빠른정산 수수료 면제").is_checked()
+    expect(operator.get_by_label("시장 채널 충전금(원, 0이면 없음)")).to_have_value("3000000")
+    expect(operator.get_by_label("빠른정산 수수료 면제")).to_be_checked()
     operator.screenshot(path=str(RESULTS / "programs-console-new.png"), full_page=True)
     operator.locator("main").get_by_role("button", name="사업 만들기").click()
-    operator.wait_for_load_state()
+
+    # Then its page opens, open and with its whole budget left
+    expect(operator).to_have_url(re.compile(r"/console/programs/\d+/$"))
+    expect(operator.get_by_role("heading", level=1)).to_have_text(
+        "2026 해운대구 전통시장 상생 지원"
+    )
     program = Program.objects.get()
     assert program.status == Program.Status.OPEN
+    assert operator.url.endswith(f"/console/programs/{program.pk}/")
     detail_url = operator.url
-    assert figure(operator, "budget") == "₩30,000,000"
-    assert figure(operator, "committed") == "₩0"
-    assert figure(operator, "spent") == "₩0"
+    expect_figures(operator, budget="₩30,000,000", committed="₩0", spent="₩0")
 
-    # The merchant applies in three taps from the merchant home.
+    # When the merchant applies in three taps from the merchant home
     merchant.goto(base + "/merchant/")
     merchant.screenshot(path=str(RESULTS / "programs-merchant-home-card.png"), full_page=True)
     merchant.locator(f'[data-program-offer="{program.pk}"]').click()  # tap 1
@@ -123,45 +134,45 @@ def test_operator_program_merchant_applies_sends_and_figures_move(
     merchant.get_by_label("연 매출이 10억 원 이하임을 확인합니다.").check()  # tap 2
     merchant.screenshot(path=str(RESULTS / "programs-apply.png"), full_page=True)
     merchant.get_by_role("button", name="신청하기").click()  # tap 3
-    merchant.wait_for_load_state()
-    result = merchant.locator('[data-application-status="approved"]').inner_text()
-    assert "승인되었습니다." in result and "메시지 충전금 ₩300,000" in result
+
+    # Then the application is approved with ₩300,000 of message credit
+    approved = merchant.locator('[data-application-status="approved"]')
+    expect(approved).to_contain_text("승인되었습니다.")
+    expect(approved).to_contain_text("메시지 충전금 ₩300,000")
     merchant.screenshot(path=str(RESULTS / "programs-apply-approved.png"), full_page=True)
     assert Application.objects.get().status == Application.Status.APPROVED
     assert message_credit_balance(store=store) == 300_000
 
-    # The program's committed amount rose by ₩300,000; nothing spent yet.
+    # and the program's committed amount rose by ₩300,000; nothing spent yet.
     operator.goto(detail_url)
-    assert figure(operator, "committed") == "₩300,000"
-    assert figure(operator, "spent") == "₩0"
-    assert figure(operator, "remaining") == "₩29,700,000"
-    assert operator.locator("[data-grant]").count() == Grant.objects.count() == 3
+    expect_figures(operator, committed="₩300,000", spent="₩0", remaining="₩29,700,000")
+    assert Grant.objects.count() == 3
+    expect(operator.locator("[data-grant]")).to_have_count(3)
 
-    # The merchant taps 마감 세일: the two consenting regulars get it.
+    # When the merchant taps 마감 세일, Then the two consenting regulars get it
     merchant.goto(base + "/merchant/")
     sale = merchant.locator("form.closing-sale").first
     sale.get_by_label("언제까지").fill("19:00")
     sale.get_by_role("button", name="마감 세일 보내기").click()
-    merchant.wait_for_load_state()
-    assert "2명에게 보냈습니다" in merchant.locator("main").inner_text()
+    expect(merchant).to_have_url(re.compile(r"/merchant/stores/\d+/messages/\d+/$"))
+    expect(merchant.locator("ul.messages")).to_contain_text("2명에게 보냈습니다")
     campaign = Campaign.objects.get()
     cost = 300_000 - message_credit_balance(store=store)
     assert cost == campaign.cost == 30 and campaign.targeted == 2
 
-    # The credit went down and the program's spent amount went up by the campaign's cost.
+    # and the credit went down and the program's spent amount went up by the campaign's cost.
     operator.goto(detail_url)
-    assert figure(operator, "spent") == "₩30"
-    assert figure(operator, "committed") == "₩300,000"
+    expect_figures(operator, spent="₩30", committed="₩300,000")
     operator.screenshot(path=str(RESULTS / "programs-console-detail.png"), full_page=True)
     operator.goto(base + "/console/programs/")
     row = operator.locator(f'tr[data-program="{program.pk}"]')
-    assert row.locator('[data-figure="spent"]').inner_text() == "₩30"
-    assert row.locator('[data-figure="committed"]').inner_text() == "₩300,000"
+    expect(row.locator('[data-figure="spent"]')).to_have_text("₩30")
+    expect(row.locator('[data-figure="committed"]')).to_have_text("₩300,000")
     operator.screenshot(path=str(RESULTS / "programs-console-list.png"), full_page=True)
     figures = selectors.program_figures(program=program)
     assert (figures.committed, figures.spent, figures.remaining) == (300_000, 30, 29_700_000)
 
-    # The pledge "merchants granted message credit" moved.
-    assert pledge_value(operator, base, pledge) == "1"
+    # and the pledge "merchants granted message credit" moved.
+    expect_pledge_value(operator, base, pledge, "1")
     operator.screenshot(path=str(RESULTS / "programs-pledges.png"), full_page=True)
     assert ledger_verify().ok

@@ -2,10 +2,14 @@
 merchant sees one more regular, issues a coupon, the customer shows it at the counter,
 staff redeem it, and a second redemption is refused with a clear message."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
+from dangol.core import clock
+from dangol.coupons.models import Coupon
 from dangol.regulars.models import Consent, Follow
 from tests.e2e.conftest import sign_in_customer, sign_in_staff
 from tests.factories import (
@@ -19,6 +23,7 @@ from tests.factories import (
 
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 PHONE = {"width": 390, "height": 844}
+NOW = clock.kst(2026, 11, 21, 14, 0)
 
 pytestmark = pytest.mark.e2e
 
@@ -44,20 +49,23 @@ def new_phone(browser):
 
 
 def new_regulars_today(page, base_url):
+    """Open the merchant home and return its "new regulars today" figure (a locator)."""
     page.goto(base_url + "/merchant/")
-    return int(page.locator('[data-stat="new-regulars"]').first.inner_text())
+    return page.locator('[data-stat="new-regulars"]').first
 
 
 def test_follow_with_consent_coupon_issue_show_redeem_and_refuse_second(
-    live_server, browser, counter
+    live_server, browser, counter, frozen_clock
 ):
+    # The live server runs in this process: its threads read the same frozen clock.
+    frozen_clock(NOW)
     base = live_server.url
     customer = new_phone(browser)
     merchant = new_phone(browser)
     staff = new_phone(browser)
 
     sign_in_staff(merchant, base, "owner@example.kr", "dangol-test-pw")
-    before = new_regulars_today(merchant, base)
+    before = int(new_regulars_today(merchant, base).inner_text())
 
     # The customer becomes a regular from the store page, opting in to ad messages.
     sign_in_customer(customer, base, "010-2222-3333")
@@ -65,31 +73,39 @@ def test_follow_with_consent_coupon_issue_show_redeem_and_refuse_second(
     customer.locator("main").get_by_role("link", name="단골 맺기").first.click()
     customer.locator("#consent-ad").check()
     customer.locator("main").get_by_role("button", name="단골 맺기").click()
-    customer.wait_for_load_state()
+    expect(customer.locator("ul.messages")).to_contain_text("단골이 되었습니다.")
     follow = Follow.objects.get(store=counter, customer__phone="+821022223333")
     consent = Consent.objects.get(customer=follow.customer, store=counter)
     assert consent.ad_granted_at is not None and consent.ad_withdrawn_at is None
 
     # The merchant sees one more regular, then issues a coupon to every regular.
-    assert new_regulars_today(merchant, base) == before + 1
+    expect(new_regulars_today(merchant, base)).to_have_text(str(before + 1))
     merchant.goto(base + f"/merchant/stores/{counter.pk}/coupons/")
     merchant.locator("#id_name").fill("고등어 2,000원 할인")
     merchant.locator("#id_kind").select_option(label="금액 할인")
     merchant.locator("#id_amount_off").fill("2000")
-    merchant.locator("#id_start_day").fill("2026-01-01")
-    merchant.locator("#id_end_day").fill("2030-12-31")
+    today = clock.today_kst()
+    merchant.locator("#id_start_day").fill((today - dt.timedelta(days=1)).isoformat())
+    merchant.locator("#id_end_day").fill((today + dt.timedelta(days=30)).isoformat())
     merchant.get_by_role("button", name="쿠폰 만들기").click()
-    merchant.wait_for_load_state()
+    expect(merchant.locator("ul.messages")).to_contain_text("쿠폰을 만들었습니다.")
+    made = merchant.get_by_role("region", name="쿠폰 목록").locator("li.card")
+    expect(made).to_have_count(1)
+    expect(made).to_contain_text("고등어 2,000원 할인")
+    expect(made).to_contain_text("발급 0장")
     merchant.get_by_role("button", name="모든 단골에게 발급").first.click()
-    merchant.wait_for_load_state()
-    assert "발급 1장" in merchant.locator("main").inner_text()
+    expect(merchant.locator("ul.messages")).to_contain_text("단골 1명에게 쿠폰을 발급했습니다.")
+    expect(merchant.locator("main")).to_contain_text("발급 1장")
+    coupon = Coupon.objects.get(customer=follow.customer, template__store=counter)
+    assert coupon.status == Coupon.Status.ISSUED
 
     # The customer opens the coupon to show at the counter.
     customer.goto(base + "/me/coupons/")
     customer.get_by_role("link", name="반송수산").first.click()
+    expect(customer.locator(".big-code")).to_have_text(coupon.code)
     code = customer.locator(".big-code").inner_text().strip()
     assert len(code) == 6 and code.isdigit()
-    assert customer.locator("svg").count() >= 1  # the QR code
+    expect(customer.get_by_role("img", name="쿠폰 QR 코드").locator("svg")).to_have_count(1)
     RESULTS.mkdir(exist_ok=True)
     customer.screenshot(path=str(RESULTS / "coupon-at-the-counter.png"), full_page=True)
 
@@ -98,16 +114,16 @@ def test_follow_with_consent_coupon_issue_show_redeem_and_refuse_second(
     staff.goto(base + f"/merchant/stores/{counter.pk}/redeem/")
     staff.get_by_label("쿠폰 번호 6자리").fill(code)
     staff.get_by_role("button", name="쿠폰 확인").click()
-    assert "고등어 2,000원 할인" in staff.locator("main").inner_text()
+    expect(staff.locator("main")).to_contain_text("고등어 2,000원 할인")
     staff.get_by_role("button", name="사용 처리 확인").click()
-    staff.wait_for_load_state()
-    assert "사용 처리" in staff.locator("main").inner_text()
+    expect(staff.get_by_role("status")).to_contain_text("쿠폰을 사용 처리했습니다")
+    coupon.refresh_from_db()
+    assert coupon.status == Coupon.Status.REDEEMED
+    assert coupon.code == code
 
-    # The same code a second time is refused, saying why.
+    # The same code a second time is refused, saying why, and nothing changes.
     staff.goto(base + f"/merchant/stores/{counter.pk}/redeem/?code={code}")
-    text = staff.locator("main").inner_text()
-    if "이미 사용한 쿠폰입니다" not in text:
-        staff.get_by_role("button", name="사용 처리 확인").click()
-        text = staff.locator("main").inner_text()
-    assert "이미 사용한 쿠폰입니다" in text
+    expect(staff.locator("main")).to_contain_text("이미 사용한 쿠폰입니다")
+    coupon.refresh_from_db()
+    assert coupon.status == Coupon.Status.REDEEMED
     staff.screenshot(path=str(RESULTS / "coupon-refused-second-time.png"), full_page=True)

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from dangol.core import clock
 from dangol.ledger.selectors import ledger_verify
@@ -76,15 +77,17 @@ def new_phone(browser):
     return page
 
 
-def redeem_at(page, base, store, code: str, amount: int) -> str:
-    """Enter the voucher code on the store's counter screen, use `amount`, return the result."""
+def redeem_at(page, base, store, code: str, amount: int, *, balance_after: int) -> None:
+    """Enter the voucher code on the store's counter screen, use `amount` and wait for the
+    confirmation naming the amount and the balance left."""
     page.goto(base + f"/merchant/stores/{store.pk}/vouchers/redeem/")
     page.locator("#id_code").fill(code)
     page.get_by_role("button", name="상품권 확인").click()
     page.locator("#id_amount").fill(str(amount))
     page.get_by_role("button", name="사용 처리 확인").click()
-    page.wait_for_load_state()
-    return page.locator("main").inner_text()
+    done = page.locator("main .success")
+    expect(done).to_contain_text(f"₩{amount:,} 사용 처리했습니다.")
+    expect(done).to_contain_text(f"남은 잔액 ₩{balance_after:,}")
 
 
 def test_buy_gift_redeem_at_two_stalls_settle_and_see_both_statements(
@@ -100,41 +103,46 @@ def test_buy_gift_redeem_at_two_stalls_settle_and_see_both_statements(
     buyer.goto(base + f"/vouchers/products/{world['product'].pk}/")
     buyer.get_by_label("카드 번호").fill("4000-0000-0000-0002")
     buyer.get_by_role("button", name="₩9,500 결제하기").click()
-    buyer.wait_for_url(re.compile(r".*/me/vouchers/\d+/$"))
-    assert "잔액 ₩10,000" in buyer.locator("main").inner_text()
+    expect(buyer).to_have_url(re.compile(r".*/me/vouchers/\d+/$"))
+    expect(buyer.locator("main .voucher-balance")).to_contain_text("잔액 ₩10,000")
     voucher = Voucher.objects.get(buyer__phone="+821033334444")
+    assert (voucher.balance, voucher.status) == (10_000, Voucher.Status.ACTIVE)
+    assert buyer.url.endswith(f"/me/vouchers/{voucher.pk}/")
 
     # …and gifts it to a friend's mobile number with a message, confirming once.
     buyer.get_by_label("받는 분 휴대전화 번호").fill("010-5555-6666")
     buyer.get_by_label("메시지 (선택)").fill("생일 축하해! 시장에서 맛있는 거 사 먹어")
     buyer.get_by_role("button", name="다음").click()
     buyer.get_by_role("button", name="선물 보내기").click()
-    buyer.wait_for_load_state()
-    assert "010-****-6666" in buyer.locator("main").inner_text()
+    expect(buyer.locator("[data-gifted-to]")).to_contain_text("010-****-6666")
     buyer.screenshot(path=str(RESULTS / "voucher-gifted.png"), full_page=True)
+    voucher.refresh_from_db()
+    assert voucher.holder_phone == "+821055556666"
 
     # The friend signs in with that number and finds the voucher with its code.
     friend = new_phone(browser)
     sign_in_customer(friend, base, "010-5555-6666")
     friend.goto(base + "/me/vouchers/")
     friend.get_by_text("반송큰시장 상품권 1만원").first.click()
-    friend.wait_for_url(re.compile(r".*/me/vouchers/\d+/$"))
+    expect(friend).to_have_url(re.compile(rf".*/me/vouchers/{voucher.pk}/$"))
+    code = voucher.code
+    expect(friend.locator(".voucher-code")).to_have_text(f"{code[:4]} {code[4:8]} {code[8:]}")
     shown = friend.locator(".voucher-code").inner_text().replace(" ", "")
-    assert shown == voucher.code
     friend.screenshot(path=str(RESULTS / "voucher-received.png"), full_page=True)
 
     # Part at one stall, the rest at another.
     fish = new_phone(browser)
     sign_in_staff(fish, base, "fish@example.kr", "dangol-test-pw")
-    assert "₩4,000" in redeem_at(fish, base, world["fish"], shown, 6_000)
+    redeem_at(fish, base, world["fish"], shown, 6_000, balance_after=4_000)
     side = new_phone(browser)
     sign_in_staff(side, base, "side@example.kr", "dangol-test-pw")
-    redeem_at(side, base, world["side"], shown, 4_000)
+    redeem_at(side, base, world["side"], shown, 4_000, balance_after=0)
     side.screenshot(path=str(RESULTS / "voucher-redeemed.png"), full_page=True)
     voucher.refresh_from_db()
-    assert voucher.balance == 0
-    assert sorted(Redemption.objects.filter(voucher=voucher).values_list("amount", flat=True)) \
-        == [4_000, 6_000]
+    assert (voucher.balance, voucher.status) == (0, Voucher.Status.USED)
+    assert sorted(
+        Redemption.objects.filter(voucher=voucher).values_list("store_id", "amount")
+    ) == sorted([(world["fish"].pk, 6_000), (world["side"].pk, 4_000)])
 
     # After the cut-off of the 18th, the operator runs the settlement from the console.
     clock.freeze(clock.kst(2026, 11, 19, 10, 0))
@@ -142,7 +150,7 @@ def test_buy_gift_redeem_at_two_stalls_settle_and_see_both_statements(
     sign_in_staff(operator, base, "operator@example.kr", "dangol-test-pw")
     operator.goto(base + "/console/settlement/")
     operator.get_by_role("button", name="정산 실행", exact=True).click()
-    operator.wait_for_url(re.compile(r".*/console/settlement/runs/\d+/$"))
+    expect(operator).to_have_url(re.compile(r".*/console/settlement/runs/\d+/$"))
     operator.screenshot(path=str(RESULTS / "settlement-run.png"), full_page=True)
     run = SettlementRun.objects.get()
     assert run.cutoff == clock.kst(2026, 11, 18, 23, 59)
@@ -152,11 +160,11 @@ def test_buy_gift_redeem_at_two_stalls_settle_and_see_both_statements(
     # Each owner sees their statement and downloads its PDF.
     for page, store, net in ((fish, world["fish"], "₩5,820"), (side, world["side"], "₩3,880")):
         page.goto(base + f"/merchant/stores/{store.pk}/settlement/")
-        text = page.locator("main").inner_text()
-        assert net in text, text
-        assert "2026. 11. 19. (목) 지급" in text  # one business day after the cut-off
+        main = page.locator("main")
+        expect(main).to_contain_text(net)
+        expect(main).to_contain_text("2026. 11. 19. (목) 지급")  # a business day after the cut-off
         with page.expect_download() as download:
-            page.locator("main").get_by_role("link", name=re.compile("PDF")).first.click()
+            main.get_by_role("link", name=re.compile("PDF")).first.click()
         pdf = Path(download.value.path()).read_bytes()
         assert pdf.startswith(b"%PDF")
     fish.screenshot(path=str(RESULTS / "settlement-statement.png"), full_page=True)

@@ -1,10 +1,9 @@
 """The sandbox provider's test cards and its database-backed state."""
 
-import time
-
 import pytest
 
 from dangol.payments.models import SandboxCharge, SandboxRequest
+from dangol.payments.providers import sandbox
 from dangol.payments.providers.base import ProviderError, ProviderStatus, ProviderTimeout
 from dangol.payments.providers.sandbox import SandboxProvider
 
@@ -44,15 +43,23 @@ def test_unknown_card_is_declined_as_invalid() -> None:
     assert (result.status, result.error_code) == (ProviderStatus.FAILED, "INVALID_CARD")
 
 
-def test_timeout_card_raises_after_the_configured_delay_with_nothing_captured() -> None:
+@pytest.fixture
+def sleeps(monkeypatch) -> list[float]:
+    """Record the sandbox's waits instead of waiting (its slow path is `time.sleep`)."""
+    recorded: list[float] = []
+    monkeypatch.setattr(sandbox.time, "sleep", recorded.append)
+    return recorded
+
+
+def test_timeout_card_raises_after_the_configured_delay_with_nothing_captured(sleeps) -> None:
     provider = SandboxProvider(timeout_seconds=0.2)
-    started = time.monotonic()
 
     with pytest.raises(ProviderTimeout):
         provider.authorize(source=TIMEOUT, order_id="order-1", amount=9_000, idempotency_key="a1")
 
-    assert time.monotonic() - started >= 0.2
-    assert not SandboxCharge.objects.exclude(status="authorized").exists()
+    assert sleeps == [0.2]
+    charge = SandboxCharge.objects.get()
+    assert (charge.status, charge.amount, charge.card_last4) == ("authorized", 9_000, "0119")
 
 
 def test_timeout_delay_comes_from_settings(settings) -> None:
@@ -61,18 +68,28 @@ def test_timeout_delay_comes_from_settings(settings) -> None:
     assert SandboxProvider().timeout_seconds == 0.25
 
 
-def test_timeout_card_repeated_with_its_key_returns_the_authorization_at_once() -> None:
+def test_timeout_card_repeated_with_its_key_returns_the_stored_authorization_without_waiting(
+    sleeps,
+) -> None:
+    # Given a timeout-card authorization whose answer was lost after the sandbox booked it
     provider = SandboxProvider(timeout_seconds=0.2)
     with pytest.raises(ProviderTimeout):
         provider.authorize(source=TIMEOUT, order_id="order-1", amount=9_000, idempotency_key="a1")
-    started = time.monotonic()
+    assert sleeps == [0.2]
 
+    # When the call is repeated with the same key
     result = provider.authorize(
         source=TIMEOUT, order_id="order-1", amount=9_000, idempotency_key="a1"
     )
 
-    assert time.monotonic() - started < 0.2
-    assert (result.status, result.amount) == (ProviderStatus.AUTHORIZED, 9_000)
+    # Then it does not wait again and returns the answer booked the first time, for the one
+    # authorization there is
+    assert sleeps == [0.2]
+    charge = SandboxCharge.objects.get()
+    assert (result.status, result.amount, result.provider_key) == (
+        ProviderStatus.AUTHORIZED, 9_000, charge.key,
+    )
+    assert result.to_json() == SandboxRequest.objects.get(idempotency_key="a1").response
 
 
 def test_state_and_first_answers_outlive_the_provider_instance() -> None:

@@ -1,7 +1,6 @@
 """Region roll-out: enrol a whole 시군구 in one action, advance markets, targets, progress."""
 
 import datetime as dt
-import time
 
 import pytest
 from django.db import connection
@@ -300,6 +299,7 @@ def test_rollout_at_national_scale_stays_in_constant_queries(
     make_program, busan, django_assert_num_queries
 ):
     """1,388 markets in 40 시군구 of one 시도: enrol them all, then read progress in 4 queries."""
+    # Given 1,388 markets in 40 시군구, all enrolled, those of 10 시군구 active, a target of 100
     regions = [
         Region.objects.create(
             code=f"26{n:03d}", level="sigungu", name=f"구{n}", full_name=f"부산광역시 구{n}",
@@ -311,23 +311,22 @@ def test_rollout_at_national_scale_stays_in_constant_queries(
         [Market(name=f"시장 {n}", region=regions[n % 40]) for n in range(1388)]
     )
     program = make_program()
-    started = time.perf_counter()
     enrolled = sum(region_enrol(program=program, region=r).enrolled for r in regions)
     assert enrolled == 1388
     Enrolment.objects.filter(program=program, market__region__in=regions[:10]).update(
         status=Enrolment.Status.ACTIVE, onboarding_at=T0, active_at=T0
     )
     rollout_target_set(program=program, markets=100, due_on=None)
+    # When progress is read, Then it takes 4 queries whatever the number of markets
     with django_assert_num_queries(4):
         progress = rollout_progress(program=program)
-    elapsed = time.perf_counter() - started
+    # and counts every market where it is
     active = sum(1 for n in range(1388) if n % 40 < 10)
     assert (progress.total.enrolled, progress.total.active, progress.total.registry) == (
         1388, active, 1388
     )
     assert len(progress.sido) == 1 and len(progress.sido[0].sigungu) == 40
     assert progress.total.share_bp == active * 100 and progress.reached is True
-    assert elapsed < 10
 
 
 @pytest.mark.postgres

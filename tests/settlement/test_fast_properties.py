@@ -16,7 +16,7 @@ from dangol.ledger import services as ledger_services
 from dangol.ledger.models import Account
 from dangol.ledger.selectors import account_balance, ledger_verify
 from dangol.settlement import cycles, services
-from dangol.settlement.models import Payout
+from dangol.settlement.models import Payout, SettlementRun
 from tests.factories import StoreFactory
 from tests.settlement.conftest import payable
 
@@ -26,6 +26,8 @@ START = kst(2026, 11, 2, 9, 0)  # a Monday
 # Steps of the clock, in minutes: a minute (to land between a 23:59 regular cut-off and the
 # midnight fast cut-off), hours, and days.
 STEPS = st.sampled_from([1, 7, 59, 180, 600, 24 * 60 - 1, 24 * 60, 3 * 24 * 60])
+
+POLICY_FEE_BP = 100  # the regular runs' fee; a fast run charges the store's fast_fee_bp
 
 operations = st.lists(
     st.one_of(
@@ -66,8 +68,9 @@ def test_every_interleaving_pays_each_store_exactly_its_redemptions(ops):
 
 def _play(ops: list[tuple[str, int | bool, int, int]]) -> None:
     policy = services.settlement_policy_create(
-        name="월 10회", cycles_per_month=10, cutoff_time=dt.time(23, 59), fee_bp=100
+        name="월 10회", cycles_per_month=10, cutoff_time=dt.time(23, 59), fee_bp=POLICY_FEE_BP
     )
+    # (fast settlement eligible, fast_share_bp, fast_fee_bp) of each store
     terms = [(True, 9000, 150), (True, 5000, 0), (False, 9000, 0)]
     stores = []
     for eligible, share_bp, fee_bp in terms:
@@ -116,12 +119,17 @@ def _play(ops: list[tuple[str, int | bool, int, int]]) -> None:
     services.settlement_run(policy=policy, cutoff=final)
 
     for index, store in enumerate(stores):
-        totals = Payout.objects.filter(store=store).aggregate(
-            amount=Sum("amount"), fee=Sum("fee"), net=Sum("net")
-        )
-        assert (totals["amount"] or 0) == redeemed[index]
-        assert (totals["net"] or 0) == redeemed[index] - (totals["fee"] or 0)
+        paid = Payout.objects.filter(store=store).aggregate(total=Sum("amount"))["total"]
+        assert (paid or 0) == redeemed[index]
         assert account_balance(account=payable(store)) == 0
+        # Each payout's fee is the rate of its run on its amount, rounded down to the won:
+        # the policy's fee_bp in a regular run, the store's fast_fee_bp in a fast run.
+        fast_fee_bp = terms[index][2]
+        for payout in Payout.objects.filter(store=store).select_related("run"):
+            is_fast = payout.run.kind == SettlementRun.Kind.FAST
+            fee_bp = fast_fee_bp if is_fast else POLICY_FEE_BP
+            assert payout.fee == payout.amount * fee_bp // 10_000, (payout.run.kind, payout)
+            assert payout.net == payout.amount - payout.fee
     if not terms[2][0]:
         assert not Payout.objects.filter(store=stores[2], run__kind="fast").exists()
     assert ledger_verify().ok

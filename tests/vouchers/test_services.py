@@ -25,6 +25,7 @@ from dangol.vouchers.errors import (
     VoucherNotActive,
 )
 from dangol.vouchers.models import Refund, Voucher, VoucherProduct
+from dangol.vouchers.selectors import voucher_account
 from tests.factories import CustomerFactory, MarketFactory, StaffUserFactory, StoreFactory
 from tests.vouchers.conftest import assert_consistent, buy, key, make_product
 
@@ -446,11 +447,32 @@ def test_extension_is_refused_after_expiry_and_past_the_limit(store, buyer, boug
 
 
 def test_extended_voucher_is_usable_after_its_original_expiry(store, buyer, staff, bought):
-    voucher = buy(make_product(store), buyer)
-    services.voucher_extend(voucher=voucher)
-    bought(voucher.expires_at)
+    # Given two vouchers bought at the same moment, of which only one is extended
+    product = make_product(store, fee_bp=300)
+    extended, not_extended = buy(product, buyer), buy(product, buyer)
+    assert extended.expires_at == not_extended.expires_at
+    services.voucher_extend(voucher=extended)
 
-    redeem(voucher, store, 1_000, staff)
+    # When both are presented at the instant their original validity ends
+    bought(extended.expires_at)
+    redemption = redeem(extended, store, 1_000, staff)
+
+    # Then the extended one is redeemed: ₩1,000 off, one redemption row, the ledger agrees
+    extended.refresh_from_db()
+    assert (extended.balance, extended.status) == (9_000, Voucher.Status.ACTIVE)
+    assert list(extended.redemptions.values_list("pk", "store", "amount", "fee")) == [
+        (redemption.pk, store.pk, 1_000, 30),
+    ]
+    assert voucher_account(voucher=extended).balance == 9_000
+    assert account("store", store.pk, Account.Kind.STORE_PAYABLE).balance == 970
+    assert account("store", store.pk, Account.Kind.PLATFORM_FEE_REVENUE).balance == 30
+    assert_consistent(extended, not_extended)
+    # and the one without the extension is refused as expired, its balance untouched
+    with pytest.raises(VoucherExpired, match="유효기간"):
+        redeem(not_extended, store, 1_000, staff)
+    not_extended.refresh_from_db()
+    assert not_extended.balance == 10_000
+    assert not not_extended.redemptions.exists()
 
 
 def test_expiry_notice_is_sent_thirty_days_before_once(store, buyer, bought):
