@@ -41,11 +41,13 @@ serve: install
 worker: install
 	$(BIN)/dangol run_huey
 
-## test: lint, type-check, migrations check, the suite on SQLite and on PostgreSQL
+## test: lint (ruff, import contracts), type-check, migrations check, the suite on SQLite and on PostgreSQL
 test: install-test lint typecheck migrations-check test-sqlite test-postgres
 
+# lint-imports checks the import contracts of pyproject.toml (DESIGN.md §3's layers).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
+	PYTHONPATH=src $(BIN)/lint-imports --no-logo
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -81,4 +83,4 @@ messages: $(VENV)/.installed-test
 	cd src/dangol && ../../$(BIN)/dangol makemessages -l en --no-obsolete && ../../$(BIN)/dangol compilemessages -l en
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build *.egg-info .import_linter_cache

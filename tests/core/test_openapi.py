@@ -3,7 +3,7 @@
 import pytest
 from openapi_spec_validator import validate
 
-from dangol.places.api import MAX_LIMIT
+from dangol.core.api import MAX_LIMIT
 
 PUBLIC_READS = [
     "/api/regions", "/api/regions/{code}", "/api/markets", "/api/markets/{market_id}",

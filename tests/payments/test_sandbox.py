@@ -5,7 +5,7 @@ import pytest
 from dangol.payments.models import SandboxCharge, SandboxRequest
 from dangol.payments.providers import sandbox
 from dangol.payments.providers.base import ProviderError, ProviderStatus, ProviderTimeout
-from dangol.payments.providers.sandbox import SandboxProvider
+from dangol.payments.providers.sandbox import SandboxProvider, sandbox_cards
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +156,27 @@ def test_refund_of_an_unknown_payment_fails_with_not_found() -> None:
     )
 
     assert (result.status, result.error_code) == (ProviderStatus.FAILED, "NOT_FOUND_PAYMENT")
+
+
+def test_payment_pages_hint_the_three_test_cards_in_tests_and_the_demo(settings) -> None:
+    settings.PAYMENTS_PROVIDER = "sandbox"
+
+    cards = sandbox_cards()
+
+    assert [number for number, _label in cards] == [
+        APPROVE.replace("-", ""), DECLINE.replace("-", ""), TIMEOUT.replace("-", ""),
+    ]
+    assert [label for _number, label in cards] == [
+        "승인", "거절 (잔액 부족)", "응답 없음 (시간 초과)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("provider", "demo", "testing"), [("toss", True, True), ("sandbox", False, False)]
+)
+def test_test_cards_are_not_hinted_with_a_real_provider_or_in_production(
+    settings, provider, demo, testing
+) -> None:
+    settings.PAYMENTS_PROVIDER, settings.DEMO, settings.TESTING = provider, demo, testing
+
+    assert sandbox_cards() == []

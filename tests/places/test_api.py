@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from dangol.places.api import MAX_LIMIT
+from dangol.core.api import MAX_LIMIT
 from dangol.places.models import Market, Region, Store
 from tests.factories import (
     MarketFactory,

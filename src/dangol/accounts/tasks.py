@@ -5,7 +5,7 @@ import logging
 from huey import crontab
 
 from dangol.accounts import services
-from dangol.config.queue import db_periodic_task
+from dangol.core.queue import db_periodic_task
 
 logger = logging.getLogger("dangol.accounts")
 

@@ -1,9 +1,16 @@
-"""API helpers shared by every router: domain errors become JSON with a translated message."""
+"""API plumbing shared by every router: domain errors become JSON with a translated message,
+and lists page by `limit`/`offset`."""
+
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
+from ninja.pagination import LimitOffsetPagination
 
 from dangol.core.errors import DangolError
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
 
 
 class ErrorOut(Schema):
@@ -21,3 +28,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return api.create_response(
             request, {"code": exc.code, "message": exc.message}, status=exc.status
         )
+
+
+class Pagination(LimitOffsetPagination):
+    """`limit`/`offset` paging; a limit above MAX_LIMIT is refused (422), not clamped, so a
+    client never silently receives fewer rows than it asked for."""
+
+    class Input(LimitOffsetPagination.Input):
+        limit: int = Field(
+            DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
+            description=f"한 번에 받을 개수 (1–{MAX_LIMIT}) / page size",
+        )
+        offset: int = Field(0, ge=0, description="건너뛸 개수 / rows to skip")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_limit=MAX_LIMIT, **kwargs)

@@ -2,8 +2,8 @@
 
 from huey import crontab
 
-from dangol.config.queue import db_periodic_task
 from dangol.core.idempotency import idempotent_requests_purge
+from dangol.core.queue import db_periodic_task
 
 
 @db_periodic_task(crontab(minute="17"))

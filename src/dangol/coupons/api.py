@@ -15,11 +15,10 @@ from ninja.pagination import paginate
 
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
-from dangol.core.api import ErrorOut
+from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
 from dangol.coupons import selectors, services
 from dangol.coupons.models import Coupon, CouponTemplate
-from dangol.places.api import Pagination
 from dangol.places.api import managed_store as _managed_store
 
 router = Router(tags=["coupons"], auth=required_auth)

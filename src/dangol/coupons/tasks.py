@@ -2,7 +2,7 @@
 
 from huey import crontab
 
-from dangol.config.queue import db_periodic_task
+from dangol.core.queue import db_periodic_task
 from dangol.coupons import services
 
 

@@ -29,7 +29,7 @@ from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
 from dangol.accounts.models import User
 from dangol.core import clock
-from dangol.core.api import ErrorOut
+from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import DangolError, NotFound, PermissionDenied
 from dangol.core.idempotency import (
     KEY_MAX_LENGTH,
@@ -41,7 +41,6 @@ from dangol.core.tenancy import Role, is_platform_admin
 from dangol.coupons.models import CouponTemplate
 from dangol.messaging import selectors, services
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
-from dangol.places.api import Pagination
 from dangol.places.api import managed_store as _managed_store
 from dangol.places.models import Market, MarketMembership, Store
 from dangol.regulars.models import Tag

@@ -4,7 +4,7 @@ external channels. Each task loads rows by id or state and calls a service; safe
 # --- dispatch of external channels (SMS, LMS, e-mail) ----------------------------------------
 from huey import crontab  # noqa: E402
 
-from dangol.config.queue import db_periodic_task, db_task  # noqa: E402
+from dangol.core.queue import db_periodic_task, db_task  # noqa: E402
 
 
 @db_task()

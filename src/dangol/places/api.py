@@ -11,10 +11,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from dangol.accounts.api import anonymous_openapi, api_caller, optional_auth, request_actor
-from dangol.core.api import ErrorOut
+from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
 from dangol.core.phone import phone_display
 from dangol.places import selectors
@@ -23,24 +23,7 @@ from dangol.places.selectors import StoreNotManaged, token_allows_store, user_ca
 
 router = Router(tags=["places"], auth=optional_auth)
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
 REGION_CODE_PATTERN = r"^[0-9]{2}([0-9]{3})?$"
-
-
-class Pagination(LimitOffsetPagination):
-    """`limit`/`offset` paging; a limit above MAX_LIMIT is refused (422), not clamped, so a
-    client never silently receives fewer rows than it asked for."""
-
-    class Input(LimitOffsetPagination.Input):
-        limit: int = Field(
-            DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
-            description=f"한 번에 받을 개수 (1–{MAX_LIMIT}) / page size",
-        )
-        offset: int = Field(0, ge=0, description="건너뛸 개수 / rows to skip")
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_limit=MAX_LIMIT, **kwargs)
 
 
 # --- filters --------------------------------------------------------------------------------

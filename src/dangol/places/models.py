@@ -255,7 +255,7 @@ class Store(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("places:store", args=[self.pk])
+        return reverse("regulars:store", args=[self.pk])
 
 
 class StoreMembership(models.Model):

@@ -7,5 +7,4 @@ urlpatterns = [
     path("markets/", views.market_list, name="market_list"),
     path("markets/<int:pk>/", views.market_detail, name="market"),
     path("regions/<str:code>/", views.region_detail, name="region"),
-    path("stores/<int:pk>/", views.store_detail, name="store"),
 ]

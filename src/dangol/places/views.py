@@ -1,4 +1,5 @@
-"""Public pages for browsing places: market search, a region, a market, a store.
+"""Public pages for browsing places: market search, a region, a market. (A store's page
+shows its regulars and the follow button, so it lives in regulars.)
 
 Views stay thin: they parse the request, call the selectors and render. Each page runs a
 small constant number of queries whatever the number of markets or stores it lists.
@@ -14,16 +15,12 @@ from django.utils.functional import Promise
 from django.views.decorators.http import require_safe
 
 from dangol.accounts.models import User
-from dangol.core import clock
-from dangol.core.pagecache import render_cached_for_anonymous
 from dangol.places import selectors
 from dangol.places.models import Market, Region, Store
-from dangol.regulars.selectors import follower_count, is_following, store_page_version
 
 StrOrPromise = str | Promise
 
 MARKETS_PER_PAGE = 30
-RECENT_POSTS = 5
 _SIDO_CODE = re.compile(r"^[0-9]{2}$")
 _REGION_CODE = re.compile(r"^(?:[0-9]{2}|[0-9]{5})$")
 
@@ -95,42 +92,6 @@ def market_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "products": [str(item) for item in market.products or [] if str(item).strip()],
         },
     )
-
-
-@require_safe
-def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show one store's profile: facts, products with prices, recent posts, regulars."""
-    actor = _actor(request)
-    if actor is None:
-        # Anonymous visitors (a QR scan at the counter) get the cached page while the
-        # store's data is unchanged; the version query also answers "is it public?".
-        version = store_page_version(store_id=pk)
-        if version is None:
-            raise Http404
-        return render_cached_for_anonymous(
-            request, "places/store.html", version=version,
-            context=lambda: _store_context(actor=None, store_id=pk),
-        )
-    return render(request, "places/store.html", _store_context(actor=actor, store_id=pk))
-
-
-def _store_context(*, actor: User | None, store_id: int) -> dict[str, object]:
-    """Return what the store page shows, or raise Http404 if `actor` may not see it."""
-    try:
-        store = selectors.store_get(actor=actor, store_id=store_id)
-    except Store.DoesNotExist:
-        raise Http404 from None
-    return {
-        "store": store,
-        "products": list(store.products.all()),
-        "posts": list(store.posts.filter(published_at__lte=clock.now())[:RECENT_POSTS]),
-        "follower_count": follower_count(store=store),
-        # Personal parts: only for a signed-in visitor, whose page is never cached.
-        "is_following": actor is not None and is_following(customer=actor, store=store),
-        "can_manage": actor is not None and selectors.user_can_manage_store(
-            user=actor, store=store
-        ),
-    }
 
 
 def _actor(request: HttpRequest) -> User | None:

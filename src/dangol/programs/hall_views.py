@@ -12,12 +12,12 @@ from django.views.decorators.http import require_http_methods
 
 from dangol.accounts.models import User
 from dangol.core.errors import DangolError
+from dangol.payments.providers.sandbox import sandbox_cards
 from dangol.payments.services import PaymentPending
 from dangol.programs import hall
 from dangol.programs.models import HallItem, Program
 from dangol.vouchers.errors import PurchaseFailed
 from dangol.vouchers.forms import PurchaseForm
-from dangol.vouchers.views import _sandbox_cards
 
 
 def _visible_program(program_id: int) -> Program:
@@ -50,7 +50,7 @@ def _item_page(
         "program": item.program, "item": item, "form": form, "error": error,
         "sale_price": item.price - item.discount,
         "on_sale": item.is_active and item.program.status == Program.Status.OPEN,
-        "sandbox_cards": _sandbox_cards(),
+        "sandbox_cards": sandbox_cards(),
     }
     return render(request, "programs/hall_item.html", context, status=status)
 

@@ -2,7 +2,7 @@
 
 from huey import crontab
 
-from dangol.config.queue import db_periodic_task
+from dangol.core.queue import db_periodic_task
 from dangol.programs.hall import hall_refunds_reconcile
 
 

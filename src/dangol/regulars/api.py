@@ -12,10 +12,9 @@ from ninja.pagination import paginate
 
 from dangol.accounts.api import required_auth
 from dangol.accounts.models import User
-from dangol.core.api import ErrorOut
+from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
 from dangol.core.phone import phone_mask
-from dangol.places.api import Pagination
 from dangol.places.models import Market, Store
 from dangol.places.selectors import StoreNotManaged, token_allows_store
 from dangol.regulars import selectors, services

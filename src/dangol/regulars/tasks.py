@@ -2,8 +2,8 @@
 
 from huey import crontab
 
-from dangol.config.queue import db_periodic_task
 from dangol.core import clock
+from dangol.core.queue import db_periodic_task
 from dangol.regulars import services
 
 

@@ -7,6 +7,7 @@ app_name = "regulars"
 urlpatterns = [
     path("s/<int:pk>/", views.store_qr, name="store_qr"),
     path("stores/", views.store_search, name="store_search"),
+    path("stores/<int:pk>/", views.store_detail, name="store"),
     path("stores/<int:pk>/follow/", views.follow, {"kind": "store"}, name="store_follow"),
     path("stores/<int:pk>/unfollow/", views.unfollow, {"kind": "store"}, name="store_unfollow"),
     path("markets/<int:pk>/follow/", views.follow, {"kind": "market"}, name="market_follow"),

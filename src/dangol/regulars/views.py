@@ -1,6 +1,6 @@
-"""Pages for following (단골 맺기), the customer's stores and consents, and a store's
-regulars for its owner and staff. Thin: parse, authorise through the selectors, call one
-service, render."""
+"""Pages for following (단골 맺기): a store's public page with its regulars and follow
+button, the customer's stores and consents, and a store's regulars for its owner and staff.
+Thin: parse, authorise through the selectors, call one service, render."""
 
 import csv
 from collections.abc import Callable
@@ -21,9 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import DangolError, NotFound
+from dangol.core.pagecache import render_cached_for_anonymous
 from dangol.core.phone import phone_display
 from dangol.places.models import Market, Store
-from dangol.places.selectors import StoreNotManaged
+from dangol.places.selectors import StoreNotManaged, store_get, user_can_manage_store
 from dangol.regulars import consent_texts, selectors, services
 from dangol.regulars.models import Follow
 from dangol.regulars.poster import store_poster_pdf
@@ -31,6 +32,7 @@ from dangol.regulars.poster import store_poster_pdf
 REGULARS_PER_PAGE = 50
 SEARCH_PER_PAGE = 30
 GROWTH_DAYS = 30
+RECENT_POSTS = 5
 
 
 def _customer(request: HttpRequest) -> User:
@@ -60,6 +62,51 @@ def _sender_url(store: Store | None, market: Market | None) -> str:
         return store.get_absolute_url()
     assert market is not None  # noqa: S101 (one of the two, by _sender)
     return market.get_absolute_url()
+
+
+# --- a store's public page -------------------------------------------------------------------
+
+
+@require_safe
+def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one store's profile: facts, products with prices, recent posts, regulars."""
+    actor = _actor(request)
+    if actor is None:
+        # Anonymous visitors (a QR scan at the counter) get the cached page while the
+        # store's data is unchanged; the version query also answers "is it public?".
+        version = selectors.store_page_version(store_id=pk)
+        if version is None:
+            raise Http404
+        return render_cached_for_anonymous(
+            request, "regulars/store.html", version=version,
+            context=lambda: _store_context(actor=None, store_id=pk),
+        )
+    return render(request, "regulars/store.html", _store_context(actor=actor, store_id=pk))
+
+
+def _store_context(*, actor: User | None, store_id: int) -> dict[str, object]:
+    """Return what the store page shows, or raise Http404 if `actor` may not see it."""
+    try:
+        store = store_get(actor=actor, store_id=store_id)
+    except Store.DoesNotExist:
+        raise Http404 from None
+    return {
+        "store": store,
+        "products": list(store.products.all()),
+        "posts": list(store.posts.filter(published_at__lte=clock.now())[:RECENT_POSTS]),
+        "follower_count": selectors.follower_count(store=store),
+        # Personal parts: only for a signed-in visitor, whose page is never cached.
+        "is_following": actor is not None and selectors.is_following(
+            customer=actor, store=store
+        ),
+        "can_manage": actor is not None and user_can_manage_store(user=actor, store=store),
+    }
+
+
+def _actor(request: HttpRequest) -> User | None:
+    """Return the signed-in user, or None for an anonymous visitor."""
+    user = request.user
+    return user if isinstance(user, User) else None
 
 
 # --- following -------------------------------------------------------------------------------

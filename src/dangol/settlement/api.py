@@ -18,11 +18,10 @@ from ninja.pagination import paginate
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
 from dangol.accounts.models import User
-from dangol.core.api import ErrorOut
+from dangol.core.api import DEFAULT_LIMIT, MAX_LIMIT, ErrorOut, Pagination
 from dangol.core.errors import NotFound, PermissionDenied
 from dangol.core.tenancy import Role
 from dangol.organisations.models import OrganisationMembership
-from dangol.places.api import DEFAULT_LIMIT, MAX_LIMIT, Pagination
 from dangol.places.api import managed_store as _managed_store
 from dangol.settlement import selectors
 from dangol.settlement.models import Payout, SettlementRun

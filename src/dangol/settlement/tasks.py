@@ -4,9 +4,9 @@ import datetime as dt
 
 from huey import crontab
 
-from dangol.config.queue import db_periodic_task, db_task
 from dangol.core import clock
 from dangol.core.calendar import is_business_day
+from dangol.core.queue import db_periodic_task, db_task
 from dangol.settlement import cycles, services
 from dangol.settlement.models import SettlementPolicy
 

@@ -25,7 +25,7 @@ from ninja.pagination import paginate
 from dangol.accounts.api import anonymous_openapi, optional_auth, required_auth
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.models import User
-from dangol.core.api import ErrorOut
+from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import DangolError, NotFound, ValidationError
 from dangol.core.idempotency import (
     KEY_MAX_LENGTH,
@@ -37,7 +37,6 @@ from dangol.core.idempotency import (
 from dangol.core.korean import format_datetime
 from dangol.core.phone import phone_mask
 from dangol.payments.services import PaymentPending
-from dangol.places.api import Pagination
 from dangol.places.api import managed_store as _managed_store
 from dangol.places.models import Market, Store
 from dangol.vouchers import errors, selectors, services

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 import segno
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -24,7 +23,7 @@ from dangol.core.korean import format_date
 from dangol.core.money import format_won
 from dangol.core.phone import mobile_normalize, phone_mask
 from dangol.core.tenancy import Role, is_platform_admin
-from dangol.payments.providers.sandbox import CARD_APPROVE, CARD_DECLINE, CARD_TIMEOUT
+from dangol.payments.providers.sandbox import sandbox_cards
 from dangol.payments.services import PaymentPending
 from dangol.places.models import Market, MarketMembership, Store, StoreMembership
 from dangol.places.selectors import stores_run_by, user_can_manage_store
@@ -64,17 +63,6 @@ def _last_day(voucher: Voucher) -> dt.datetime:
     return voucher.valid_until - dt.timedelta(microseconds=1)
 
 
-def _sandbox_cards() -> list[tuple[str, str]]:
-    """Return the sandbox's test cards to show as a hint, in the demo and tests only."""
-    if settings.PAYMENTS_PROVIDER != "sandbox" or not (settings.DEMO or settings.TESTING):
-        return []
-    return [
-        (CARD_APPROVE, _("승인")),
-        (CARD_DECLINE, _("거절 (잔액 부족)")),
-        (CARD_TIMEOUT, _("응답 없음 (시간 초과)")),
-    ]
-
-
 # --- customer: shop and purchase ------------------------------------------------------------
 
 
@@ -110,7 +98,7 @@ def _product_page(
             "product": product, "form": form, "error": error,
             "stores": selectors.voucher_product_stores(product=product),
             "discount": product.face_value - product.sale_price,
-            "sandbox_cards": _sandbox_cards(),
+            "sandbox_cards": sandbox_cards(),
         },
         status=status,
     )

@@ -40,6 +40,18 @@ CARD_DECLINE = "4000000000000069"
 CARD_TIMEOUT = "4000000000000119"
 
 
+def sandbox_cards() -> list[tuple[str, str]]:
+    """Return the test cards (number, what the sandbox answers) that a payment page shows
+    as a hint: only when the sandbox is the configured provider, in the demo and in tests."""
+    if settings.PAYMENTS_PROVIDER != "sandbox" or not (settings.DEMO or settings.TESTING):
+        return []
+    return [
+        (CARD_APPROVE, _("승인")),
+        (CARD_DECLINE, _("거절 (잔액 부족)")),
+        (CARD_TIMEOUT, _("응답 없음 (시간 초과)")),
+    ]
+
+
 def _card_digits(source: str) -> str:
     return re.sub(r"[\s-]", "", source)
 

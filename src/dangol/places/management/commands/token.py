@@ -1,4 +1,7 @@
-"""`dangol token create|list|revoke`: API tokens for integrations (a POS, a city's system)."""
+"""`dangol token create|list|revoke`: API tokens for integrations (a POS, a city's system).
+
+The tokens are accounts' rows; the command lives in places because a token can be limited
+to one store, and only places knows who runs a store (accounts imports no domain app)."""
 
 from argparse import ArgumentParser
 from datetime import datetime

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def store_url(store):
-    return reverse("places:store", args=[store.pk])
+    return reverse("regulars:store", args=[store.pk])
 
 
 def test_second_anonymous_view_costs_one_query(django_assert_num_queries):
