@@ -1,41 +1,19 @@
 """The counter poster: an A5 PDF with the store's name, its market, and a QR code that
 opens the store's follow page."""
 
-import importlib.util
 import io
-from functools import cache
-from pathlib import Path
 
 import segno
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing, Rect
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from dangol.core.fonts import KOREAN_FONT, KOREAN_FONT_BOLD, register_korean_fonts
 from dangol.places.models import Store
 
-FONT_NAME = "NanumGothic"
-FONT_BOLD = "NanumGothicBold"
 CALL_TO_ACTION = "QR 찍고 단골 맺기"
-
-
-def _font_dir() -> Path:
-    """Return the fonts/ folder of the installed koreanize-matplotlib package, found
-    without importing it (importing it sets up matplotlib, which the poster does not need)."""
-    spec = importlib.util.find_spec("koreanize_matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("koreanize-matplotlib is not installed: no Korean font for the poster")
-    return Path(next(iter(spec.submodule_search_locations))) / "fonts"
-
-
-@cache
-def _register_fonts() -> None:
-    """Register the NanumGothic TTFs shipped with koreanize-matplotlib (once per process)."""
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(_font_dir() / "NanumGothic.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(_font_dir() / "NanumGothicBold.ttf")))
 
 
 def _qr_drawing(url: str, size: float) -> Drawing:
@@ -57,23 +35,23 @@ def _qr_drawing(url: str, size: float) -> Drawing:
 def store_poster_pdf(*, store: Store, follow_url: str) -> bytes:
     """Return the A5 counter poster of `store` as PDF bytes, its QR pointing at `follow_url`
     (an absolute URL). The Korean font is embedded (subset), so it prints anywhere."""
-    _register_fonts()
+    register_korean_fonts()
     buffer = io.BytesIO()
     width, height = A5
     pdf = canvas.Canvas(buffer, pagesize=A5, invariant=True)
     pdf.setTitle(f"{store.name} — {CALL_TO_ACTION}")
     pdf.setAuthor("dangol")
     pdf.setSubject(store.name)
-    pdf.setFont(FONT_BOLD, 30)
+    pdf.setFont(KOREAN_FONT_BOLD, 30)
     pdf.drawCentredString(width / 2, height - 32 * mm, store.name)
     if store.market is not None:
-        pdf.setFont(FONT_NAME, 15)
+        pdf.setFont(KOREAN_FONT, 15)
         pdf.drawCentredString(width / 2, height - 43 * mm, store.market.name)
     qr_size = 95 * mm
     renderPDF.draw(_qr_drawing(follow_url, qr_size), pdf, (width - qr_size) / 2, 55 * mm)
-    pdf.setFont(FONT_BOLD, 24)
+    pdf.setFont(KOREAN_FONT_BOLD, 24)
     pdf.drawCentredString(width / 2, 38 * mm, CALL_TO_ACTION)
-    pdf.setFont(FONT_NAME, 9)
+    pdf.setFont(KOREAN_FONT, 9)
     pdf.drawCentredString(width / 2, 22 * mm, follow_url)
     pdf.drawCentredString(
         width / 2, 15 * mm,

@@ -1,23 +1,18 @@
 """Files made from a settlement run: the bank-transfer CSV and each store's PDF statement."""
 
 import csv
-import importlib.util
 import io
 import re
-from functools import lru_cache
-from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from dangol.core.clock import KST
+from dangol.core.fonts import KOREAN_FONT, register_korean_fonts
 from dangol.core.money import format_won
 from dangol.settlement.models import Payout, SettlementRun
 
 CSV_HEADER = ["은행", "예금주", "계좌번호", "금액"]
-FONT_NAME = "NanumGothic"
 
 
 def account_number_mask(number: str) -> str:
@@ -49,43 +44,20 @@ def payouts_csv(*, run: SettlementRun) -> str:
     return out.getvalue()
 
 
-@lru_cache(maxsize=1)
-def korean_font_path() -> Path:
-    """Return the NanumGothic TTF shipped by the koreanize-matplotlib package (found without
-    importing it: importing it reconfigures matplotlib)."""
-    spec = importlib.util.find_spec("koreanize_matplotlib")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError("koreanize-matplotlib is not installed")
-    fonts = Path(spec.origin).resolve().parent / "fonts"
-    path = fonts / "NanumGothic.ttf"
-    if not path.exists():
-        found = sorted(fonts.glob("NanumGothic*.ttf"))
-        if not found:
-            raise FileNotFoundError(f"NanumGothic*.ttf not found under {fonts}")
-        path = found[0]
-    return path
-
-
-def _register_font() -> str:
-    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT_NAME, str(korean_font_path())))
-    return FONT_NAME
-
-
 def statement_pdf(*, payout: Payout) -> bytes:
     """Return the PDF settlement statement (정산 명세서) of one payout (with its run and store
     loaded), with NanumGothic embedded so Korean text renders anywhere; a fast payout's says
     빠른정산."""
     fast = payout.run.is_fast
     title = "빠른정산 명세서" if fast else "정산 명세서"
-    font = _register_font()
+    register_korean_fonts()
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4, invariant=True)
     page.setTitle(f"{title} {payout.number}")
     width, height = A4
-    page.setFont(font, 18)
+    page.setFont(KOREAN_FONT, 18)
     page.drawString(60, height - 80, title)
-    page.setFont(font, 11)
+    page.setFont(KOREAN_FONT, 11)
     lines = [
         ("명세서 번호", payout.number),
         ("정산 종류", "빠른정산 (선지급, 나머지는 정기 정산)" if fast else "정기 정산"),
