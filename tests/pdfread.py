@@ -1,5 +1,5 @@
 """Read back what a PDF made by reportlab shows, for tests: its text runs (through each
-embedded font's ToUnicode map) and its embedded fonts. Only the part of PDF
+embedded font's ToUnicode map), its embedded fonts and its rectangles. Only the part of PDF
 that reportlab writes is understood (plain objects, Flate and ASCII85 streams, one-byte font
 subsets)."""
 
@@ -146,3 +146,17 @@ def pdf_embedded_fonts(data: bytes) -> list[str]:
         if b"/Type /FontDescriptor" in head and b"/FontFile2" in head
     )
 
+
+NUMBER = rb"(-?[\d.]+)"
+RECTANGLE = re.compile(rb"\s+".join([NUMBER] * 4) + rb"\s+re\b")
+
+
+def pdf_rectangles(data: bytes) -> list[tuple[float, float, float, float]]:
+    """Return (x, y, width, height) of every rectangle (`re`) the pages draw, in page
+    coordinates (valid for content drawn without a transformation, as reportlab's canvas
+    does unless told otherwise)."""
+    return [
+        (float(x), float(y), float(width), float(height))
+        for stream in _page_streams(pdf_objects(data))
+        for x, y, width, height in RECTANGLE.findall(stream)
+    ]
