@@ -6,7 +6,7 @@ import os
 import re
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 
 from dangol.core import clock
@@ -70,7 +70,8 @@ def shared_data_file(name: str) -> str:
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture(autouse=True)

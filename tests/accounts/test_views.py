@@ -3,6 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from dangol.core import clock
 from dangol.core.models import OutboxMessage
 from tests.factories import StaffUserFactory
 
@@ -68,8 +69,9 @@ def test_sign_in_never_redirects_to_another_site(client):
     assert response["Location"] == reverse("web:home")
 
 
-def test_wrong_password_then_rate_limit_on_the_page(client, settings):
+def test_wrong_password_then_rate_limit_on_the_page(client, settings, frozen_clock):
     settings.DANGOL_LOGIN_MAX_ATTEMPTS = 2
+    frozen_clock(clock.kst(2026, 11, 21, 14, 3))
     StaffUserFactory(email="owner@example.kr")
     for _ in range(2):
         response = client.post(

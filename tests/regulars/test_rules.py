@@ -69,8 +69,31 @@ def test_night_is_21_to_8_kst_at_every_minute(minute):
     (kst(2024, 11, 21, 9), dt.date(2026, 11, 21)),
     (kst(2024, 11, 21, 23, 59), dt.date(2026, 11, 21)),
     (kst(2024, 2, 29, 12), dt.date(2026, 2, 28)),
+    (kst(2024, 2, 29, 0, 0), dt.date(2026, 2, 28)),
+    (kst(2026, 1, 31, 18), dt.date(2028, 1, 31)),
+    (kst(2026, 3, 1, 0, 0), dt.date(2028, 3, 1)),
+    (kst(2027, 12, 31, 23, 59), dt.date(2029, 12, 31)),
 ])
 def test_reconfirmation_falls_due_two_years_on_the_same_day(granted, due):
     assert reconfirmation_due_on(granted) == due
     assert granted < reconfirmation_cutoff(due)
     assert granted >= reconfirmation_cutoff(due - dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize(("granted", "due"), [
+    (dt.datetime(2024, 2, 29, 14, 59, tzinfo=dt.UTC), dt.date(2026, 2, 28)),  # 23:59 KST
+    (dt.datetime(2024, 2, 29, 15, 0, tzinfo=dt.UTC), dt.date(2026, 3, 1)),  # 3/1 00:00 KST
+])
+def test_reconfirmation_day_is_counted_in_korean_time(granted, due):
+    assert reconfirmation_due_on(granted) == due
+
+
+@pytest.mark.parametrize(("today", "cutoff"), [
+    (dt.date(2026, 2, 27), kst(2024, 2, 28)),
+    (dt.date(2026, 2, 28), kst(2024, 3, 1)),  # tomorrow (3/1) − 2 years: 29 Feb is due today
+    (dt.date(2028, 2, 28), kst(2026, 2, 28)),  # tomorrow is 29 Feb; − 2 years → 28 Feb
+    (dt.date(2028, 2, 29), kst(2026, 3, 1)),
+    (dt.date(2026, 12, 31), kst(2025, 1, 1)),
+])
+def test_reconfirmation_cutoff_is_the_start_of_tomorrow_two_years_back(today, cutoff):
+    assert reconfirmation_cutoff(today) == cutoff

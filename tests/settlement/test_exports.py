@@ -11,6 +11,7 @@ from dangol.core.clock import kst
 from dangol.settlement import services
 from dangol.settlement.exports import account_number_mask, payouts_csv, statement_pdf
 from dangol.settlement.models import Payout, SettlementRun
+from tests.pdfread import pdf_embedded_fonts, pdf_text_runs
 from tests.settlement.conftest import NOW, redeem
 
 CUTOFF = kst(2026, 11, 30, 23, 59)
@@ -55,6 +56,34 @@ def test_statement_pdf_embeds_the_korean_font(policy, make_store):
     assert pdf.startswith(b"%PDF")
     assert b"/FontFile2" in pdf
     assert b"NanumGothic" in pdf
+
+
+@pytest.mark.django_db
+def test_statement_pdf_shows_every_field_and_the_figures_in_the_korean_font(policy, make_store):
+    clock.freeze(NOW)
+    policy.fee_bp = 250
+    policy.save(update_fields=["fee_bp"])
+    store = make_store(bank="국민은행", number="1002-345-678901")
+    store.name = "반송수산"
+    store.save(update_fields=["name"])
+    redeem(store, 15_000, at=kst(2026, 11, 20), key="r")
+    services.settlement_run(policy=policy, cutoff=CUTOFF)
+    payout = Payout.objects.select_related("run", "store").get(store=store)
+
+    pdf = statement_pdf(payout=payout)
+
+    assert pdf_embedded_fonts(pdf) == ["NanumGothic", "NanumGothicBold"]
+    runs = pdf_text_runs(pdf)
+    assert runs[0] == "정산 명세서"
+    particulars = [
+        "명세서 번호", payout.number, "정산 종류", "정기 정산", "가게", "반송수산",
+        "정산 기준 시각", "2026-11-30 23:59 KST", "지급일", payout.payout_date.isoformat(),
+        "입금 계좌", "국민은행 1002-***-**8901",
+    ]
+    assert [run for run in runs if run in particulars] == particulars
+    figures = runs[runs.index("정산 내역") + 1:]
+    assert figures == ["항목", "금액", "정산액", "₩15,000", "수수료", "₩375", "지급액", "₩14,625"]
+    assert (payout.amount, payout.fee, payout.net) == (15_000, 375, 14_625)
 
 
 @pytest.mark.django_db

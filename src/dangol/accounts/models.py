@@ -98,24 +98,6 @@ class VerificationCode(models.Model):
         return hashlib.sha256(f"{phone}:{code}".encode()).hexdigest()
 
 
-class LoginAttempt(models.Model):
-    """One failed sign-in (or code request) counted against a key, for rate limiting.
-
-    Rows rather than a cache, so that the limit holds across web processes on SQLite too.
-    """
-
-    key = models.CharField(max_length=200, db_index=True)
-    created_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        verbose_name = _("로그인 시도")
-        verbose_name_plural = _("로그인 시도")
-        indexes = [models.Index(fields=["key", "created_at"], name="accounts_attempt_key_time")]
-
-    def __str__(self) -> str:
-        return self.key
-
-
 class ApiToken(models.Model):
     """A secret that lets an integration (a POS, a city's system) act as its owner in the
     API. Only a digest is stored; the token is shown once when created."""

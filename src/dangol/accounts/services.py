@@ -11,8 +11,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from dangol.accounts.models import ApiToken, LoginAttempt, User, VerificationCode
-from dangol.core import clock
+from dangol.accounts.models import ApiToken, User, VerificationCode
+from dangol.core import clock, ratelimit
 from dangol.core.errors import DangolError, RateLimited
 from dangol.core.ids import random_digits, token_urlsafe
 from dangol.core.phone import mobile_normalize
@@ -40,30 +40,30 @@ class InvalidCode(DangolError):
 # --- rate limiting ----------------------------------------------------------------------------
 
 
-def _window_start() -> dt.datetime:
-    return clock.now() - dt.timedelta(seconds=settings.DANGOL_LOGIN_WINDOW_SECONDS)
-
-
 def login_attempts_check(*, keys: list[str]) -> None:
-    """Raise RateLimited if any of `keys` has used up its attempts in the current window."""
+    """Raise RateLimited if any of `keys` has used up its attempts in the current window
+    (settings.DANGOL_LOGIN_MAX_ATTEMPTS per DANGOL_LOGIN_WINDOW_SECONDS)."""
+    window = settings.DANGOL_LOGIN_WINDOW_SECONDS
     limit = settings.DANGOL_LOGIN_MAX_ATTEMPTS
-    since = _window_start()
-    for key in keys:
-        if LoginAttempt.objects.filter(key=key, created_at__gte=since).count() >= limit:
-            minutes = max(1, settings.DANGOL_LOGIN_WINDOW_SECONDS // 60)
-            raise RateLimited(minutes=minutes)
+    if any(ratelimit.remaining(key, limit=limit, window_seconds=window) == 0 for key in keys):
+        raise RateLimited(minutes=max(1, window // 60))
 
 
 def login_attempt_record(*, keys: list[str]) -> None:
-    """Count one attempt against each of `keys`. Runs outside the caller's transaction so a
-    failed sign-in, whose transaction rolls back, is still counted."""
-    now = clock.now()
-    LoginAttempt.objects.bulk_create([LoginAttempt(key=key, created_at=now) for key in keys])
+    """Count one attempt against each of `keys`. The count is kept in the shared cache, not
+    in the caller's transaction, so a failed sign-in whose transaction rolls back still
+    counts."""
+    for key in keys:
+        ratelimit.hit(
+            key, limit=settings.DANGOL_LOGIN_MAX_ATTEMPTS,
+            window_seconds=settings.DANGOL_LOGIN_WINDOW_SECONDS,
+        )
 
 
 def login_attempts_clear(*, keys: list[str]) -> None:
     """Forget the attempts of `keys` after a successful sign-in."""
-    LoginAttempt.objects.filter(key__in=keys).delete()
+    for key in keys:
+        ratelimit.clear(key, window_seconds=settings.DANGOL_LOGIN_WINDOW_SECONDS)
 
 
 def client_address(request: HttpRequest | None) -> str:
@@ -165,11 +165,8 @@ def customer_login_with_code(*, request: HttpRequest | None, phone: str, code: s
 
 
 def verification_codes_purge(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
-    """Delete verification codes expired more than `older_than` ago and stale login
-    attempts; return how many codes went."""
-    cutoff = clock.now() - older_than
-    deleted, _ = VerificationCode.objects.filter(expires_at__lt=cutoff).delete()
-    LoginAttempt.objects.filter(created_at__lt=cutoff).delete()
+    """Delete verification codes expired more than `older_than` ago; return how many went."""
+    deleted, _ = VerificationCode.objects.filter(expires_at__lt=clock.now() - older_than).delete()
     return deleted
 
 

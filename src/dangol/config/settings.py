@@ -8,6 +8,7 @@ The embedded default runs on SQLite under ./var/ with Huey on SQLite; `DATABASE_
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -140,11 +141,9 @@ if REDIS_URL:
         "connection": {"url": REDIS_URL},
         "consumer": {"workers": int(os.environ.get("HUEY_WORKERS", "4")), "worker_type": "thread"},
     }
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
+    CACHES: dict[str, dict[str, Any]] = {
+        alias: {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        for alias in ("default", "shared")
     }
 else:
     HUEY = {
@@ -154,7 +153,23 @@ else:
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "consumer": {"workers": int(os.environ.get("HUEY_WORKERS", "2")), "worker_type": "thread"},
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # "shared" holds what every process must see alike (the rate limiter's counts): a file
+    # cache with atomic add/incr under the var folder, shared by gunicorn's workers and the
+    # consumer. The test suite counts in memory, each xdist worker on its own, unless
+    # DANGOL_CACHE_DIR names a folder (as tests that start processes do).
+    CACHE_DIR = os.environ.get("DANGOL_CACHE_DIR") or ("" if TESTING else str(VAR_DIR / "cache"))
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": (
+            {
+                "BACKEND": "dangol.core.filecache.SharedFileCache",
+                "LOCATION": CACHE_DIR,
+                "OPTIONS": {"MAX_ENTRIES": 2000},
+            }
+            if CACHE_DIR
+            else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}
+        ),
+    }
 
 # --- accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

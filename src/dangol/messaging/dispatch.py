@@ -25,9 +25,9 @@ Retries: a retryable error (timeout, 5xx) puts the row back to `queued` with
 `next_attempt_at = now + base·2^(attempts−1)` (capped); after MAX attempts, or on an error
 that cannot succeed (refused number, no address), the row is `failed` and refunded.
 
-Rate limit: N sends per second per provider across all workers, a fixed one-second window
-counted in Django's cache (Redis in production, so shared by the workers; the local-memory
-cache of development counts per process).
+Rate limit: N sends per second per provider across all workers and processes, a fixed
+one-second window of the shared rate limiter (core/ratelimit.py: Redis in production, a
+file cache under the var folder on one machine).
 
 Settings (getattr with these defaults):
   DANGOL_MESSAGING_LEASE_SECONDS = 120
@@ -46,11 +46,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 
-from dangol.core import clock
+from dangol.core import clock, ratelimit
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.messaging.providers import SendResult, text_provider
 from dangol.regulars.models import Consent
@@ -231,22 +230,16 @@ def rate_limit_wait(
     channel: str, *, now: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Block until this send fits in the provider's per-second window (a fixed window counted
-    in the shared cache: `messaging:rate:<provider>:<second>`)."""
+    """Block until this send fits in the provider's per-second window: a one-second fixed
+    window of the shared rate limiter (`core.ratelimit`), keyed by provider, paced on the
+    real clock so that a frozen dangol clock never stalls a sender."""
     limit = rate_per_second(channel)
-    bucket = provider_key(channel)
+    key = f"messaging:{provider_key(channel)}"
     while True:
         moment = now()
-        second = int(moment)
-        key = f"messaging:rate:{bucket}:{second}"
-        cache.add(key, 0, timeout=5)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            continue
-        if count <= limit:
+        if ratelimit.hit(key, limit=limit, window_seconds=1, at=moment):
             return
-        sleep(max(second + 1 - moment, 0.001))
+        sleep(max(ratelimit.window_end(window_seconds=1, at=moment) - moment, 0.001))
 
 
 # --- sending ---------------------------------------------------------------------------------

@@ -1,79 +1,65 @@
 """The counter poster: an A5 PDF with the store's name, its market, and a QR code that
 opens the store's follow page."""
 
-import importlib.util
 import io
-from functools import cache
-from pathlib import Path
+import itertools
 
 import segno
-from reportlab.graphics import renderPDF
-from reportlab.graphics.shapes import Drawing, Rect
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from dangol.core.fonts import KOREAN_FONT, KOREAN_FONT_BOLD, register_korean_fonts
 from dangol.places.models import Store
 
-FONT_NAME = "NanumGothic"
-FONT_BOLD = "NanumGothicBold"
 CALL_TO_ACTION = "QR 찍고 단골 맺기"
+QR_SIZE = 95 * mm
+QR_BOTTOM = 55 * mm
+QR_ERROR = "m"
+QR_BORDER = 4
 
 
-def _font_dir() -> Path:
-    """Return the fonts/ folder of the installed koreanize-matplotlib package, found
-    without importing it (importing it sets up matplotlib, which the poster does not need)."""
-    spec = importlib.util.find_spec("koreanize_matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("koreanize-matplotlib is not installed: no Korean font for the poster")
-    return Path(next(iter(spec.submodule_search_locations))) / "fonts"
+def follow_qr(url: str) -> segno.QRCode:
+    """Return the QR code of `url` the poster prints (level M or better, never a micro QR)."""
+    return segno.make(url, error=QR_ERROR, micro=False)
 
 
-@cache
-def _register_fonts() -> None:
-    """Register the NanumGothic TTFs shipped with koreanize-matplotlib (once per process)."""
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(_font_dir() / "NanumGothic.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(_font_dir() / "NanumGothicBold.ttf")))
-
-
-def _qr_drawing(url: str, size: float) -> Drawing:
-    """Return the QR code of `url` as vector squares `size` points wide (quiet zone kept)."""
-    qr = segno.make(url, error="m", micro=False)
-    matrix = [list(row) for row in qr.matrix_iter(scale=1, border=4)]
-    module = size / len(matrix)
-    drawing = Drawing(size, size)
-    for y, row in enumerate(matrix):
-        for x, dark in enumerate(row):
+def _draw_qr(pdf: canvas.Canvas, qr: segno.QRCode, *, x: float, y: float, size: float) -> None:
+    """Fill the dark modules of `qr` as one path, `size` points wide with the quiet zone,
+    its lower-left corner at (x, y): one rectangle per horizontal run of dark modules."""
+    module = size / qr.symbol_size(scale=1, border=QR_BORDER)[0]
+    path = pdf.beginPath()
+    for row_index, row in enumerate(qr.matrix_iter(scale=1, border=QR_BORDER)):
+        bottom = y + size - (row_index + 1) * module
+        column = 0
+        for dark, run in itertools.groupby(row):
+            length = len(list(run))
             if dark:
-                drawing.add(Rect(
-                    x * module, size - (y + 1) * module, module, module,
-                    fillColor=(0, 0, 0), strokeColor=None, strokeWidth=0,
-                ))
-    return drawing
+                path.rect(x + column * module, bottom, length * module, module)
+            column += length
+    pdf.setFillColorRGB(0, 0, 0)
+    pdf.drawPath(path, stroke=0, fill=1)
 
 
 def store_poster_pdf(*, store: Store, follow_url: str) -> bytes:
     """Return the A5 counter poster of `store` as PDF bytes, its QR pointing at `follow_url`
     (an absolute URL). The Korean font is embedded (subset), so it prints anywhere."""
-    _register_fonts()
+    register_korean_fonts()
     buffer = io.BytesIO()
     width, height = A5
     pdf = canvas.Canvas(buffer, pagesize=A5, invariant=True)
     pdf.setTitle(f"{store.name} — {CALL_TO_ACTION}")
     pdf.setAuthor("dangol")
     pdf.setSubject(store.name)
-    pdf.setFont(FONT_BOLD, 30)
+    pdf.setFont(KOREAN_FONT_BOLD, 30)
     pdf.drawCentredString(width / 2, height - 32 * mm, store.name)
     if store.market is not None:
-        pdf.setFont(FONT_NAME, 15)
+        pdf.setFont(KOREAN_FONT, 15)
         pdf.drawCentredString(width / 2, height - 43 * mm, store.market.name)
-    qr_size = 95 * mm
-    renderPDF.draw(_qr_drawing(follow_url, qr_size), pdf, (width - qr_size) / 2, 55 * mm)
-    pdf.setFont(FONT_BOLD, 24)
+    _draw_qr(pdf, follow_qr(follow_url), x=(width - QR_SIZE) / 2, y=QR_BOTTOM, size=QR_SIZE)
+    pdf.setFont(KOREAN_FONT_BOLD, 24)
     pdf.drawCentredString(width / 2, 38 * mm, CALL_TO_ACTION)
-    pdf.setFont(FONT_NAME, 9)
+    pdf.setFont(KOREAN_FONT, 9)
     pdf.drawCentredString(width / 2, 22 * mm, follow_url)
     pdf.drawCentredString(
         width / 2, 15 * mm,

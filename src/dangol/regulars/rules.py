@@ -4,6 +4,8 @@ tested at every instant."""
 import datetime as dt
 from dataclasses import dataclass
 
+from dateutil.relativedelta import relativedelta
+
 from dangol.core.clock import KST
 
 NIGHT_START_HOUR = 21
@@ -45,18 +47,10 @@ def consent_allows_ad(state: ConsentState, at: dt.datetime) -> bool:
     return True
 
 
-def _years_later(day: dt.date, years: int) -> dt.date:
-    """Return the same calendar day `years` on; 29 February becomes 28 February."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 def reconfirmation_due_on(confirmed_at: dt.datetime) -> dt.date:
     """Return the KST day the 2-year reconfirmation notice falls due: the same calendar day
     two years on (granted 2024-11-21 → due 2026-11-21; 2024-02-29 → 2026-02-28)."""
-    return _years_later(confirmed_at.astimezone(KST).date(), RECONFIRM_YEARS)
+    return confirmed_at.astimezone(KST).date() + relativedelta(years=RECONFIRM_YEARS)
 
 
 def reconfirmation_cutoff(today: dt.date) -> dt.datetime:
@@ -64,5 +58,5 @@ def reconfirmation_cutoff(today: dt.date) -> dt.datetime:
     the start of the day after `today` two years ago, KST (on 28 February of a non-leap
     year that is 1 March, so a consent of 29 February falls due that day)."""
     tomorrow = today + dt.timedelta(days=1)
-    earlier = _years_later(tomorrow, -RECONFIRM_YEARS)
+    earlier = tomorrow - relativedelta(years=RECONFIRM_YEARS)
     return dt.datetime.combine(earlier, dt.time(0), tzinfo=KST)

@@ -5,6 +5,8 @@ import calendar as month_calendar
 import datetime as dt
 from typing import Protocol
 
+from dateutil.relativedelta import relativedelta
+
 from dangol.core.calendar import add_business_days, is_business_day, next_business_day
 from dangol.core.clock import KST
 
@@ -53,7 +55,7 @@ def next_cutoff(policy: PolicyTerms, after: dt.datetime) -> dt.datetime:
         for cutoff in policy_cutoffs(policy, month):
             if cutoff > after:
                 return cutoff
-        month = (month + dt.timedelta(days=32)).replace(day=1)
+        month += relativedelta(months=1)
     raise ValueError("policy has no cut-off days")
 
 

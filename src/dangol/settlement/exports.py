@@ -1,23 +1,25 @@
 """Files made from a settlement run: the bank-transfer CSV and each store's PDF statement."""
 
 import csv
-import importlib.util
 import io
 import re
-from functools import lru_cache
-from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
 
+from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from dangol.core.clock import KST
+from dangol.core.fonts import KOREAN_FONT, KOREAN_FONT_BOLD, register_korean_fonts
 from dangol.core.money import format_won
 from dangol.settlement.models import Payout, SettlementRun
 
 CSV_HEADER = ["은행", "예금주", "계좌번호", "금액"]
-FONT_NAME = "NanumGothic"
+MARGIN = 20 * mm
+LABEL_WIDTH = 45 * mm
 
 
 def account_number_mask(number: str) -> str:
@@ -49,61 +51,82 @@ def payouts_csv(*, run: SettlementRun) -> str:
     return out.getvalue()
 
 
-@lru_cache(maxsize=1)
-def korean_font_path() -> Path:
-    """Return the NanumGothic TTF shipped by the koreanize-matplotlib package (found without
-    importing it: importing it reconfigures matplotlib)."""
-    spec = importlib.util.find_spec("koreanize_matplotlib")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError("koreanize-matplotlib is not installed")
-    fonts = Path(spec.origin).resolve().parent / "fonts"
-    path = fonts / "NanumGothic.ttf"
-    if not path.exists():
-        found = sorted(fonts.glob("NanumGothic*.ttf"))
-        if not found:
-            raise FileNotFoundError(f"NanumGothic*.ttf not found under {fonts}")
-        path = found[0]
-    return path
+def _statement_styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("statement", fontName=KOREAN_FONT, fontSize=11, leading=15)
+    return {
+        "title": ParagraphStyle("statement-title", base, fontName=KOREAN_FONT_BOLD,
+                                fontSize=18, leading=24, spaceAfter=6 * mm),
+        "value": base,
+        "caption": ParagraphStyle("statement-caption", base, fontName=KOREAN_FONT_BOLD,
+                                  spaceBefore=8 * mm, spaceAfter=2 * mm),
+    }
 
 
-def _register_font() -> str:
-    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT_NAME, str(korean_font_path())))
-    return FONT_NAME
+def _table(rows: list[list[Any]], *, value_width: float, style: list[tuple[Any, ...]]) -> Table:
+    table = Table(rows, colWidths=[LABEL_WIDTH, value_width], hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), KOREAN_FONT, 11),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TEXTCOLOR", (0, 0), (0, -1), colors.HexColor("#444444")),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+        ("TOPPADDING", (0, 0), (-1, -1), 6),
+        *style,
+    ]))
+    return table
 
 
 def statement_pdf(*, payout: Payout) -> bytes:
     """Return the PDF settlement statement (정산 명세서) of one payout (with its run and store
     loaded), with NanumGothic embedded so Korean text renders anywhere; a fast payout's says
-    빠른정산."""
+    빠른정산.
+
+    The statement's particulars (number, kind, store, cut-off, payout date, bank account)
+    come first, then the figures in a ruled table: amount settled, fee, amount paid."""
     fast = payout.run.is_fast
     title = "빠른정산 명세서" if fast else "정산 명세서"
-    font = _register_font()
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer, pagesize=A4, invariant=True)
-    page.setTitle(f"{title} {payout.number}")
-    width, height = A4
-    page.setFont(font, 18)
-    page.drawString(60, height - 80, title)
-    page.setFont(font, 11)
-    lines = [
-        ("명세서 번호", payout.number),
-        ("정산 종류", "빠른정산 (선지급, 나머지는 정기 정산)" if fast else "정기 정산"),
-        ("가게", payout.store.name),
-        ("정산 기준 시각", payout.period_end.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")),
-        ("지급일", payout.payout_date.isoformat()),
-        ("정산액", format_won(payout.amount)),
-        ("수수료", format_won(payout.fee)),
-        ("지급액", format_won(payout.net)),
-        ("입금 계좌", f"{payout.bank_name} {account_number_mask(payout.account_number)}"),
+    register_korean_fonts()
+    styles = _statement_styles()
+    particulars = [
+        [label, Paragraph(escape(value), styles["value"])]
+        for label, value in (
+            ("명세서 번호", payout.number),
+            ("정산 종류", "빠른정산 (선지급, 나머지는 정기 정산)" if fast else "정기 정산"),
+            ("가게", payout.store.name),
+            ("정산 기준 시각",
+             payout.period_end.astimezone(KST).strftime("%Y-%m-%d %H:%M KST")),
+            ("지급일", payout.payout_date.isoformat()),
+            ("입금 계좌", f"{payout.bank_name} {account_number_mask(payout.account_number)}"),
+        )
     ]
-    y = height - 130
-    for label, value in lines:
-        page.drawString(60, y, label)
-        page.drawString(200, y, value)
-        y -= 22
-    page.showPage()
-    page.save()
+    figures = [
+        ["항목", "금액"],
+        ["정산액", format_won(payout.amount)],
+        ["수수료", format_won(payout.fee)],
+        ["지급액", format_won(payout.net)],
+    ]
+    rule = colors.HexColor("#999999")
+    story: list[Flowable] = [
+        Paragraph(escape(title), styles["title"]),
+        _table(particulars, value_width=A4[0] - 2 * MARGIN - LABEL_WIDTH,
+               style=[("LINEBELOW", (0, 0), (-1, -1), 0.25, rule)]),
+        Paragraph("정산 내역", styles["caption"]),
+        _table(figures, value_width=50 * mm, style=[
+            ("BOX", (0, 0), (-1, -1), 0.75, colors.black),
+            ("INNERGRID", (0, 0), (-1, -1), 0.25, rule),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+            ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+            ("FONT", (0, -1), (-1, -1), KOREAN_FONT_BOLD, 11),
+            ("TEXTCOLOR", (0, -1), (-1, -1), colors.black),
+            ("LINEABOVE", (0, -1), (-1, -1), 1, colors.black),
+        ]),
+    ]
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer, pagesize=A4, title=f"{title} {payout.number}", author="dangol",
+        subject=payout.store.name, leftMargin=MARGIN, rightMargin=MARGIN,
+        topMargin=25 * mm, bottomMargin=20 * mm, invariant=True,
+    )
+    document.build(story)
     return buffer.getvalue()
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
@@ -240,7 +241,7 @@ def policy_last_cutoff(*, policy: SettlementPolicy, at: dt.datetime | None = Non
         passed = [cutoff for cutoff in cycles.policy_cutoffs(policy, month) if cutoff <= moment]
         if passed:
             return passed[-1]
-        month = (month - dt.timedelta(days=1)).replace(day=1)
+        month -= relativedelta(months=1)
     raise ValueError("policy has no cut-off days")
 
 

@@ -30,7 +30,6 @@ across the network), so a purchase is "pay, then issue" and a refund is "book, t
 each step is idempotent and a retry with the same key finishes what was left.
 """
 
-import calendar
 import datetime as dt
 import functools
 import json
@@ -38,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -109,12 +109,9 @@ def fee_cap_bp() -> int:
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """Return `moment` moved by `months` calendar months in KST (the 31st → the month's last)."""
-    local = moment.astimezone(KST)
-    years, month_index = divmod(local.month - 1 + months, 12)
-    year, month = local.year + years, month_index + 1
-    day = min(local.day, calendar.monthrange(year, month)[1])
-    return local.replace(year=year, month=month, day=day)
+    """Return `moment` moved by `months` calendar months in KST, keeping the wall-clock time
+    (the 31st → the month's last day; 29 February → 28 February in a common year)."""
+    return moment.astimezone(KST) + relativedelta(months=months)
 
 
 def voucher_expiry(*, purchased_at: dt.datetime, validity_days: int) -> dt.datetime:
