@@ -13,6 +13,7 @@ import pytest
 
 from dangol.core import clock, ratelimit
 from dangol.core.filecache import SharedFileCache
+from tests.processes import production_environ
 
 REPO = Path(__file__).resolve().parents[2]
 WINDOW = 900
@@ -164,11 +165,7 @@ def test_processes_of_the_embedded_setup_share_one_count(tmp_path, settings):
     """Two processes configured as `dangol serve` runs them on one machine (SQLite, no
     Redis) hit one key at once: together they get exactly the limit."""
     # A production process refuses a shifted clock; the children count at a given moment.
-    env = {
-        key: value for key, value in os.environ.items()
-        if key not in {"DANGOL_TESTING", "DANGOL_CACHE_DIR", "DATABASE_URL", "REDIS_URL",
-                       clock.OFFSET_VARIABLE}
-    }
+    env = production_environ("DANGOL_CACHE_DIR", "DATABASE_URL", "REDIS_URL")
     env.update({
         "DANGOL_VAR_DIR": str(tmp_path), "SECRET_KEY": "test-" + "k" * 60,
         "DJANGO_SETTINGS_MODULE": "dangol.config.settings",

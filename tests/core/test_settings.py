@@ -6,6 +6,8 @@ import sys
 
 from django.conf import settings
 
+from tests.processes import production_environ
+
 
 def run_dangol(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -15,10 +17,7 @@ def run_dangol(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
 
 
 def test_check_deploy_is_clean_when_configured_for_production(tmp_path):
-    env = {
-        key: value for key, value in os.environ.items()
-        if key not in {"DANGOL_DEMO", "DANGOL_TESTING", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
+    env = production_environ("DANGOL_DEMO", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     env.update({
         "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-9f8e7d6c5b4a",
         "ALLOWED_HOSTS": "dangol.example.kr",
@@ -32,7 +31,7 @@ def test_check_deploy_is_clean_when_configured_for_production(tmp_path):
 
 
 def test_debug_is_off_outside_the_demo(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DANGOL_DEMO", "DANGOL_TESTING"}}
+    env = production_environ("DANGOL_DEMO")
     env.update({"DANGOL_VAR_DIR": str(tmp_path), "PYTHONPATH": "src"})
     code = "from django.conf import settings; print(settings.DEBUG)"
     result = run_dangol("shell", "-c", code, env=env)
@@ -60,7 +59,7 @@ def test_secret_key_is_generated_once_per_install_not_hard_coded(tmp_path):
 
 
 def test_queue_and_cache_move_to_redis_when_redis_url_is_set(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DANGOL_TESTING", "REDIS_URL"}}
+    env = production_environ("REDIS_URL")
     env.update({"DANGOL_VAR_DIR": str(tmp_path), "PYTHONPATH": "src"})
     code = (
         "from django.conf import settings; from huey.contrib.djhuey import HUEY; "

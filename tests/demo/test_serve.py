@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import production_environ
+
 pytestmark = [
     pytest.mark.xdist_group("serve"),
     pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc"),
@@ -64,10 +66,7 @@ def answers(url: str) -> bool:
 
 def serve_environment(var_dir: Path) -> dict[str, str]:
     """Return a production-like environment (no demo, no test mode) on SQLite in `var_dir`."""
-    env = {
-        key: value for key, value in os.environ.items()
-        if key not in {"DANGOL_TESTING", "DANGOL_DEMO", "DATABASE_URL", "REDIS_URL", "PORT"}
-    }
+    env = production_environ("DANGOL_DEMO", "DATABASE_URL", "REDIS_URL", "PORT")
     env.update(DANGOL_VAR_DIR=str(var_dir), WEB_CONCURRENCY="2")
     return env
 
