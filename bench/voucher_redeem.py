@@ -105,6 +105,7 @@ def _run(args: argparse.Namespace, url: str) -> int:  # noqa: C901, PLR0915
     from django.db import connection, transaction
 
     from dangol.accounts.models import User
+    from dangol.ledger import catalogue
     from dangol.ledger.models import Account, Entry
     from dangol.ledger.models import Transaction as LedgerTransaction
     from dangol.ledger.selectors import ledger_verify
@@ -144,9 +145,15 @@ def _run(args: argparse.Namespace, url: str) -> int:  # noqa: C901, PLR0915
         stores.append(store)
         dangol_vouchers.append(bought[:per_thread])
         raw_accounts.append([voucher_account(voucher=v).pk for v in bought[per_thread:]])
-    payable_ids = [services._store_payable_account(store).pk for store in stores]  # noqa: SLF001
+    payable_ids = [
+        catalogue.store_payable_account(store_id=store.pk, store_name=store.name).pk
+        for store in stores
+    ]
     # Fees go to each store's own fee revenue account, as voucher_redeem posts them.
-    revenue_ids = [services._store_fee_account(store).pk for store in stores]  # noqa: SLF001
+    revenue_ids = [
+        catalogue.store_fee_revenue_account(store_id=store.pk, store_name=store.name).pk
+        for store in stores
+    ]
     seeded = 2 * per_thread * threads
     print(f"seeded {threads} stores and {seeded} vouchers of {FACE_VALUE:,} won "
           f"in {time.perf_counter() - started:.1f} s")

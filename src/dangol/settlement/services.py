@@ -62,6 +62,7 @@ from django.db import connection, models, transaction
 from django.db.models import Sum
 
 from dangol.core import clock
+from dangol.ledger import catalogue
 from dangol.ledger import services as ledger_services
 from dangol.ledger.models import Account, Entry, Transaction
 from dangol.places.models import Store
@@ -87,7 +88,7 @@ PAYOUT_KINDS = (PAYOUT_KIND, FAST_PAYOUT_KIND)
 # The ledger kind of a voucher redemption (dangol.vouchers.services.voucher_redeem): the
 # credits a fast run advances.
 REDEMPTION_KIND = "voucher_redeem"
-STORE_OWNER = "store"
+STORE_OWNER = catalogue.STORE_OWNER_TYPE
 
 # Test seam: called with each store id after the batch that paid it has committed, so a
 # test can stop a run between stores the way a crash would.
@@ -147,19 +148,6 @@ def store_settlement_account_set(
         },
     )
     return account
-
-
-def platform_accounts() -> tuple[Account, Account]:
-    """Return the platform's payout clearing and fee revenue accounts, opening them."""
-    clearing = ledger_services.account_get_or_create(
-        owner_type="", owner_id=None, kind=Account.Kind.PAYOUT_CLEARING, non_negative=False,
-        name="지급 대기",
-    )
-    revenue = ledger_services.account_get_or_create(
-        owner_type="", owner_id=None, kind=Account.Kind.PLATFORM_FEE_REVENUE,
-        non_negative=False, name="플랫폼 수수료 수익",
-    )
-    return clearing, revenue
 
 
 def settlement_run(
@@ -239,7 +227,7 @@ def _run_complete(*, run: SettlementRun, batch_size: int, workers: int | None) -
         return run
     if workers is None:
         workers = settings.DANGOL_SETTLEMENT_WORKERS
-    clearing, revenue = platform_accounts()
+    clearing, revenue = catalogue.payout_clearing_account(), catalogue.fee_revenue_account()
     if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
         for first, last in _batch_ranges(_unpaid_payable_ids(run), batch_size):
             _stores_paid(

@@ -51,6 +51,7 @@ from dangol.core.clock import KST
 from dangol.core.ids import random_code, token_urlsafe
 from dangol.core.money import format_won, percent_of
 from dangol.core.phone import mobile_normalize
+from dangol.ledger import catalogue
 from dangol.ledger.models import Account, Entry, Transaction
 from dangol.ledger.services import (
     account_get_or_create,
@@ -224,37 +225,9 @@ def voucher_accepted_at(*, product: VoucherProduct, store: Store) -> bool:
 # --- ledger accounts ------------------------------------------------------------------------
 
 
-def _platform_account(kind: str, name: str) -> Account:
-    return account_get_or_create(
-        owner_type="", owner_id=None, kind=kind, non_negative=False, name=name
-    )
-
-
-def _cash_account() -> Account:
-    return _platform_account(Account.Kind.CASH, "결제 대행 정산 대기")
-
-
-def _store_payable_account(store: Store) -> Account:
-    return account_get_or_create(
-        owner_type="store", owner_id=store.pk, kind=Account.Kind.STORE_PAYABLE,
-        non_negative=False, name=f"{store.name} 정산 예정액",
-    )
-
-
-def _store_fee_account(store: Store) -> Account:
-    """Return the platform's fee revenue account for redemptions at `store`."""
-    return account_get_or_create(
-        owner_type="store", owner_id=store.pk, kind=Account.Kind.PLATFORM_FEE_REVENUE,
-        non_negative=False, name=f"플랫폼 수수료 수익 ({store.name})",
-    )
-
-
 def _issuer_discount_account(product: VoucherProduct) -> Account:
     owner_type, owner_id = product.issuer_owner
-    return account_get_or_create(
-        owner_type=owner_type, owner_id=owner_id, kind=Account.Kind.DISCOUNT_EXPENSE,
-        non_negative=False, name=f"{owner_type} {owner_id} 상품권 할인 부담금",
-    )
+    return catalogue.discount_expense_account(owner_type=owner_type, owner_id=owner_id)
 
 
 def vouchers_lock(ids: Iterable[int]) -> dict[int, Voucher]:
@@ -342,7 +315,7 @@ def voucher_issue(
         owner_type=LEDGER_OWNER_TYPE, owner_id=voucher.pk, kind=Account.Kind.VOUCHER_LIABILITY,
         non_negative=True, name=f"상품권 {voucher.code}",
     )
-    entries = [(_cash_account(), -sale), (liability, face)]
+    entries = [(catalogue.cash_account(), -sale), (liability, face)]
     if face > sale:
         entries.append((_issuer_discount_account(product), -(face - sale)))
     ledger_post(
@@ -448,9 +421,11 @@ def _voucher_redeem_orm(
     liability = voucher_account(voucher=locked)
     entries = [(liability, -amount)]
     if amount > fee:
-        entries.append((_store_payable_account(store), amount - fee))
+        payable = catalogue.store_payable_account(store_id=store.pk, store_name=store.name)
+        entries.append((payable, amount - fee))
     if fee:
-        entries.append((_store_fee_account(store), fee))
+        revenue = catalogue.store_fee_revenue_account(store_id=store.pk, store_name=store.name)
+        entries.append((revenue, fee))
     posted = ledger_post(
         idempotency_key=_redeem_ledger_key(locked.pk, idempotency_key), kind=REDEEM_KIND,
         entries=entries, description=store.name,
@@ -842,7 +817,7 @@ def _refund_book(*, voucher: Voucher, idempotency_key: str, reason: str) -> Refu
     product = VoucherProduct.objects.get(pk=locked.product_id)
     entries = [
         (voucher_account(voucher=locked), -quote.balance),
-        (_platform_account(Account.Kind.REFUND_CLEARING, "환불 대기"), quote.amount),
+        (catalogue.refund_clearing_account(), quote.amount),
     ]
     if quote.balance > quote.amount:
         entries.append((_issuer_discount_account(product), quote.balance - quote.amount))
@@ -866,8 +841,8 @@ def _refund_settle(*, refund_id: int) -> Refund:
         return refund
     ledger_transfer(
         idempotency_key=f"voucher:{refund.voucher_id}:refund-paid", kind="voucher_refund_paid",
-        source=_platform_account(Account.Kind.REFUND_CLEARING, "환불 대기"),
-        destination=_cash_account(), amount=refund.amount,
+        source=catalogue.refund_clearing_account(),
+        destination=catalogue.cash_account(), amount=refund.amount,
         metadata={"voucher": refund.voucher_id},
     )
     refund.paid_at = clock.now()
