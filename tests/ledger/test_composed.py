@@ -48,19 +48,18 @@ def open_accounts(flags: list[bool]) -> list[Account]:
 
 
 def composed_run(posting: ComposedPosting) -> int | None:
-    """Run the posting as a caller does, with nothing of its own; return the transaction id,
+    """Run the posting as a caller does, with no rows of its own; return the transaction id,
     or None if the key existed."""
     with prepared_cursor() as cursor:
-        cursor.execute(
-            f"WITH {posting.ctes} SELECT {posting.transaction_id}, {posting.entry_count}"
-            f" FROM {posting.source}",
-            posting.params,
+        row = posting.write(
+            cursor,
+            rows_sql=f"nothing AS (SELECT 1) SELECT {posting.transaction_id},"  # noqa: S608
+            f" {posting.entry_count} FROM {posting.source}",
+            params={},
         )
-        row = cursor.fetchone()
         if row is None or not posting.complete(row[1]):
             return None
-        cursor.execute(posting.balances_sql, posting.balances_params)
-        assert posting.balances_read(cursor.fetchall()) is not None
+        assert posting.balances_apply(cursor) is not None
     return int(row[0])
 
 

@@ -3,17 +3,16 @@
 A hot path (the voucher redemption at the counter) cannot afford `ledger_post`'s round
 trips, so it writes its own rows and the ledger's in one statement of data-modifying CTEs.
 The ledger's half of that statement is written here, beside the rules it must keep, and the
-caller composes its half onto it without knowing the ledger's tables or columns:
+caller composes its half onto it without knowing the ledger's tables or columns; the ledger
+runs both statements, so every write to its tables comes from this module:
 
     posting = ComposedPosting(idempotency_key=…, kind=…, legs=[(account id, won), …])
-    cursor.execute(
-        f"WITH {posting.ctes}, mine AS (INSERT … SELECT {posting.transaction_id} … FROM"
-        f" {posting.source} …) SELECT {posting.transaction_id}, {posting.entry_count} …"
-        f" FROM {posting.source}, mine",
-        {**posting.params, **my_params},
-    )
-    cursor.execute(posting.balances_sql, posting.balances_params)
-    balances = posting.balances_read(cursor.fetchall())
+    row = posting.write(cursor, rows_sql=MINE, params=my_params)
+    #   MINE = "mine AS (INSERT … SELECT {ComposedPosting.transaction_id} … FROM posted)"
+    #          " SELECT {ComposedPosting.transaction_id}, {ComposedPosting.entry_count}, …"
+    #          " FROM posted, mine"
+    if not posting.complete(row[1]): roll back
+    balances = posting.balances_apply(cursor)   # None: roll back
 
 What the two statements keep, as `ledger_post` does (tests/ledger/test_composed.py runs
 both over the same postings and compares every row and balance):
@@ -25,19 +24,19 @@ both over the same postings and compares every row and balance):
   exists (a retry, or a concurrent one that committed first) the `posted` CTE is empty, so
   nothing hangs off it, `entry_count` is 0 and the caller must roll back and ask
   `ledger_post`, which replays or refuses.
-- `balances_sql` locks the legs' accounts in primary-key order (FOR NO KEY UPDATE, as
+- `balances_apply` locks the legs' accounts in primary-key order (FOR NO KEY UPDATE, as
   `accounts_lock` does) and adds the legs to their stored balances; the database's
   `balance_nonneg` check refuses a non-negative account going below zero. It runs after
   the inserts, so that accounts shared by many postings are held only until COMMIT.
-  `balances_read` returns None unless every account was updated (an account that does not
-  exist): then, too, the caller rolls back.
+  It returns None unless every account was updated (an account that does not exist):
+  then, too, the caller rolls back.
 
 Both statements are meant to run on `prepared_cursor()`: planned once per connection.
 """
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
@@ -92,6 +91,11 @@ def _posting_ctes(legs: int) -> str:
         f"  CROSS JOIN (VALUES {values}) AS g (ord, account_id, amount)"
         '  ORDER BY g.ord RETURNING "id")'
     )
+
+
+@functools.cache
+def _statement(ctes: str, rows_sql: str) -> str:
+    return f"WITH {ctes}, {rows_sql}"
 
 
 @functools.cache
@@ -158,14 +162,27 @@ class ComposedPosting:
             "ledger_metadata": json.dumps(self.metadata),
         }
 
+    def write(self, cursor: Any, *, rows_sql: str, params: dict[str, Any]) -> Any:
+        """Run `WITH <the posting's CTEs>, <rows_sql>` on `cursor` with the posting's parameters
+        and `params` (whose names must not start with `ledger_`); return its one row, or None.
+
+        `rows_sql` is the caller's CTEs and final SELECT; they may read `posted` (one row,
+        column "id") and `entry_count`. Keep `rows_sql` a constant: the statement is
+        prepared once per connection and text.
+        """
+        cursor.execute(_statement(self.ctes, rows_sql), {**self.params, **params})
+        return cursor.fetchone()
+
     def complete(self, entry_count: int | None) -> bool:
         """Return True if the statement inserted the transaction and every entry."""
         return entry_count == len(self.legs)
 
-    def balances_read(self, rows: Iterable[tuple[int, int]]) -> dict[int, int] | None:
-        """Return the new balances by account id from `balances_sql`'s rows, or None if an
-        account was not updated (roll back then)."""
-        balances = dict(rows)
+    def balances_apply(self, cursor: Any) -> dict[int, int] | None:
+        """Lock the legs' accounts in primary-key order and add the legs to their stored
+        balances; return the new balances by account id, or None if an account was not
+        updated (roll back then). Run it after `write`, last before COMMIT."""
+        cursor.execute(self.balances_sql, self.balances_params)
+        balances = dict(cursor.fetchall())
         if set(balances) != {account_id for account_id, _amount in self.legs}:
             return None
         return balances

@@ -32,7 +32,6 @@ each step is idempotent and a retry with the same key finishes what was left.
 
 import calendar
 import datetime as dt
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -479,7 +478,7 @@ def _redeem_check(*, voucher: Voucher, kind: str, accepted: bool, amount: int) -
 #    on that, and the ledger's `ComposedPosting` checks the legs and computes the
 #    fingerprint. A refusal, a replay or an account that is not open ends the transaction
 #    here, having written nothing.
-# 2. `_redeem_write_sql` is the ledger's posting (its `posted` and `entries` CTEs: the
+# 2. `_REDEEM_ROWS_SQL` composed onto the ledger's posting (its `posted` and `entries` CTEs: the
 #    transaction, ON CONFLICT DO NOTHING on its key, so that a concurrent retry with the same
 #    key that committed after statement 1's snapshot is waited for and left alone, and its
 #    entries) with this app's rows composed onto it: the redemption, and the amount taken
@@ -530,14 +529,13 @@ def _redeem_lock_sql() -> str:
     )
 
 
-@functools.cache
-def _redeem_write_sql(ctes: str) -> str:
-    """Return statement 2: the ledger's posting `ctes` with the redemption composed onto it."""
+def _redeem_rows_sql() -> str:
+    """Return this app's half of statement 2, composed onto the ledger's posting: the
+    voucher's mirror and the redemption, and the row the statement returns."""
     posted = ComposedPosting.source
     posted_id = ComposedPosting.transaction_id
     return (
-        f" WITH {ctes},"  # noqa: S608 (names from models)
-        " mirrored AS ("
+        " mirrored AS ("  # noqa: S608 (names from models)
         f'  UPDATE {Voucher._meta.db_table} AS v SET "balance" = v."balance" - %(amount)s,'
         '   "status" = CASE WHEN v."balance" = %(amount)s THEN %(used)s ELSE %(active)s END,'
         '   "updated_at" = %(updated)s'
@@ -555,6 +553,7 @@ def _redeem_write_sql(ctes: str) -> str:
 
 
 _REDEEM_LOCK_SQL = _redeem_lock_sql()
+_REDEEM_ROWS_SQL = _redeem_rows_sql()
 
 
 def _voucher_redeem_fast(
@@ -611,12 +610,11 @@ def _redeem_statements(
             metadata=_redeem_metadata(voucher_id=locked.pk, store_id=store.pk, fee=fee),
         )
         now, updated = posting.now, timezone.now()
-        cursor.execute(_redeem_write_sql(posting.ctes), {
-            **posting.params, "now": now, "updated": updated, "voucher": locked.pk,
+        written = posting.write(cursor, rows_sql=_REDEEM_ROWS_SQL, params={
+            "now": now, "updated": updated, "voucher": locked.pk,
             "store": store.pk, "staff": staff.pk, "amount": amount, "fee": fee,
             "key": idempotency_key, "used": Voucher.Status.USED, "active": Voucher.Status.ACTIVE,
         })
-        written = cursor.fetchone()
         if written is None or not posting.complete(written[4]):
             raise _FastPathUndone()
         transaction_id, redemption_id, balance, status, _entries = written
@@ -631,8 +629,7 @@ def _redeem_statements(
         )
         redemption.voucher, redemption.store, redemption.staff = locked, store, staff
         redemption.ledger_transaction = posting.transaction(transaction_id)
-        cursor.execute(posting.balances_sql, posting.balances_params)
-        balances = posting.balances_read(cursor.fetchall())
+        balances = posting.balances_apply(cursor)
     if balances is None or balances[liability_id] != balance:
         raise _FastPathUndone()
     voucher.balance, voucher.status = balance, status
