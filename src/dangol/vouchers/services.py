@@ -478,11 +478,11 @@ def _redeem_check(*, voucher: Voucher, kind: str, accepted: bool, amount: int) -
 #    on that, and the ledger's `ComposedPosting` checks the legs and computes the
 #    fingerprint. A refusal, a replay or an account that is not open ends the transaction
 #    here, having written nothing.
-# 2. `_REDEEM_ROWS_SQL` composed onto the ledger's posting (its `posted` and `entries` CTEs: the
-#    transaction, ON CONFLICT DO NOTHING on its key, so that a concurrent retry with the same
-#    key that committed after statement 1's snapshot is waited for and left alone, and its
-#    entries) with this app's rows composed onto it: the redemption, and the amount taken
-#    off the voucher's mirrored balance.
+# 2. The ledger's posting (its `posted` and `entries` CTEs: the transaction, ON CONFLICT DO
+#    NOTHING on its key, so that a concurrent retry with the same key that committed after
+#    statement 1's snapshot is waited for and left alone, and its entries) with this app's
+#    rows composed onto it, `_REDEEM_ROWS_SQL`: the redemption, and the amount taken off the
+#    voucher's mirrored balance.
 # 3. The ledger's balances statement locks the posting's accounts in primary-key order (as
 #    `accounts_lock`) and adds the entries to their stored balances; the database's balance
 #    check refuses a non-negative account going below zero.
