@@ -1,10 +1,12 @@
 """Voucher redemptions: dangol's `voucher_redeem` against raw SQL and django-hordak, PostgreSQL.
 
     .venv/bin/python bench/voucher_redeem.py [--seconds 10] [--rounds 4] [--threads 8]
+        [--scratch-db dangol_bench_vouchers]
 
-Creates a scratch database `dangol_bench_vouchers` beside the one in DATABASE_URL (default
-postgres://postgres@127.0.0.1:5432/test), migrates it (dangol's apps plus `hordak`, `mptt`
-and `djmoney`, added by a bench-local settings module that extends dangol.config.settings),
+Creates a scratch database (`--scratch-db`, default `dangol_bench_vouchers`) beside the one
+in DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), migrates it (dangol's
+apps plus `hordak`, `mptt` and `djmoney`, added by a bench-local settings module that
+extends dangol.config.settings),
 and seeds one store per thread with a ₩5,000,000 voucher product (3% platform fee) and
 vouchers bought through `voucher_purchase` (sandbox card). Then, alternating the three in
 `--rounds` rounds that add up to `--seconds` each, runs `--threads` concurrent clients, each
@@ -84,13 +86,17 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--vouchers", type=int, default=8, help="vouchers per thread per side")
+    parser.add_argument(
+        "--scratch-db", default=SCRATCH_DB,
+        help="name of the scratch database (dropped at the end; give each concurrent run its own)",
+    )
     args = parser.parse_args()
 
     base_url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     if not base_url.startswith(("postgres://", "postgresql://")):
         print("voucher_redeem needs PostgreSQL: set DATABASE_URL", file=sys.stderr)
         return 2
-    with scratch_database(base_url, SCRATCH_DB) as url:
+    with scratch_database(base_url, args.scratch_db) as url:
         return _run(args, url)
 
 
@@ -105,6 +111,7 @@ def _run(args: argparse.Namespace, url: str) -> int:  # noqa: C901, PLR0915
     from django.db import connection, transaction
 
     from dangol.accounts.models import User
+    from dangol.ledger import catalogue
     from dangol.ledger.models import Account, Entry
     from dangol.ledger.models import Transaction as LedgerTransaction
     from dangol.ledger.selectors import ledger_verify
@@ -144,9 +151,15 @@ def _run(args: argparse.Namespace, url: str) -> int:  # noqa: C901, PLR0915
         stores.append(store)
         dangol_vouchers.append(bought[:per_thread])
         raw_accounts.append([voucher_account(voucher=v).pk for v in bought[per_thread:]])
-    payable_ids = [services._store_payable_account(store).pk for store in stores]  # noqa: SLF001
+    payable_ids = [
+        catalogue.store_payable_account(store_id=store.pk, store_name=store.name).pk
+        for store in stores
+    ]
     # Fees go to each store's own fee revenue account, as voucher_redeem posts them.
-    revenue_ids = [services._store_fee_account(store).pk for store in stores]  # noqa: SLF001
+    revenue_ids = [
+        catalogue.store_fee_revenue_account(store_id=store.pk, store_name=store.name).pk
+        for store in stores
+    ]
     seeded = 2 * per_thread * threads
     print(f"seeded {threads} stores and {seeded} vouchers of {FACE_VALUE:,} won "
           f"in {time.perf_counter() - started:.1f} s")

@@ -8,8 +8,10 @@ import re
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.db.backends.signals import connection_created
 
 from dangol.core import clock
+from tests.ledger import door
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in tests
 
@@ -72,6 +74,16 @@ def shared_data_file(name: str) -> str:
 def _empty_cache():
     for each in caches.all():
         each.clear()
+
+
+# Every connection, in any thread, reports writes to the ledger's tables from outside it.
+connection_created.connect(door.guard_connection)
+
+
+@pytest.fixture(autouse=True)
+def _ledger_has_one_door():
+    """Fail the test if code outside dangol.ledger wrote the ledger's tables."""
+    yield from door.watch()
 
 
 @pytest.fixture(autouse=True)

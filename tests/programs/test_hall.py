@@ -19,6 +19,7 @@ from dangol.payments.providers.sandbox import CARD_APPROVE, CARD_DECLINE, CARD_T
 from dangol.payments.services import PaymentPending
 from dangol.places.models import Product, Store
 from dangol.programs import hall
+from dangol.programs import services as program_services
 from dangol.programs.models import Application, Benefit, Enrolment, HallItem, Program
 from dangol.vouchers.errors import IdempotencyKeyReused, PurchaseFailed
 from dangol.vouchers.models import Voucher, VoucherProduct
@@ -66,7 +67,7 @@ def make_program(
     )
     ledger_transfer(
         idempotency_key=f"fund-program-{program.pk}", kind="program_fund", source=external,
-        destination=hall.program_budget_account(program=program), amount=budget,
+        destination=program_services.program_budget_account(program=program), amount=budget,
     )
     return program
 

@@ -6,6 +6,7 @@ from django.db.models import Sum
 
 from dangol.core import clock
 from dangol.core.clock import kst
+from dangol.ledger import catalogue
 from dangol.ledger import services as ledger_services
 from dangol.ledger.models import Account, Entry
 from dangol.ledger.selectors import account_balance, ledger_verify
@@ -200,7 +201,7 @@ def test_bulk_payout_replays_like_a_ledger_post_with_the_same_key(policy, make_s
     store = make_store()
     redeem(store, 10_000, at=kst(2026, 11, 20), key="r")
     run = services.settlement_run(policy=policy, cutoff=CUTOFF)
-    clearing, revenue = services.platform_accounts()
+    clearing, revenue = catalogue.payout_clearing_account(), catalogue.fee_revenue_account()
 
     replayed = ledger_services.ledger_post(
         idempotency_key=f"payout:{run.pk}:{store.pk}", kind=services.PAYOUT_KIND,
@@ -238,7 +239,7 @@ def test_a_batch_of_stores_shares_one_ledger_transaction(policy, make_store):
     assert payouts[2].transaction_id != payouts[0].transaction_id
     first = payouts[0].transaction
     assert first.idempotency_key == f"payout:{run.pk}:{stores[0].pk}"
-    clearing, revenue = services.platform_accounts()
+    clearing, revenue = catalogue.payout_clearing_account(), catalogue.fee_revenue_account()
     assert sorted(first.entries.values_list("account_id", "amount")) == sorted(
         [(payable(stores[0]).pk, -10_000), (payable(stores[1]).pk, -20_000),
          (clearing.pk, 9_900 + 19_800), (revenue.pk, 100 + 200)]

@@ -48,6 +48,7 @@ from dangol.core import clock
 from dangol.core.errors import DangolError
 from dangol.core.money import format_won
 from dangol.coupons.models import CouponTemplate
+from dangol.ledger import catalogue
 from dangol.ledger.models import Account, Transaction
 from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_transfer
 from dangol.messaging import rules
@@ -120,20 +121,6 @@ def message_credit_account(*, store: Store | None = None, market: Market | None 
     )
 
 
-def _usage_account() -> Account:
-    return account_get_or_create(
-        owner_type="", owner_id=None, kind=Account.Kind.MESSAGE_USAGE, non_negative=False,
-        name="메시지 발송 비용",
-    )
-
-
-def _cash_account() -> Account:
-    return account_get_or_create(
-        owner_type="", owner_id=None, kind=Account.Kind.CASH, non_negative=False,
-        name="결제 대행 정산 대기",
-    )
-
-
 def message_credit_top_up(
     *, store: Store | None = None, market: Market | None = None, amount: int, card_number: str,
     idempotency_key: str,
@@ -156,7 +143,7 @@ def message_credit_top_up(
         raise TopUpFailed(message=payment.error_message or payment.get_status_display())
     return ledger_transfer(
         idempotency_key=f"messaging:top-up:{idempotency_key}", kind=TOP_UP_KIND,
-        source=_cash_account(), destination=credit, amount=amount,
+        source=catalogue.cash_account(), destination=credit, amount=amount,
         description=f"메시지 충전금 충전 {format_won(amount)}",
         metadata={"payment": payment.pk},
     )
@@ -613,7 +600,7 @@ def campaign_send(*, campaign: Campaign) -> Campaign:
     if credit is not None and check.cost > 0:
         charge = ledger_transfer(
             idempotency_key=f"messaging:campaign:{locked.pk}:charge", kind=CHARGE_KIND,
-            source=credit, destination=_usage_account(), amount=check.cost,
+            source=credit, destination=catalogue.message_usage_account(), amount=check.cost,
             description=f"메시지 발송 {locked.pk}", metadata={"campaign": locked.pk},
         )
     locked.status = Campaign.Status.SENT
@@ -776,7 +763,7 @@ def _refund_batch(delivery_ids: list[int]) -> int:
             "pk", "store_id", "market_id"
         )
     }
-    usage = _usage_account()
+    usage = catalogue.message_usage_account()
     total = 0
     for campaign_id in sorted(by_campaign):
         items = by_campaign[campaign_id]

@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
 from dangol.core.errors import DangolError, ValidationError
+from dangol.ledger import catalogue
 from dangol.ledger.models import Account, Entry, Transaction
 from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_transfer
 from dangol.payments.models import Payment
@@ -60,6 +61,7 @@ from dangol.programs.models import (
     HallItem,
     Program,
 )
+from dangol.programs.services import program_budget_account
 from dangol.vouchers.errors import IdempotencyKeyReused, PurchaseFailed
 from dangol.vouchers.models import Voucher, VoucherProduct
 from dangol.vouchers.services import voucher_issue, voucher_product_create
@@ -116,27 +118,11 @@ class HallBudget:
 # --- accounts -------------------------------------------------------------------------------
 
 
-def program_budget_account(*, program: Program) -> Account:
-    """Return the program's budget account (kind program_budget, owner ("program", id))."""
-    return account_get_or_create(
-        owner_type="program", owner_id=program.pk, kind=Account.Kind.PROGRAM_BUDGET,
-        non_negative=True, name=f"{program.name} 예산",
-    )
-
-
 def hall_hold_account(*, program: Program) -> Account:
     """Return the account holding the shares of hall purchases whose payment is in flight."""
     return account_get_or_create(
         owner_type=HOLD_OWNER_TYPE, owner_id=program.pk, kind=Account.Kind.PROGRAM_BUDGET,
         non_negative=True, name=f"{program.name} 기획전 결제 대기",
-    )
-
-
-def _store_discount_account(store_id: int) -> Account:
-    """Return the store's discount_expense account (the one the vouchers app debits)."""
-    return account_get_or_create(
-        owner_type="store", owner_id=store_id, kind=Account.Kind.DISCOUNT_EXPENSE,
-        non_negative=False, name=f"store {store_id} 상품권 할인 부담금",
     )
 
 
@@ -388,7 +374,9 @@ def _hall_share_book(*, program: Program, item: HallItem, voucher: Voucher, key:
     hold = hall_hold_account(program=program)
     ledger_transfer(
         idempotency_key=f"hall:{key}:share", kind=KIND_SHARE, source=hold,
-        destination=_store_discount_account(item.store_id),
+        destination=catalogue.discount_expense_account(
+            owner_type=catalogue.STORE_OWNER_TYPE, owner_id=item.store_id
+        ),
         amount=_reservation_amount(reservation, hold),
         description=gettext("기획전 할인 지원"),
         metadata={"program": program.pk, "hall_item": item.pk, "voucher": voucher.pk},

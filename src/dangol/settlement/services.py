@@ -3,21 +3,23 @@
 A run pays stores in batches. Each batch is one database transaction that locks the batch's
 `store_payable` accounts in primary-key order (the order every ledger posting locks in),
 computes what each store is owed from the locked balances and one GROUP BY over later
-entries, and writes the payout plan to a temporary table; set-based `INSERT … SELECT`
-statements then post ONE balanced ledger transaction for the whole batch (idempotency key
-`payout:<run>:<first store>` or `fastpayout:<run>:<first store>`, with the fingerprint
-`ledger_post` would give it): one entry per store taking its amount from its payable, one
-entry putting the batch's nets into `payout_clearing` and one its fees into
-`platform_fee_revenue`. The Payout rows follow (each pointing at the batch's transaction and
-keeping the store's amount, fee and net; each is also the store's statement, numbered from
-its run and store), and one UPDATE adds every delta to the stored balances of the payables.
-The two platform accounts (payout clearing and fee revenue, which only settlement posts to)
-are locked last, by the UPDATE of their balances just before COMMIT, and on PostgreSQL the
-batch checks its foreign keys as each statement ends (SET CONSTRAINTS ALL IMMEDIATE) instead
-of at COMMIT, so those two rows are held only for that UPDATE and the COMMIT. So the ledger
-invariants of DESIGN.md §5 hold as if the batch had gone through `ledger_post`, and
-`selectors.run_reconcile` checks every store's entry against its Payout row and every
-batch's clearing and fee legs against the sums of its payouts.
+entries, and writes the payout plan to a temporary table. The ledger's set-based posting
+(`dangol.ledger.bulk.ledger_post_set`) then posts ONE balanced ledger transaction for the
+whole batch from that table (idempotency key `payout:<run>:<first store>` or
+`fastpayout:<run>:<first store>`, with the fingerprint `ledger_post` would give it): one
+entry per store taking its amount from its payable, one entry putting the batch's nets into
+`payout_clearing` and one its fees into `platform_fee_revenue`, and the payables' stored
+balances. Settlement then writes only its own rows: the Payout rows, one `INSERT … SELECT`
+from the plan (each pointing at the batch's transaction and keeping the store's amount, fee
+and net; each is also the store's statement, numbered from its run and store). The two
+platform accounts (payout clearing and fee revenue, which only settlement posts to) are
+locked last, by the ledger's UPDATE of their balances when the posting's block ends, just
+before COMMIT, and on PostgreSQL the batch checks its foreign keys as each statement ends
+(SET CONSTRAINTS ALL IMMEDIATE) instead of at COMMIT, so those two rows are held only for
+that UPDATE and the COMMIT. So the ledger invariants of DESIGN.md §5 hold as if the batch
+had gone through `ledger_post`, and `selectors.run_reconcile` checks every store's entry
+against its Payout row and every batch's clearing and fee legs against the sums of its
+payouts.
 
 Who holds the run. Paid one after another, each batch locks the run row (FOR UPDATE) first,
 so a second process running the same run waits and then finds those stores paid. On
@@ -62,8 +64,9 @@ from django.db import connection, models, transaction
 from django.db.models import Sum
 
 from dangol.core import clock
-from dangol.ledger import services as ledger_services
-from dangol.ledger.models import Account, Entry, Transaction
+from dangol.ledger import bulk as ledger_bulk
+from dangol.ledger import catalogue
+from dangol.ledger.models import Account, Entry
 from dangol.places.models import Store
 from dangol.settlement import cycles
 from dangol.settlement.errors import (
@@ -87,7 +90,7 @@ PAYOUT_KINDS = (PAYOUT_KIND, FAST_PAYOUT_KIND)
 # The ledger kind of a voucher redemption (dangol.vouchers.services.voucher_redeem): the
 # credits a fast run advances.
 REDEMPTION_KIND = "voucher_redeem"
-STORE_OWNER = "store"
+STORE_OWNER = catalogue.STORE_OWNER_TYPE
 
 # Test seam: called with each store id after the batch that paid it has committed, so a
 # test can stop a run between stores the way a crash would.
@@ -147,19 +150,6 @@ def store_settlement_account_set(
         },
     )
     return account
-
-
-def platform_accounts() -> tuple[Account, Account]:
-    """Return the platform's payout clearing and fee revenue accounts, opening them."""
-    clearing = ledger_services.account_get_or_create(
-        owner_type="", owner_id=None, kind=Account.Kind.PAYOUT_CLEARING, non_negative=False,
-        name="지급 대기",
-    )
-    revenue = ledger_services.account_get_or_create(
-        owner_type="", owner_id=None, kind=Account.Kind.PLATFORM_FEE_REVENUE,
-        non_negative=False, name="플랫폼 수수료 수익",
-    )
-    return clearing, revenue
 
 
 def settlement_run(
@@ -239,7 +229,7 @@ def _run_complete(*, run: SettlementRun, batch_size: int, workers: int | None) -
         return run
     if workers is None:
         workers = settings.DANGOL_SETTLEMENT_WORKERS
-    clearing, revenue = platform_accounts()
+    clearing, revenue = catalogue.payout_clearing_account(), catalogue.fee_revenue_account()
     if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
         for first, last in _batch_ranges(_unpaid_payable_ids(run), batch_size):
             _stores_paid(
@@ -476,18 +466,15 @@ def _batch_plan_and_post(
 
 def batch_legs(
     *, plan: list[PlanRow], clearing: Account, revenue: Account
-) -> list[tuple[int, int]]:
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Return the ledger legs of one batch's posting, (account id, won): each store's
-    payable gives its amount, payout clearing receives the sum of the nets and fee revenue
-    the sum of the fees (a leg that would be zero is left out)."""
-    legs = [(account_id, -amount) for _store, account_id, amount, _fee in plan]
+    payable gives its amount; and the platform's legs: payout clearing receives the sum of
+    the nets and fee revenue the sum of the fees (a leg that would be zero is left out)."""
+    stores = [(account_id, -amount) for _store, account_id, amount, _fee in plan]
     net = sum(amount - fee for _store, _account, amount, fee in plan)
     fees = sum(fee for *_rest, fee in plan)
-    if net:
-        legs.append((clearing.pk, net))
-    if fees:
-        legs.append((revenue.pk, fees))
-    return legs
+    platform = [(account.pk, won) for account, won in ((clearing, net), (revenue, fees)) if won]
+    return stores, platform
 
 
 def _key_prefix(run: SettlementRun) -> str:
@@ -508,47 +495,30 @@ def _plan_post(
     clearing: Account,
     revenue: Account,
 ) -> None:
-    """Write the plan: one ledger transaction for the batch, its entries, the balances and the
-    payouts (which are the statements), set-based.
+    """Write the plan: one ledger transaction for the batch (through the ledger's set-based
+    posting, which writes its entries and balances) and the payouts, which are the
+    statements, set-based.
 
     The transaction's idempotency key is the run's prefix and the batch's first store id
     (`payout:<run>:<store>`): a batch commits whole or not at all and its stores are never
     paid again in the run, so the key is unique, and its fingerprint is what `ledger_post`
     would store for the same legs. Call inside the batch's transaction with the plan's
-    accounts locked.
+    accounts locked; the two platform accounts are locked when the posting ends, after
+    the payouts are written, just before COMMIT.
     """
-    ops = connection.ops
-    now = ops.adapt_datetimefield_value(clock.now())
-    kind = FAST_PAYOUT_KIND if run.is_fast else PAYOUT_KIND
-    legs = batch_legs(plan=plan, clearing=clearing, revenue=revenue)
-    posted = Transaction.objects.create(
-        idempotency_key=f"{_key_prefix(run)}{plan[0][0]}",
-        kind=kind,
-        description="빠른정산 지급" if run.is_fast else "정산 지급",
-        fingerprint=ledger_services.transaction_fingerprint(kind, legs, None),
-        metadata={"run": run.pk, "stores": len(plan)},
-        created_at=clock.now(),
-    )
-    net = sum(amount - fee for _store, _account, amount, fee in plan)
-    fees = sum(fee for *_rest, fee in plan)
+    now = connection.ops.adapt_datetimefield_value(clock.now())
+    store_legs, platform_legs = batch_legs(plan=plan, clearing=clearing, revenue=revenue)
     with connection.cursor() as cursor:
         _plan_load(cursor, plan)
-        cursor.execute(
-            f"INSERT INTO {Entry._meta.db_table} (transaction_id, account_id, amount) "  # noqa: S608
-            f"SELECT %s, account_id, -amount FROM {PLAN_TABLE} ORDER BY account_id",
-            [posted.pk],
-        )
-        Entry.objects.bulk_create(
-            Entry(transaction=posted, account_id=account_id, amount=amount)
-            for account_id, amount in ((clearing.pk, net), (revenue.pk, fees))
-            if amount
-        )
-        account_table = Account._meta.db_table
-        cursor.execute(
-            f"UPDATE {account_table} SET balance = {account_table}.balance - p.amount, "  # noqa: S608
-            f"updated_at = %s FROM {PLAN_TABLE} p WHERE {account_table}.id = p.account_id",
-            [now],
-        )
+    with ledger_bulk.ledger_post_set(
+        idempotency_key=f"{_key_prefix(run)}{plan[0][0]}",
+        kind=FAST_PAYOUT_KIND if run.is_fast else PAYOUT_KIND,
+        legs=store_legs,
+        source=ledger_bulk.LegSource(relation=PLAN_TABLE, account="account_id", amount="-amount"),
+        shared=platform_legs,
+        description="빠른정산 지급" if run.is_fast else "정산 지급",
+        metadata={"run": run.pk, "stores": len(plan)},
+    ) as posted, connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Payout._meta.db_table} (run_id, store_id, amount, fee, net, "  # noqa: S608
             "bank_name, account_number, transaction_id, created_at, updated_at) "
@@ -556,11 +526,5 @@ def _plan_post(
             f"s.account_number, %s, %s, %s FROM {PLAN_TABLE} p "
             f"JOIN {StoreSettlementAccount._meta.db_table} s ON s.store_id = p.store_id",
             [run.pk, posted.pk, now, now],
-        )
-        # Last, so the platform's two rows are locked only from here to COMMIT.
-        cursor.execute(
-            f"UPDATE {account_table} SET balance = balance + CASE id "  # noqa: S608
-            "WHEN %s THEN %s WHEN %s THEN %s END, updated_at = %s WHERE id IN (%s, %s)",
-            [clearing.pk, net, revenue.pk, fees, now, clearing.pk, revenue.pk],
         )
         cursor.execute(f"DELETE FROM {PLAN_TABLE}")  # noqa: S608

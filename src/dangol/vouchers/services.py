@@ -31,11 +31,8 @@ each step is idempotent and a retry with the same key finishes what was left.
 """
 
 import datetime as dt
-import functools
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -51,13 +48,10 @@ from dangol.core.clock import KST
 from dangol.core.ids import random_code, token_urlsafe
 from dangol.core.money import format_won, percent_of
 from dangol.core.phone import mobile_normalize
-from dangol.ledger.models import Account, Entry, Transaction
-from dangol.ledger.services import (
-    account_get_or_create,
-    ledger_post,
-    ledger_transfer,
-    transaction_fingerprint,
-)
+from dangol.ledger import catalogue
+from dangol.ledger.composed import ComposedPosting, account_id_sql, prepared_cursor
+from dangol.ledger.models import Account
+from dangol.ledger.services import account_get_or_create, ledger_post, ledger_transfer
 from dangol.notices.models import Notice
 from dangol.notices.services import notice_send
 from dangol.payments.models import Payment
@@ -221,37 +215,9 @@ def voucher_accepted_at(*, product: VoucherProduct, store: Store) -> bool:
 # --- ledger accounts ------------------------------------------------------------------------
 
 
-def _platform_account(kind: str, name: str) -> Account:
-    return account_get_or_create(
-        owner_type="", owner_id=None, kind=kind, non_negative=False, name=name
-    )
-
-
-def _cash_account() -> Account:
-    return _platform_account(Account.Kind.CASH, "결제 대행 정산 대기")
-
-
-def _store_payable_account(store: Store) -> Account:
-    return account_get_or_create(
-        owner_type="store", owner_id=store.pk, kind=Account.Kind.STORE_PAYABLE,
-        non_negative=False, name=f"{store.name} 정산 예정액",
-    )
-
-
-def _store_fee_account(store: Store) -> Account:
-    """Return the platform's fee revenue account for redemptions at `store`."""
-    return account_get_or_create(
-        owner_type="store", owner_id=store.pk, kind=Account.Kind.PLATFORM_FEE_REVENUE,
-        non_negative=False, name=f"플랫폼 수수료 수익 ({store.name})",
-    )
-
-
 def _issuer_discount_account(product: VoucherProduct) -> Account:
     owner_type, owner_id = product.issuer_owner
-    return account_get_or_create(
-        owner_type=owner_type, owner_id=owner_id, kind=Account.Kind.DISCOUNT_EXPENSE,
-        non_negative=False, name=f"{owner_type} {owner_id} 상품권 할인 부담금",
-    )
+    return catalogue.discount_expense_account(owner_type=owner_type, owner_id=owner_id)
 
 
 def vouchers_lock(ids: Iterable[int]) -> dict[int, Voucher]:
@@ -339,7 +305,7 @@ def voucher_issue(
         owner_type=LEDGER_OWNER_TYPE, owner_id=voucher.pk, kind=Account.Kind.VOUCHER_LIABILITY,
         non_negative=True, name=f"상품권 {voucher.code}",
     )
-    entries = [(_cash_account(), -sale), (liability, face)]
+    entries = [(catalogue.cash_account(), -sale), (liability, face)]
     if face > sale:
         entries.append((_issuer_discount_account(product), -(face - sale)))
     ledger_post(
@@ -445,9 +411,11 @@ def _voucher_redeem_orm(
     liability = voucher_account(voucher=locked)
     entries = [(liability, -amount)]
     if amount > fee:
-        entries.append((_store_payable_account(store), amount - fee))
+        payable = catalogue.store_payable_account(store_id=store.pk, store_name=store.name)
+        entries.append((payable, amount - fee))
     if fee:
-        entries.append((_store_fee_account(store), fee))
+        revenue = catalogue.store_fee_revenue_account(store_id=store.pk, store_name=store.name)
+        entries.append((revenue, fee))
     posted = ledger_post(
         idempotency_key=_redeem_ledger_key(locked.pk, idempotency_key), kind=REDEEM_KIND,
         entries=entries, description=store.name,
@@ -502,17 +470,19 @@ def _redeem_check(*, voucher: Voucher, kind: str, accepted: bool, amount: int) -
 # 1. `_REDEEM_LOCK_SQL` locks the voucher row (FOR UPDATE, as `vouchers_lock`) and reads,
 #    beside the voucher, what the checks and the posting need: the product's kind and fee,
 #    whether the store accepts it (the `voucher_accepted_at` rule, in SQL), whether the
-#    redemption key is taken, and the ids of the three ledger accounts (NULL if not open).
-#    Python runs `_redeem_check`, the fee and the fingerprint on that. A refusal, a replay
-#    or an account that is not open ends the transaction here, having written nothing.
-# 2. `_REDEEM_WRITE_SQL` inserts the ledger transaction (ON CONFLICT DO NOTHING on its key:
-#    a concurrent retry with the same key that committed after statement 1's snapshot is
-#    waited for and left alone), its entries and the redemption, and takes the amount off
-#    the voucher's mirrored balance.
-# 3. `_REDEEM_BALANCES_SQL` locks the posting's accounts in primary-key order (FOR NO KEY
-#    UPDATE, as `accounts_lock`) and adds the entries to their stored balances. The
-#    database's `ledger_account_balance_nonneg` check refuses a non-negative account going
-#    below zero.
+#    redemption key is taken, and the ids of the three ledger accounts (NULL if not open;
+#    the lookups are the ledger's `account_id_sql`). Python runs `_redeem_check` and the fee
+#    on that, and the ledger's `ComposedPosting` checks the legs and computes the
+#    fingerprint. A refusal, a replay or an account that is not open ends the transaction
+#    here, having written nothing.
+# 2. The ledger's posting (its `posted` and `entries` CTEs: the transaction, ON CONFLICT DO
+#    NOTHING on its key, so that a concurrent retry with the same key that committed after
+#    statement 1's snapshot is waited for and left alone, and its entries) with this app's
+#    rows composed onto it, `_REDEEM_ROWS_SQL`: the redemption, and the amount taken off the
+#    voucher's mirrored balance.
+# 3. The ledger's balances statement locks the posting's accounts in primary-key order (as
+#    `accounts_lock`) and adds the entries to their stored balances; the database's balance
+#    check refuses a non-negative account going below zero.
 #
 # The account rows are locked last, as the raw SQL of the benchmark does: a store's payable
 # and fee rows are shared by every redemption at that store, and whoever holds their locks
@@ -531,7 +501,15 @@ def _redeem_lock_sql() -> str:
     voucher_table = Voucher._meta.db_table
     columns = ", ".join(f'v."{f.column}"' for f in Voucher._meta.concrete_fields)
     through = VoucherProduct.accepted_stores.through._meta.db_table
-    accounts = Account._meta.db_table
+    liability = account_id_sql(
+        owner_type="%(voucher_owner)s", owner_id='v."id"', kind="%(liability_kind)s"
+    )
+    payable = account_id_sql(
+        owner_type="%(store_owner)s", owner_id="%(store)s", kind="%(payable_kind)s"
+    )
+    revenue = account_id_sql(
+        owner_type="%(store_owner)s", owner_id="%(store)s", kind="%(revenue_kind)s"
+    )
     return (
         f"SELECT {columns}, p.\"kind\", p.\"fee_bp\","  # noqa: S608 (names from models)
         ' COALESCE(p."store_id" = %(store)s OR (p."store_id" IS NULL'
@@ -541,109 +519,38 @@ def _redeem_lock_sql() -> str:
         '   AND a."store_id" = %(store)s))), FALSE),'
         f' EXISTS (SELECT 1 FROM {Redemption._meta.db_table} AS r'
         '  WHERE r."idempotency_key" = %(key)s),'
-        f' (SELECT a."id" FROM {accounts} AS a WHERE a."owner_type" = %(voucher_owner)s'
-        '  AND a."owner_id" = v."id" AND a."kind" = %(liability_kind)s),'
-        f' (SELECT a."id" FROM {accounts} AS a WHERE a."owner_type" = %(store_owner)s'
-        '  AND a."owner_id" = %(store)s AND a."kind" = %(payable_kind)s),'
-        f' (SELECT a."id" FROM {accounts} AS a WHERE a."owner_type" = %(store_owner)s'
-        '  AND a."owner_id" = %(store)s AND a."kind" = %(revenue_kind)s)'
-        f' FROM {voucher_table} AS v'
+        f" {liability}, {payable}, {revenue}"
+        f" FROM {voucher_table} AS v"
         f' JOIN {VoucherProduct._meta.db_table} AS p ON p."id" = v."product_id"'
         ' WHERE v."id" = %(voucher)s FOR UPDATE OF v'
     )
 
 
-def _redeem_write_sql(legs: int) -> str:
-    values = ", ".join(
-        f"({n}, %(account_{n})s::bigint, %(amount_{n})s::bigint)" for n in range(legs)
-    )
+def _redeem_rows_sql() -> str:
+    """Return this app's half of statement 2, composed onto the ledger's posting: the
+    voucher's mirror and the redemption, and the row the statement returns."""
+    posted = ComposedPosting.source
+    posted_id = ComposedPosting.transaction_id
     return (
-        " WITH posted AS ("  # noqa: S608 (names from models)
-        f'  INSERT INTO {Transaction._meta.db_table} ("idempotency_key", "kind", "description",'
-        '   "fingerprint", "reverses_id", "metadata", "created_at")'
-        "  VALUES (%(ledger_key)s, %(kind)s, %(description)s, %(fingerprint)s, NULL,"
-        "   %(metadata)s::jsonb, %(now)s)"
-        '  ON CONFLICT ("idempotency_key") DO NOTHING RETURNING "id"),'
-        " entries AS ("
-        f'  INSERT INTO {Entry._meta.db_table} ("transaction_id", "account_id", "amount")'
-        '  SELECT posted."id", g.account_id, g.amount FROM posted'
-        f"  CROSS JOIN (VALUES {values}) AS g (ord, account_id, amount)"
-        '  ORDER BY g.ord RETURNING "id"),'
-        " mirrored AS ("
+        " mirrored AS ("  # noqa: S608 (names from models)
         f'  UPDATE {Voucher._meta.db_table} AS v SET "balance" = v."balance" - %(amount)s,'
         '   "status" = CASE WHEN v."balance" = %(amount)s THEN %(used)s ELSE %(active)s END,'
         '   "updated_at" = %(updated)s'
-        '  FROM posted WHERE v."id" = %(voucher)s RETURNING v."balance", v."status"),'
+        f'  FROM {posted} WHERE v."id" = %(voucher)s RETURNING v."balance", v."status"),'
         " redeemed AS ("
         f'  INSERT INTO {Redemption._meta.db_table} ("voucher_id", "store_id", "staff_id",'
         '   "amount", "fee", "idempotency_key", "ledger_transaction_id", "created_at",'
         '   "updated_at")'
         "  SELECT %(voucher)s, %(store)s, %(staff)s, %(amount)s, %(fee)s, %(key)s,"
-        '   posted."id", %(now)s, %(updated)s FROM posted RETURNING "id")'
-        ' SELECT posted."id", redeemed."id", mirrored."balance", mirrored."status",'
-        "  (SELECT count(*) FROM entries)"
-        " FROM posted, redeemed, mirrored"
-    )
-
-
-def _redeem_balances_sql(legs: int) -> str:
-    table = Account._meta.db_table
-    values = ", ".join(f"(%(account_{n})s::bigint, %(amount_{n})s::bigint)" for n in range(legs))
-    # The subquery locks the rows in id order before the UPDATE can reach any of them (it
-    # only updates rows the subquery has returned), so the locks are taken as accounts_lock
-    # takes them.
-    return (
-        f'UPDATE {table} AS a SET "balance" = a."balance" + g.amount,'  # noqa: S608
-        ' "updated_at" = %(now)s'
-        f" FROM (VALUES {values}) AS g (account_id, amount),"
-        f'  (SELECT l."id" FROM {table} AS l WHERE l."id" IN (SELECT account_id FROM'
-        f'   (VALUES {values}) AS h (account_id, amount)) ORDER BY l."id" FOR NO KEY UPDATE)'
-        " AS locked"
-        ' WHERE a."id" = g.account_id AND locked."id" = a."id"'
-        ' RETURNING a."id", a."balance"'
+        f'   {posted_id}, %(now)s, %(updated)s FROM {posted} RETURNING "id")'
+        f' SELECT {posted_id}, redeemed."id", mirrored."balance", mirrored."status",'
+        f"  {ComposedPosting.entry_count}"
+        f" FROM {posted}, redeemed, mirrored"
     )
 
 
 _REDEEM_LOCK_SQL = _redeem_lock_sql()
-_REDEEM_WRITE_SQL = {legs: _redeem_write_sql(legs) for legs in (2, 3)}
-_REDEEM_BALANCES_SQL = {legs: _redeem_balances_sql(legs) for legs in (2, 3)}
-
-
-@functools.cache
-def _prepared_cursor_class() -> type:
-    import psycopg
-
-    class PreparedCursor(psycopg.Cursor[Any]):
-        """Binds parameters on the server and has every statement prepared."""
-
-        def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
-            return super().execute(query, params, prepare=True)
-
-    return PreparedCursor
-
-
-# Explicit prepare=True only: Django's own cursors bind on the client and never prepare.
-_PREPARE_ON_REQUEST_ONLY = 2**31
-
-
-def _prepared_cursor() -> Any:
-    """Return a Django cursor whose statements PostgreSQL plans once per connection.
-
-    Django binds parameters on the client and turns psycopg's prepared statements off (for
-    connection poolers). The fast path's statements run on every redemption, so they
-    are bound on the server and prepared; psycopg keeps them per connection (and forgets
-    them after a rollback). The connection's threshold is raised from "never" to "only when
-    asked", which leaves Django's cursors as they were. With PgBouncer in transaction mode
-    this needs its prepared-statement support (1.21+).
-    """
-    connection.ensure_connection()
-    raw_connection = connection.connection
-    if raw_connection.prepare_threshold is None:
-        raw_connection.prepare_threshold = _PREPARE_ON_REQUEST_ONLY
-    raw = _prepared_cursor_class()(raw_connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
+_REDEEM_ROWS_SQL = _redeem_rows_sql()
 
 
 def _voucher_redeem_fast(
@@ -664,11 +571,12 @@ def _voucher_redeem_fast(
 def _redeem_statements(
     *, voucher: Voucher, store: Store, amount: int, staff: User, idempotency_key: str
 ) -> Redemption | None:
-    with _prepared_cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_REDEEM_LOCK_SQL, {
             "voucher": voucher.pk, "store": store.pk, "market": store.market_id,
             "key": idempotency_key, "voucher_owner": LEDGER_OWNER_TYPE,
-            "liability_kind": Account.Kind.VOUCHER_LIABILITY, "store_owner": "store",
+            "liability_kind": Account.Kind.VOUCHER_LIABILITY,
+            "store_owner": catalogue.STORE_OWNER_TYPE,
             "payable_kind": Account.Kind.STORE_PAYABLE,
             "revenue_kind": Account.Kind.PLATFORM_FEE_REVENUE,
         })
@@ -693,34 +601,22 @@ def _redeem_statements(
             legs.append((revenue_id, fee))
         if any(account_id is None for account_id, _amount in legs):
             return None
-        now, updated = clock.now(), timezone.now()
-        ledger_key = _redeem_ledger_key(locked.pk, idempotency_key)
-        metadata = _redeem_metadata(voucher_id=locked.pk, store_id=store.pk, fee=fee)
-        fingerprint = transaction_fingerprint(REDEEM_KIND, legs, None)
-        leg_params: dict[str, int] = {}
-        for n, (account_id, leg_amount) in enumerate(legs):
-            leg_params[f"account_{n}"], leg_params[f"amount_{n}"] = account_id, leg_amount
-        params: dict[str, Any] = {
-            **leg_params, "ledger_key": ledger_key, "kind": REDEEM_KIND, "description": store.name,
-            "fingerprint": fingerprint, "metadata": json.dumps(metadata), "now": now,
-            "updated": updated, "voucher": locked.pk, "store": store.pk, "staff": staff.pk,
-            "amount": amount, "fee": fee, "key": idempotency_key,
-            "used": Voucher.Status.USED, "active": Voucher.Status.ACTIVE,
-        }
-        cursor.execute(_REDEEM_WRITE_SQL[len(legs)], params)
-        written = cursor.fetchone()
-        if written is None or written[4] != len(legs):
+        posting = ComposedPosting(
+            idempotency_key=_redeem_ledger_key(locked.pk, idempotency_key), kind=REDEEM_KIND,
+            legs=legs, description=store.name,
+            metadata=_redeem_metadata(voucher_id=locked.pk, store_id=store.pk, fee=fee),
+        )
+        now, updated = posting.now, timezone.now()
+        written = posting.write(cursor, rows_sql=_REDEEM_ROWS_SQL, params={
+            "now": now, "updated": updated, "voucher": locked.pk,
+            "store": store.pk, "staff": staff.pk, "amount": amount, "fee": fee,
+            "key": idempotency_key, "used": Voucher.Status.USED, "active": Voucher.Status.ACTIVE,
+        })
+        if written is None or not posting.complete(written[4]):
             raise _FastPathUndone()
         transaction_id, redemption_id, balance, status, _entries = written
         # Everything Python does is done before the account rows are locked (see above).
         locked.balance, locked.status, locked.updated_at = balance, status, updated
-        posted = Transaction.from_db(
-            connection.alias,
-            ["id", "idempotency_key", "kind", "description", "fingerprint", "reverses_id",
-             "metadata", "created_at"],
-            [transaction_id, ledger_key, REDEEM_KIND, store.name, fingerprint, None, metadata,
-             now],
-        )
         redemption = Redemption.from_db(
             connection.alias,
             ["id", "voucher_id", "store_id", "staff_id", "amount", "fee", "idempotency_key",
@@ -729,10 +625,9 @@ def _redeem_statements(
              transaction_id, now, updated],
         )
         redemption.voucher, redemption.store, redemption.staff = locked, store, staff
-        redemption.ledger_transaction = posted
-        cursor.execute(_REDEEM_BALANCES_SQL[len(legs)], {"now": now, **leg_params})
-        balances = dict(cursor.fetchall())
-    if len(balances) != len(legs) or balances[liability_id] != balance:
+        redemption.ledger_transaction = posting.transaction(transaction_id)
+        balances = posting.balances_apply(cursor)
+    if balances is None or balances[liability_id] != balance:
         raise _FastPathUndone()
     voucher.balance, voucher.status = balance, status
     return redemption
@@ -839,7 +734,7 @@ def _refund_book(*, voucher: Voucher, idempotency_key: str, reason: str) -> Refu
     product = VoucherProduct.objects.get(pk=locked.product_id)
     entries = [
         (voucher_account(voucher=locked), -quote.balance),
-        (_platform_account(Account.Kind.REFUND_CLEARING, "환불 대기"), quote.amount),
+        (catalogue.refund_clearing_account(), quote.amount),
     ]
     if quote.balance > quote.amount:
         entries.append((_issuer_discount_account(product), quote.balance - quote.amount))
@@ -863,8 +758,8 @@ def _refund_settle(*, refund_id: int) -> Refund:
         return refund
     ledger_transfer(
         idempotency_key=f"voucher:{refund.voucher_id}:refund-paid", kind="voucher_refund_paid",
-        source=_platform_account(Account.Kind.REFUND_CLEARING, "환불 대기"),
-        destination=_cash_account(), amount=refund.amount,
+        source=catalogue.refund_clearing_account(),
+        destination=catalogue.cash_account(), amount=refund.amount,
         metadata={"voucher": refund.voucher_id},
     )
     refund.paid_at = clock.now()
