@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
+from dangol.core.errors import IdempotencyKeyReused
 from dangol.coupons import selectors, services
 from dangol.coupons.models import Coupon, CouponTemplate, Stamp, StampCard
 from dangol.regulars.services import follow_create
@@ -208,7 +209,7 @@ def test_redeem_refuses_key_reused_for_another_coupon(store, staff):
     template = make_template(store)
     one, two = claim(template), claim(template)
     services.coupon_redeem(store=store, staff=staff, code=one.code, idempotency_key="k1")
-    with pytest.raises(services.IdempotencyKeyReused):
+    with pytest.raises(IdempotencyKeyReused):
         services.coupon_redeem(store=store, staff=staff, code=two.code, idempotency_key="k1")
 
 
@@ -366,7 +367,7 @@ def test_stamp_give_with_same_key_returns_first_result(store, staff):
     assert again.stamp.pk == first.stamp.pk
     assert [c.pk for c in again.rewards] == [c.pk for c in first.rewards]
     assert Stamp.objects.count() == 1 and Coupon.objects.count() == 1
-    with pytest.raises(services.IdempotencyKeyReused):
+    with pytest.raises(IdempotencyKeyReused):
         services.stamp_give(store=store, staff=staff, customer=customer, count=1,
                             idempotency_key="pos-1")
 

@@ -6,9 +6,10 @@ from django.test.utils import CaptureQueriesContext
 
 from dangol.core import clock
 from dangol.core.clock import kst
+from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger.selectors import ledger_verify
 from dangol.messaging import services
-from dangol.messaging.errors import CampaignInvalid, CampaignKeyReused
+from dangol.messaging.errors import CampaignInvalid
 from dangol.messaging.models import Campaign, Delivery
 from dangol.messaging.selectors import message_credit_balance
 from dangol.regulars.services import consent_grant, consent_withdraw, follow_create, tag_create
@@ -66,7 +67,7 @@ def test_send_is_idempotent(store, consenting_regular, credited_store, frozen_cl
     assert Delivery.objects.filter(campaign=campaign).count() == 1
     assert message_credit_balance(store=store) == 985
     assert _ad(store).pk == campaign.pk  # same key, same campaign
-    with pytest.raises(CampaignKeyReused):
+    with pytest.raises(IdempotencyKeyReused):
         _ad(store, body="다른 내용")
     _verify()
 

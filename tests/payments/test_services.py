@@ -7,11 +7,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 
-from dangol.core.errors import ValidationError
+from dangol.core.errors import IdempotencyKeyReused, ValidationError
 from dangol.payments.models import Payment, PaymentOperation, SandboxCharge, SandboxRequest
 from dangol.payments.providers.base import ProviderError
 from dangol.payments.services import (
-    IdempotencyKeyReused,
     OperationInProgress,
     OrderIdTaken,
     PaymentError,

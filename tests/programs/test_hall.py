@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dangol.core import clock
+from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger.models import Account, Transaction
 from dangol.ledger.selectors import ledger_verify
 from dangol.ledger.services import account_get_or_create, ledger_transfer
@@ -20,7 +21,7 @@ from dangol.payments.services import PaymentPending
 from dangol.places.models import Product, Store
 from dangol.programs import hall
 from dangol.programs.models import Application, Benefit, Enrolment, HallItem, Program
-from dangol.vouchers.errors import IdempotencyKeyReused, PurchaseFailed
+from dangol.vouchers.errors import PurchaseFailed
 from dangol.vouchers.models import Voucher, VoucherProduct
 from dangol.vouchers.selectors import voucher_account
 from tests.concurrency import run_concurrently

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
 from dangol.core import clock
-from dangol.core.errors import DangolError, NotFound, ValidationError
+from dangol.core.errors import DangolError, IdempotencyKeyReused, NotFound, ValidationError
 from dangol.core.ids import random_digits, token_urlsafe
 from dangol.core.korean import format_datetime
 from dangol.core.money import format_won
@@ -111,12 +111,6 @@ class CouponLimitReached(CouponRefused):
 class CouponNotClaimable(CouponRefused):
     code = "coupon_not_claimable"
     template = _("지금은 받을 수 없는 쿠폰입니다.")
-
-
-class IdempotencyKeyReused(DangolError):
-    code = "idempotency_key_reused"
-    template = _("같은 요청 키가 다른 내용의 요청에 이미 쓰였습니다.")
-    status = 409
 
 
 class CustomerNotFound(NotFound):

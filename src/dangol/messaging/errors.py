@@ -25,12 +25,6 @@ class MessageCreditShort(MessagingError):
     status = 402
 
 
-class CampaignKeyReused(MessagingError):
-    code = "campaign_key_reused"
-    template = _("같은 멱등성 키로 다른 메시지를 만들었습니다.")
-    status = 409
-
-
 class TopUpFailed(MessagingError):
     code = "top_up_failed"
     template = _("충전 결제가 승인되지 않았습니다: %(message)s")

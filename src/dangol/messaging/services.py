@@ -45,7 +45,7 @@ from django.utils.translation import gettext as _
 
 from dangol.accounts.models import User
 from dangol.core import clock
-from dangol.core.errors import DangolError
+from dangol.core.errors import DangolError, IdempotencyKeyReused
 from dangol.core.money import format_won
 from dangol.coupons.models import CouponTemplate
 from dangol.ledger.models import Account, Transaction
@@ -53,7 +53,6 @@ from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_
 from dangol.messaging import rules
 from dangol.messaging.errors import (
     CampaignInvalid,
-    CampaignKeyReused,
     MessageCreditShort,
     TopUpFailed,
 )
@@ -538,7 +537,7 @@ def campaign_create(
 
     Nothing is sent: call `campaign_send` to send now; `campaigns_send_due` sends scheduled
     ones when their time comes. A repeat with the same `idempotency_key` returns the first
-    campaign (CampaignKeyReused if it differs in sender, kind, audience or body). Raise
+    campaign (IdempotencyKeyReused if it differs in sender, kind, audience or body). Raise
     CampaignInvalid for a body over 1,000 characters or empty, an ad not from free text or
     the closing-sale template, an informational message not from its fixed templates, a
     coupon of another store, a half-filled link button, a tag of another store, no channel,
@@ -552,7 +551,7 @@ def campaign_create(
     existing = Campaign.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if not _same_request(existing, fields):
-            raise CampaignKeyReused()
+            raise IdempotencyKeyReused()
         return existing
     when = scheduled_at or now
     if when < now - dt.timedelta(minutes=1):

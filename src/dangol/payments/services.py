@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from dangol.core import clock
-from dangol.core.errors import DangolError, ValidationError
+from dangol.core.errors import DangolError, IdempotencyKeyReused, ValidationError
 from dangol.core.ids import random_code
 from dangol.payments.models import Payment, PaymentOperation
 from dangol.payments.providers import get_provider
@@ -44,12 +44,6 @@ from dangol.payments.providers.base import (
 class PaymentError(DangolError):
     code = "payment_error"
     template = _("결제를 처리할 수 없습니다.")
-
-
-class IdempotencyKeyReused(PaymentError):
-    code = "idempotency_key_reused"
-    template = _("같은 멱등성 키로 다른 결제 요청을 보냈습니다.")
-    status = 409
 
 
 class OrderIdTaken(PaymentError):

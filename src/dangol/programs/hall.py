@@ -46,7 +46,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
-from dangol.core.errors import DangolError, ValidationError
+from dangol.core.errors import DangolError, IdempotencyKeyReused, ValidationError
 from dangol.ledger.models import Account, Entry, Transaction
 from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_transfer
 from dangol.payments.models import Payment
@@ -60,7 +60,7 @@ from dangol.programs.models import (
     HallItem,
     Program,
 )
-from dangol.vouchers.errors import IdempotencyKeyReused, PurchaseFailed
+from dangol.vouchers.errors import PurchaseFailed
 from dangol.vouchers.models import Voucher, VoucherProduct
 from dangol.vouchers.services import voucher_issue, voucher_product_create
 

@@ -29,7 +29,6 @@ from dangol.core.api import ErrorOut
 from dangol.core.errors import DangolError, NotFound, ValidationError
 from dangol.core.idempotency import (
     KEY_MAX_LENGTH,
-    IdempotencyKeyReused,
     idempotency_key_check,
     idempotency_service_key,
     idempotent_call,
@@ -377,8 +376,6 @@ def purchase_voucher(
             product=product, buyer=buyer, card_number=body.card_number,
             idempotency_key=idempotency_service_key(scope=f"user:{buyer.pk}", key=key),
         )
-    except errors.IdempotencyKeyReused as exc:
-        raise IdempotencyKeyReused() from exc
     except PaymentPending as exc:
         raise PurchasePending() from exc
     voucher = _voucher_for_output(voucher)
@@ -491,13 +488,10 @@ def refund_voucher(
     caller = _caller(request)
     key = idempotency_key_check(idempotency_key)
     voucher = _held_voucher(caller, voucher_id)
-    try:
-        refund = services.voucher_refund(
-            voucher=voucher, reason=body.reason,
-            idempotency_key=idempotency_service_key(scope=f"user:{caller.pk}", key=key),
-        )
-    except errors.IdempotencyKeyReused as exc:
-        raise IdempotencyKeyReused() from exc
+    refund = services.voucher_refund(
+        voucher=voucher, reason=body.reason,
+        idempotency_key=idempotency_service_key(scope=f"user:{caller.pk}", key=key),
+    )
     return Status(201, Refund.objects.get(pk=refund.pk))
 
 
@@ -531,13 +525,10 @@ def redeem_voucher(
     )
     if voucher is None:
         raise VoucherNotFound()
-    try:
-        redemption = services.voucher_redeem(
-            voucher=voucher, store=store, amount=body.amount, staff=_caller(request),
-            idempotency_key=idempotency_service_key(scope=f"store:{store.pk}", key=key),
-        )
-    except errors.IdempotencyKeyReused as exc:
-        raise IdempotencyKeyReused() from exc
+    redemption = services.voucher_redeem(
+        voucher=voucher, store=store, amount=body.amount, staff=_caller(request),
+        idempotency_key=idempotency_service_key(scope=f"store:{store.pk}", key=key),
+    )
     redemption = Redemption.objects.select_related("voucher").get(pk=redemption.pk)
     return Status(201, redemption)
 

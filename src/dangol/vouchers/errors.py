@@ -71,8 +71,3 @@ class RefundRefused(VoucherError):
 class ExtensionRefused(VoucherError):
     code = "voucher_extension_refused"
     template = _("유효기간을 연장할 수 없습니다: %(rule)s")
-
-
-class IdempotencyKeyReused(VoucherError):
-    code = "voucher_idempotency_key_reused"
-    template = _("같은 멱등성 키로 다른 요청을 보냈습니다.")

@@ -48,6 +48,7 @@ from django.utils.translation import gettext
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.clock import KST
+from dangol.core.errors import IdempotencyKeyReused
 from dangol.core.ids import random_code, token_urlsafe
 from dangol.core.money import format_won, percent_of
 from dangol.core.phone import mobile_normalize
@@ -66,7 +67,6 @@ from dangol.places.models import Market, Store
 from dangol.vouchers.errors import (
     ExtensionRefused,
     FeeAboveCap,
-    IdempotencyKeyReused,
     InsufficientBalance,
     InvalidAmount,
     InvalidVoucherProduct,
