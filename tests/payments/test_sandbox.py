@@ -4,8 +4,9 @@ import time
 
 import pytest
 
+from dangol.payments.errors import ProviderError, ProviderTimeout
 from dangol.payments.models import SandboxCharge, SandboxRequest
-from dangol.payments.providers.base import ProviderError, ProviderStatus, ProviderTimeout
+from dangol.payments.providers.base import ProviderStatus
 from dangol.payments.providers.sandbox import SandboxProvider
 
 pytestmark = pytest.mark.django_db

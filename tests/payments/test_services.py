@@ -8,16 +8,18 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 
 from dangol.core.errors import IdempotencyKeyReused, ValidationError
-from dangol.payments.models import Payment, PaymentOperation, SandboxCharge, SandboxRequest
-from dangol.payments.providers.base import ProviderError
-from dangol.payments.services import (
+from dangol.payments.errors import (
     OperationInProgress,
     OrderIdTaken,
     PaymentError,
     PaymentPending,
     PaymentRejected,
     PaymentStateError,
+    ProviderError,
     RefundExceedsCaptured,
+)
+from dangol.payments.models import Payment, PaymentOperation, SandboxCharge, SandboxRequest
+from dangol.payments.services import (
     payment_authorize,
     payment_cancel,
     payment_capture,

@@ -40,6 +40,7 @@ from dangol.core.idempotency import (
 from dangol.core.tenancy import Role, is_platform_admin
 from dangol.coupons.models import CouponTemplate
 from dangol.messaging import selectors, services
+from dangol.messaging.errors import DeliveryNotFound
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
 from dangol.places.api import Pagination
 from dangol.places.api import managed_store as _managed_store
@@ -58,11 +59,6 @@ PREVIEW_OPT_OUT_SLUG = "…"
 class MarketNotManaged(PermissionDenied):
     code = "market_not_managed"
     template = _("이 시장 상인회 회원만 할 수 있습니다.")
-
-
-class DeliveryNotFound(NotFound):
-    code = "message_not_found"
-    template = _("메시지를 찾을 수 없습니다.")
 
 
 # --- callers and senders --------------------------------------------------------------------

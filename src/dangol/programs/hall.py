@@ -43,23 +43,16 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
-from dangol.core.errors import DangolError, IdempotencyKeyReused, ValidationError
+from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger.models import Account, Entry, Transaction
 from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_transfer
 from dangol.payments.models import Payment
 from dangol.payments.services import payment_authorize, payment_capture
 from dangol.places.models import Product, Store
-from dangol.programs.models import (
-    BASIS_POINTS,
-    Application,
-    Benefit,
-    Enrolment,
-    HallItem,
-    Program,
-)
+from dangol.programs.errors import HallBudgetExhausted, HallClosed, HallItemInvalid
+from dangol.programs.models import BASIS_POINTS, Application, Benefit, Enrolment, HallItem, Program
 from dangol.vouchers.errors import PurchaseFailed
 from dangol.vouchers.models import Voucher, VoucherProduct
 from dangol.vouchers.services import voucher_issue, voucher_product_create
@@ -69,27 +62,6 @@ KIND_RELEASE = "program_hall_release"
 KIND_SHARE = "program_hall_share"
 KIND_RETURN = "program_hall_return"
 HOLD_OWNER_TYPE = "program_hall"
-
-
-class HallError(DangolError):
-    code = "hall_error"
-    template = _("기획전 요청을 처리할 수 없습니다.")
-    status = 409
-
-
-class HallItemInvalid(ValidationError):
-    code = "hall_item_invalid"
-    template = _("기획전 상품을 등록할 수 없습니다: %(reason)s")
-
-
-class HallClosed(HallError):
-    code = "hall_closed"
-    template = _("판매가 끝난 기획전 상품입니다.")
-
-
-class HallBudgetExhausted(HallError):
-    code = "hall_budget_exhausted"
-    template = _("기획전 할인 예산이 모두 소진되어 판매를 마쳤습니다. (남은 예산 %(remaining)s)")
 
 
 @dataclass(frozen=True)

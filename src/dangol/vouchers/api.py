@@ -26,7 +26,7 @@ from dangol.accounts.api import anonymous_openapi, optional_auth, required_auth
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.models import User
 from dangol.core.api import ErrorOut
-from dangol.core.errors import DangolError, NotFound, ValidationError
+from dangol.core.errors import NotFound, ValidationError
 from dangol.core.idempotency import (
     KEY_MAX_LENGTH,
     idempotency_key_check,
@@ -35,11 +35,12 @@ from dangol.core.idempotency import (
 )
 from dangol.core.korean import format_datetime
 from dangol.core.phone import phone_mask
-from dangol.payments.services import PaymentPending
+from dangol.payments.errors import PaymentPending
 from dangol.places.api import Pagination
 from dangol.places.api import managed_store as _managed_store
 from dangol.places.models import Market, Store
 from dangol.vouchers import errors, selectors, services
+from dangol.vouchers.errors import PurchasePending, VoucherNotFound
 from dangol.vouchers.models import Redemption, Refund, Voucher, VoucherGift, VoucherProduct
 
 router = Router(tags=["vouchers"], auth=required_auth)
@@ -58,21 +59,6 @@ def _key_header() -> Any:
             "/ required idempotency key"
         ),
     )
-
-
-
-class PurchasePending(DangolError):
-    code = "payment_pending"
-    template = _(
-        "결제 대행사의 응답을 받지 못했습니다. 같은 Idempotency-Key로 같은 요청을 다시 "
-        "보내 주세요 (두 번 결제되지 않습니다)."
-    )
-    status = 503
-
-
-class VoucherNotFound(NotFound):
-    code = "voucher_not_found"
-    template = _("상품권을 찾을 수 없습니다.")
 
 
 def _held_voucher(user: User, voucher_id: int) -> Voucher:

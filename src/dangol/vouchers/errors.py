@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from dangol.core.errors import DangolError, ValidationError
+from dangol.core.errors import DangolError, NotFound, ValidationError
 
 
 class VoucherError(DangolError):
@@ -71,3 +71,17 @@ class RefundRefused(VoucherError):
 class ExtensionRefused(VoucherError):
     code = "voucher_extension_refused"
     template = _("유효기간을 연장할 수 없습니다: %(rule)s")
+
+
+class PurchasePending(DangolError):
+    code = "payment_pending"
+    template = _(
+        "결제 대행사의 응답을 받지 못했습니다. 같은 Idempotency-Key로 같은 요청을 다시 "
+        "보내 주세요 (두 번 결제되지 않습니다)."
+    )
+    status = 503
+
+
+class VoucherNotFound(NotFound):
+    code = "voucher_not_found"
+    template = _("상품권을 찾을 수 없습니다.")
