@@ -63,7 +63,7 @@ from dangol.payments.models import Payment
 from dangol.payments.services import payment_authorize, payment_capture
 from dangol.places.models import Market, Store
 from dangol.regulars.models import Consent, Follow, Tag
-from dangol.regulars.rules import is_night_kst
+from dangol.regulars.rules import OptIn, is_night_kst, opt_in_stands_q, opt_in_stands_sql
 from dangol.regulars.services import consent_withdraw
 
 logger = logging.getLogger(__name__)
@@ -229,13 +229,6 @@ class _Audience:
     now_ok_params: list[Any]
 
 
-def _stands_sql(prefix: str) -> str:
-    return (
-        f"(c.{prefix}_granted_at IS NOT NULL AND c.{prefix}_granted_at <= %s"
-        f" AND (c.{prefix}_withdrawn_at IS NULL OR c.{prefix}_withdrawn_at > %s))"
-    )
-
-
 def _audience_sql(
     *, kind: str, store_id: int | None, market_id: int | None, audience: str,
     tag_id: int | None, at: dt.datetime,
@@ -263,13 +256,15 @@ def _audience_sql(
         f" WHERE u.is_active = %s"
     )
     params += [*params_consent, True]
-    at_db = connection.ops.adapt_datetimefield_value(at)
     if kind != Campaign.Kind.AD:
         return _Audience(sql, params, "1 = 1", [], "1 = 1", [])
-    now_ok, now_ok_params = "1 = 1", []
+    # The consent rule of regulars, split in two: without the ad opt-in no row at all;
+    # at night, without the night opt-in a row held until 08:00.
+    eligible, eligible_params = opt_in_stands_sql(OptIn.AD, at, alias="c")
+    now_ok: tuple[str, list[Any]] = ("1 = 1", [])
     if is_night_kst(at):
-        now_ok, now_ok_params = _stands_sql("night"), [at_db, at_db]
-    return _Audience(sql, params, _stands_sql("ad"), [at_db, at_db], now_ok, now_ok_params)
+        now_ok = opt_in_stands_sql(OptIn.NIGHT, at, alias="c")
+    return _Audience(sql, params, eligible, eligible_params, *now_ok)
 
 
 def _address_sql(channel: str) -> str:
@@ -667,18 +662,13 @@ def campaigns_send_due(*, at: dt.datetime | None = None) -> int:
 # --- release and refunds ----------------------------------------------------------------------
 
 
-def _standing(prefix: str, at: dt.datetime) -> Q:
-    return Q(**{f"{prefix}_granted_at__lte": at}) & (
-        Q(**{f"{prefix}_withdrawn_at__isnull": True}) | Q(**{f"{prefix}_withdrawn_at__gt": at})
-    )
-
-
 def consent_stands(*, at: dt.datetime, night: bool = False) -> Q:
     """Return a Delivery filter: the ad consent from the campaign's sender stands at `at`
-    (and the night opt-in too when `night`). Informational campaigns always pass."""
-    stands = _standing("ad", at)
+    (and the night opt-in too when `night`), by regulars' rule (`opt_in_stands_q`).
+    Informational campaigns always pass."""
+    stands = opt_in_stands_q(OptIn.AD, at)
     if night:
-        stands &= _standing("night", at)
+        stands &= opt_in_stands_q(OptIn.NIGHT, at)
     by_store = Exists(Consent.objects.filter(
         stands, customer=OuterRef("customer_id"), store_id=OuterRef("campaign__store_id"),
     ))

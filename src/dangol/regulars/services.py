@@ -32,7 +32,7 @@ from dangol.regulars.errors import (
     UnknownConsentText,
 )
 from dangol.regulars.models import Consent, ConsentEvent, Follow, Tag
-from dangol.regulars.rules import reconfirmation_cutoff
+from dangol.regulars.rules import OptIn, opt_in_stands_q, reconfirmation_cutoff
 
 
 def _one_sender(store: Store | None, market: Market | None) -> None:
@@ -329,8 +329,7 @@ def consents_reconfirm_due(*, today: dt.date) -> int:
     """
     ids = list(
         Consent.objects.filter(
-            ad_granted_at__isnull=False, ad_withdrawn_at__isnull=True,
-            confirmed_at__lt=reconfirmation_cutoff(today),
+            opt_in_stands_q(OptIn.AD, clock.now()), confirmed_at__lt=reconfirmation_cutoff(today)
         ).order_by("pk").values_list("pk", flat=True)
     )
     sent = 0
