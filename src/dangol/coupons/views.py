@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from dangol.accounts.models import User
 from dangol.core.errors import DangolError
-from dangol.coupons import errors, selectors, services
+from dangol.coupons import errors, rules, selectors, services
 from dangol.coupons.forms import CouponTemplateForm, RedeemForm, StampForm, StampProgramForm
 from dangol.coupons.models import Coupon, CouponTemplate
 from dangol.places.models import Store
@@ -97,7 +97,7 @@ def coupon_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "coupon": coupon,
             "usable": coupon.status == Coupon.Status.ISSUED
-            and not selectors.coupon_is_expired(coupon),
+            and not rules.coupon_is_expired(coupon),
             "qr_svg": _qr_svg(scan_url),
         },
     )
@@ -195,7 +195,7 @@ def merchant_redeem(request: HttpRequest, pk: int) -> HttpResponse:
 def _preview(request: HttpRequest, *, store: Store, code: str, token: str) -> HttpResponse:
     try:
         coupon = services.coupon_find(store=store, code=code or None, token=token or None)
-        services.coupon_check_usable(coupon=coupon, store=store)
+        rules.coupon_check_usable(coupon=coupon, store=store)
     except DangolError as exc:
         return _redeem_page(
             request, store=store, error=exc.message, status=exc.status,
