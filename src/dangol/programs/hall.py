@@ -52,7 +52,14 @@ from dangol.payments.models import Payment
 from dangol.payments.services import payment_authorize, payment_capture
 from dangol.places.models import Product, Store
 from dangol.programs.errors import HallBudgetExhausted, HallClosed, HallItemInvalid
-from dangol.programs.models import BASIS_POINTS, Application, Benefit, Enrolment, HallItem, Program
+from dangol.programs.models import (
+    BASIS_POINTS,
+    Application,
+    Benefit,
+    HallItem,
+    Program,
+)
+from dangol.programs.rules import program_covers_store
 from dangol.vouchers.errors import PurchaseFailed
 from dangol.vouchers.models import Voucher, VoucherProduct
 from dangol.vouchers.services import voucher_issue, voucher_product_create
@@ -177,16 +184,12 @@ def hall_is_open(*, program: Program) -> bool:
 
 def hall_store_eligible(*, program: Program, store: Store) -> bool:
     """Return True if `store` may be listed: its application to the program was approved,
-    or it is in the program's scope (its market enrolled, or its 시군구 a target region)."""
+    or it is in the program's scope (`rules.program_covers_store`)."""
     if Application.objects.filter(
         program=program, store=store, status=Application.Status.APPROVED
     ).exists():
         return True
-    if store.market_id is not None and Enrolment.objects.filter(
-        program=program, market_id=store.market_id
-    ).exists():
-        return True
-    return program.regions.filter(pk=store.region_id).exists()
+    return program_covers_store(program=program, store=store)
 
 
 def hall_voucher_product(*, item: HallItem) -> VoucherProduct:

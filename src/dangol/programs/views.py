@@ -45,6 +45,7 @@ from dangol.programs.models import (
     Program,
     RolloutTarget,
 )
+from dangol.programs.rules import stores_covered_q
 
 GRANTS_PER_PAGE = 50
 QUEUE_PER_PAGE = 50
@@ -338,12 +339,11 @@ def _must_run(access: _Access, program: Program) -> None:
 
 def _hall_eligible_stores(program: Program) -> QuerySet[Store]:
     """Stores the hall may list (as `hall.hall_store_eligible`, in one query): approved
-    applicants, stores of enrolled markets, stores of the program's 시군구."""
+    applicants and the stores in the program's scope (`rules.stores_covered_q`)."""
     return Store.objects.filter(
         Exists(Application.objects.filter(
             program=program, store=OuterRef("pk"), status=Application.Status.APPROVED))
-        | Exists(Enrolment.objects.filter(program=program, market=OuterRef("market_id")))
-        | Q(region__in=program.regions.values("pk"))
+        | stores_covered_q(program=program)
     )
 
 
