@@ -59,8 +59,8 @@ from dangol.messaging.errors import (
 from dangol.messaging.informational import delivery_notice_id
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery, MessagePrice
 from dangol.notices.models import Notice
-from dangol.payments.models import Payment
-from dangol.payments.services import payment_authorize, payment_capture
+from dangol.payments.errors import PaymentDeclined
+from dangol.payments.services import payment_charge
 from dangol.places.models import Market, Store
 from dangol.regulars.models import Consent, Follow, Tag
 from dangol.regulars.rules import OptIn, is_night_kst, opt_in_stands_q, opt_in_stands_sql
@@ -147,12 +147,12 @@ def message_credit_top_up(
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise CampaignInvalid(reason=_("충전 금액은 0원보다 커야 합니다"))
     credit = message_credit_account(store=store, market=market)
-    payment_key = f"message-credit:{idempotency_key}"
-    payment = payment_authorize(amount=amount, source=card_number, idempotency_key=payment_key)
-    if payment.status == Payment.Status.AUTHORIZED:
-        payment = payment_capture(payment=payment, idempotency_key=f"{payment_key}:capture")
-    if payment.status != Payment.Status.CAPTURED:
-        raise TopUpFailed(message=payment.error_message or payment.get_status_display())
+    try:
+        payment = payment_charge(
+            amount=amount, source=card_number, idempotency_key=f"message-credit:{idempotency_key}"
+        )
+    except PaymentDeclined as declined:
+        raise TopUpFailed(message=declined.reason) from declined
     return ledger_transfer(
         idempotency_key=f"messaging:top-up:{idempotency_key}", kind=TOP_UP_KIND,
         source=_cash_account(), destination=credit, amount=amount,

@@ -1,9 +1,14 @@
 """The payments domain errors: what the payment services and the providers refuse, each
 with a Korean, translatable message and a stable code."""
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
 from dangol.core.errors import DangolError
+
+if TYPE_CHECKING:
+    from dangol.payments.models import Payment
 
 
 class ProviderError(DangolError):
@@ -71,3 +76,18 @@ class PaymentRejected(PaymentError):
     def __init__(self, *, provider_code: str, message: str) -> None:
         self.provider_code = provider_code
         super().__init__(message=message)
+
+
+class PaymentDeclined(PaymentError):
+    """A charge (authorize, then capture) did not end captured: the card was declined or the
+    payment is in another state. `payment` is that payment; `reason` what the provider
+    said (or its status)."""
+
+    code = "payment_declined"
+    template = _("결제가 승인되지 않았습니다: %(message)s")
+    status = 402
+
+    def __init__(self, *, payment: "Payment") -> None:
+        self.payment = payment
+        self.reason = payment.error_message or str(payment.get_status_display())
+        super().__init__(message=self.reason)

@@ -32,6 +32,7 @@ from dangol.core.ids import random_code
 from dangol.payments.errors import (
     OperationInProgress,
     OrderIdTaken,
+    PaymentDeclined,
     PaymentPending,
     PaymentRejected,
     PaymentStateError,
@@ -142,6 +143,24 @@ def payment_refund(*, payment: Payment, amount: int, idempotency_key: str, reaso
         idempotency_key=idempotency_key,
     )
     return _operation_run(operation)
+
+
+def payment_charge(*, amount: int, source: str, idempotency_key: str) -> Payment:
+    """Charge `amount` won to `source` at once: authorize, then capture the whole amount;
+    return the CAPTURED payment. The one card-charge sequence of every seller (voucher
+    purchases, message credit top-ups, the promotion hall).
+
+    The capture's key is "<idempotency_key>:capture", so a repeat with the same key moves no
+    money twice and returns the same payment. Raise PaymentDeclined (carrying the payment)
+    when the card is declined or the payment is not captured, PaymentPending when the
+    provider did not answer (repeat with the same key), and what `payment_authorize` raises.
+    """
+    payment = payment_authorize(amount=amount, source=source, idempotency_key=idempotency_key)
+    if payment.status == Payment.Status.AUTHORIZED:
+        payment = payment_capture(payment=payment, idempotency_key=f"{idempotency_key}:capture")
+    if payment.status != Payment.Status.CAPTURED:
+        raise PaymentDeclined(payment=payment)
+    return payment
 
 
 # --- steps ----------------------------------------------------------------------------------

@@ -48,8 +48,9 @@ from dangol.accounts.models import User
 from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger.models import Account, Entry, Transaction
 from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_transfer
+from dangol.payments.errors import PaymentDeclined
 from dangol.payments.models import Payment
-from dangol.payments.services import payment_authorize, payment_capture
+from dangol.payments.services import payment_charge
 from dangol.places.models import Product, Store
 from dangol.programs.errors import HallBudgetExhausted, HallClosed, HallItemInvalid
 from dangol.programs.models import (
@@ -325,14 +326,13 @@ def hall_purchase(
     except HallBudgetExhausted:
         hall_close_check(program=program)
         raise
-    payment_key = f"hall-purchase:{idempotency_key}"
-    payment = payment_authorize(
-        amount=product.sale_price, source=card_number, idempotency_key=payment_key
-    )
-    if payment.status == Payment.Status.AUTHORIZED:
-        payment = payment_capture(payment=payment, idempotency_key=f"{payment_key}:capture")
-    if payment.status != Payment.Status.CAPTURED:
-        if reservation is not None and payment.status in (
+    try:
+        payment = payment_charge(
+            amount=product.sale_price, source=card_number,
+            idempotency_key=f"hall-purchase:{idempotency_key}",
+        )
+    except PaymentDeclined as declined:
+        if reservation is not None and declined.payment.status in (
             Payment.Status.FAILED, Payment.Status.CANCELLED
         ):
             hold = hall_hold_account(program=program)
@@ -343,7 +343,7 @@ def hall_purchase(
                 description=gettext("기획전 결제 실패: 예약 해제"),
                 metadata={"program": program.pk, "hall_item": item.pk},
             )
-        raise PurchaseFailed(message=payment.error_message or payment.get_status_display())
+        raise PurchaseFailed(message=declined.reason) from declined
     try:
         voucher = voucher_issue(
             product=product, buyer=buyer, payment=payment, idempotency_key=voucher_key
