@@ -5,9 +5,7 @@ Following and consent are separate: following never requires consent (개인정�
 reconfirmed on its own record, with an append-only history (ConsentEvent) as evidence.
 """
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -16,6 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.clock import KST
+from dangol.core.csvfile import (
+    UTF8_OR_CP949,
+    CsvFileTooLarge,
+    CsvFileWrongEncoding,
+    csv_dict_reader,
+    csv_text,
+)
 from dangol.core.errors import NotFound, ValidationError
 from dangol.core.phone import InvalidPhone, mobile_normalize
 from dangol.notices.models import Notice
@@ -418,15 +423,6 @@ class _ImportRow:
     consent_method: str
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp949"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileInvalid(reason=_("UTF-8이나 CP949(EUC-KR) 인코딩이 아닙니다."))
-
-
 def _parse_consent_at(value: str) -> dt.datetime:
     text = value.strip()
     for fmt in _CONSENT_AT_FORMATS:
@@ -443,18 +439,21 @@ def _parse_consent_at(value: str) -> dt.datetime:
 
 def _import_rows(data: bytes) -> tuple[list[_ImportRow], list[ImportRowError]]:
     """Parse the whole file; raise ImportFileInvalid if the file itself is unusable."""
-    if len(data) > IMPORT_MAX_BYTES:
-        raise ImportFileInvalid(reason=_("파일이 2MB보다 큽니다."))
-    text = _decode(data)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [(column or "").strip() for column in (reader.fieldnames or [])]
+    try:
+        text = csv_text(data, encodings=UTF8_OR_CP949, max_bytes=IMPORT_MAX_BYTES)
+    except CsvFileTooLarge as error:
+        raise ImportFileInvalid(reason=_("파일이 2MB보다 큽니다.")) from error
+    except CsvFileWrongEncoding as error:
+        reason = _("UTF-8이나 CP949(EUC-KR) 인코딩이 아닙니다.")
+        raise ImportFileInvalid(reason=reason) from error
+    reader = csv_dict_reader(text)
+    header = list(reader.fieldnames or [])
     missing = [column for column in IMPORT_REQUIRED_COLUMNS if column not in header]
     if missing:
         raise ImportFileInvalid(
             reason=_("필수 열이 없습니다: %(columns)s (필요한 열: 이름, 휴대전화)")
             % {"columns": ", ".join(missing)}
         )
-    reader.fieldnames = header
     rows: list[_ImportRow] = []
     errors: list[ImportRowError] = []
     seen: set[str] = set()
