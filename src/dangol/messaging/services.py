@@ -566,7 +566,49 @@ def campaign_create(
     return campaign
 
 
-# --- send -------------------------------------------------------------------------------------
+# --- due, submit and send ---------------------------------------------------------------------
+
+
+def campaign_is_due(*, scheduled_at: dt.datetime | None, at: dt.datetime | None = None) -> bool:
+    """Return whether a campaign for `scheduled_at` is due at `at` (default now): no time
+    given, or a time at or before `at`. The one test of "due": submitting, sending and the
+    minute task (`campaign_due_q`) ask it."""
+    return scheduled_at is None or scheduled_at <= (at or clock.now())
+
+
+def campaign_due_q(*, at: dt.datetime) -> Q:
+    """Return the filter of scheduled campaigns due at `at` (`campaign_is_due`)."""
+    return Q(status=Campaign.Status.SCHEDULED, scheduled_at__lte=at)
+
+
+def campaign_submit(
+    *, store: Store | None = None, market: Market | None = None, kind: str,
+    template: str = "", body: str, audience: str, channels: list[str],
+    idempotency_key: str, tag: Tag | None = None, image: UploadedFile | None = None,
+    coupon_template: CouponTemplate | None = None, link_url: str = "", link_label: str = "",
+    scheduled_at: dt.datetime | None = None, created_by: User | None = None,
+) -> Campaign:
+    """Create a campaign (`campaign_create`) and send it at once if it is due
+    (`campaign_is_due`: no `scheduled_at`, or one not after now), else leave it scheduled
+    for `campaigns_send_due`; return it. What the composer, the 마감 세일 button and the API
+    call.
+
+    One transaction: a refused send (MessageCreditShort, CampaignInvalid) leaves no campaign
+    behind. A repeat with the same `idempotency_key` returns the first campaign and sends
+    nothing twice.
+    """
+    with transaction.atomic():
+        campaign = campaign_create(
+            store=store, market=market, kind=kind, template=template, body=body,
+            audience=audience, channels=channels, idempotency_key=idempotency_key, tag=tag,
+            image=image, coupon_template=coupon_template, link_url=link_url,
+            link_label=link_label, scheduled_at=scheduled_at, created_by=created_by,
+        )
+        if campaign.status == Campaign.Status.SCHEDULED and campaign_is_due(
+            scheduled_at=campaign.scheduled_at
+        ):
+            campaign = campaign_send(campaign=campaign)
+    return campaign
 
 
 @transaction.atomic
@@ -586,7 +628,9 @@ def campaign_send(*, campaign: Campaign) -> Campaign:
         .get(pk=campaign.pk)
     )
     now = clock.now()
-    if locked.status != Campaign.Status.SCHEDULED or locked.scheduled_at > now:
+    if locked.status != Campaign.Status.SCHEDULED or not campaign_is_due(
+        scheduled_at=locked.scheduled_at, at=now
+    ):
         return locked
     prices = message_prices()
     credit: Account | None = None
@@ -643,7 +687,7 @@ def campaigns_send_due(*, at: dt.datetime | None = None) -> int:
     """
     at = at or clock.now()
     due = list(
-        Campaign.objects.filter(status=Campaign.Status.SCHEDULED, scheduled_at__lte=at)
+        Campaign.objects.filter(campaign_due_q(at=at))
         .order_by("scheduled_at", "pk").values_list("pk", flat=True)
     )
     sent = 0
