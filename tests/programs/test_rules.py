@@ -83,3 +83,22 @@ def test_a_store_whose_market_moved_is_in_scope_where_its_market_now_is(
     assert [reason["code"] for reason in applied[for_haeundae].reasons] == [
         services.REASON_OUT_OF_SCOPE
     ]
+
+
+def test_the_hall_lists_by_query_exactly_the_stores_it_accepts_one_by_one(
+    program, haeundae, suyeong, market_in, store_in, owner_of, operator_user
+):
+    one = program(regions=(haeundae,))
+    in_scope, out_of_scope = store_in(market_in(haeundae)), store_in(market_in(suyeong))
+    approved_outside = store_in(market_in(suyeong))
+    application = services.application_submit(
+        program=one, store=approved_outside, applicant=owner_of(approved_outside),
+        declared_annual_sales=0,
+    )
+    services.application_approve(application=application, operator_user=operator_user)
+
+    listed = set(hall.hall_stores_eligible(program=one))
+
+    assert listed == {in_scope, approved_outside}
+    for store in (in_scope, out_of_scope, approved_outside):
+        assert hall.hall_store_eligible(program=one, store=store) == (store in listed)

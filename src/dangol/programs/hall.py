@@ -41,7 +41,7 @@ no sale escapes the program's share. It is found by its name, "기획전 #<item 
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext
 
 from dangol.accounts.models import User
@@ -60,7 +60,7 @@ from dangol.programs.models import (
     HallItem,
     Program,
 )
-from dangol.programs.rules import program_covers_store
+from dangol.programs.rules import program_covers_store, stores_covered_q
 from dangol.vouchers.errors import PurchaseFailed
 from dangol.vouchers.models import Voucher, VoucherProduct
 from dangol.vouchers.services import voucher_issue, voucher_product_create
@@ -191,6 +191,15 @@ def hall_store_eligible(*, program: Program, store: Store) -> bool:
     ).exists():
         return True
     return program_covers_store(program=program, store=store)
+
+
+def hall_stores_eligible(*, program: Program) -> QuerySet[Store]:
+    """Return the stores `hall_store_eligible` accepts, in one query: approved applicants
+    and the stores in the program's scope (`rules.stores_covered_q`)."""
+    approved = Application.objects.filter(
+        program=program, store=OuterRef("pk"), status=Application.Status.APPROVED
+    )
+    return Store.objects.filter(Q(Exists(approved)) | stores_covered_q(program=program))
 
 
 def hall_voucher_product(*, item: HallItem) -> VoucherProduct:

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,7 +45,6 @@ from dangol.programs.models import (
     Program,
     RolloutTarget,
 )
-from dangol.programs.rules import stores_covered_q
 
 GRANTS_PER_PAGE = 50
 QUEUE_PER_PAGE = 50
@@ -337,16 +336,6 @@ def _must_run(access: _Access, program: Program) -> None:
         raise PermissionDenied
 
 
-def _hall_eligible_stores(program: Program) -> QuerySet[Store]:
-    """Stores the hall may list (as `hall.hall_store_eligible`, in one query): approved
-    applicants and the stores in the program's scope (`rules.stores_covered_q`)."""
-    return Store.objects.filter(
-        Exists(Application.objects.filter(
-            program=program, store=OuterRef("pk"), status=Application.Status.APPROVED))
-        | stores_covered_q(program=program)
-    )
-
-
 def _posted_or_asked_store(request: HttpRequest) -> Store | None:
     raw = (request.POST if request.method == "POST" else request.GET).get("store", "")
     if not raw.isdigit():
@@ -394,7 +383,7 @@ def hall_manage(request: HttpRequest, pk: int) -> HttpResponse:
     found: list[Store] = []
     if query:
         found = list(
-            _hall_eligible_stores(program).filter(name__icontains=query)
+            hall.hall_stores_eligible(program=program).filter(name__icontains=query)
             .select_related("market").order_by("name", "id")[:HALL_SEARCH_LIMIT]
         )
     items = hall.hall_items(program=program)
