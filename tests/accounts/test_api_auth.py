@@ -2,7 +2,7 @@
 
 import pytest
 
-from dangol.accounts import services
+from dangol.accounts import errors, services
 from dangol.accounts.models import ApiToken
 from tests.factories import (
     MarketMembershipFactory,
@@ -156,7 +156,7 @@ def test_token_is_stored_as_digest_with_its_prefix(closed_store):
 def test_token_create_refuses_a_blank_name(closed_store):
     owner = closed_store.memberships.get().user
 
-    with pytest.raises(services.InvalidTokenName):
+    with pytest.raises(errors.InvalidTokenName):
         services.api_token_create(user=owner, name="   ")
 
     assert not ApiToken.objects.exists()

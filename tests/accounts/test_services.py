@@ -4,7 +4,7 @@ import re
 import pytest
 from django.contrib.auth.hashers import identify_hasher
 
-from dangol.accounts import services
+from dangol.accounts import errors, services
 from dangol.accounts.models import User, VerificationCode
 from dangol.core import clock
 from dangol.core.errors import RateLimited
@@ -48,7 +48,7 @@ def test_code_works_only_once():
     services.verification_code_send(request=None, phone="010-1234-5678")
     code = last_code_sent_to("+821012345678")
     services.customer_login_with_code(request=None, phone="010-1234-5678", code=code)
-    with pytest.raises(services.InvalidCode):
+    with pytest.raises(errors.InvalidCode):
         services.customer_login_with_code(request=None, phone="010-1234-5678", code=code)
 
 
@@ -56,7 +56,7 @@ def test_wrong_code_is_refused_and_creates_no_account():
     services.verification_code_send(request=None, phone="010-1234-5678")
     right = last_code_sent_to("+821012345678")
     wrong = "000000" if right != "000000" else "111111"
-    with pytest.raises(services.InvalidCode) as excinfo:
+    with pytest.raises(errors.InvalidCode) as excinfo:
         services.customer_login_with_code(request=None, phone="010-1234-5678", code=wrong)
     assert "인증번호" in excinfo.value.message
     assert not User.objects.filter(phone="+821012345678").exists()
@@ -68,7 +68,7 @@ def test_expired_code_is_refused(frozen_clock):
     services.verification_code_send(request=None, phone="010-1234-5678")
     code = last_code_sent_to("+821012345678")
     frozen_clock(start + dt.timedelta(minutes=3, seconds=1))
-    with pytest.raises(services.InvalidCode):
+    with pytest.raises(errors.InvalidCode):
         services.customer_login_with_code(request=None, phone="010-1234-5678", code=code)
 
 
@@ -78,7 +78,7 @@ def test_new_code_replaces_the_previous_one():
     services.verification_code_send(request=None, phone="010-1234-5678")
     second = last_code_sent_to("+821012345678")
     if first != second:
-        with pytest.raises(services.InvalidCode):
+        with pytest.raises(errors.InvalidCode):
             services.customer_login_with_code(request=None, phone="010-1234-5678", code=first)
     assert services.customer_login_with_code(request=None, phone="010-1234-5678", code=second)
 
@@ -89,9 +89,9 @@ def test_code_dies_after_five_wrong_tries(settings):
     right = last_code_sent_to("+821012345678")
     wrong = "000000" if right != "000000" else "111111"
     for _ in range(5):
-        with pytest.raises(services.InvalidCode):
+        with pytest.raises(errors.InvalidCode):
             services.customer_login_with_code(request=None, phone="010-1234-5678", code=wrong)
-    with pytest.raises(services.InvalidCode):
+    with pytest.raises(errors.InvalidCode):
         services.customer_login_with_code(request=None, phone="010-1234-5678", code=right)
 
 
@@ -119,7 +119,7 @@ def test_password_sign_in_uses_argon2_and_checks_the_password():
         request=None, email="Owner@Example.kr", password="dangol-test-pw"
     )
     assert signed_in.pk == user.pk
-    with pytest.raises(services.InvalidCredentials):
+    with pytest.raises(errors.InvalidCredentials):
         services.user_login_with_password(request=None, email="owner@example.kr", password="nope")
 
 
@@ -129,7 +129,7 @@ def test_password_failures_lock_the_account_for_the_window(settings, frozen_cloc
     start = clock.kst(2026, 11, 21, 14, 0)
     frozen_clock(start)
     for _ in range(5):
-        with pytest.raises(services.InvalidCredentials):
+        with pytest.raises(errors.InvalidCredentials):
             services.user_login_with_password(request=None, email="owner@example.kr", password="x")
     # Even the right password is refused while the limit holds …
     with pytest.raises(RateLimited):

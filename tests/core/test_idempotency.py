@@ -7,11 +7,10 @@ import pytest
 from django.db import connection
 
 from dangol.core import clock
-from dangol.core.errors import NotFound
+from dangol.core.errors import IdempotencyKeyReused, NotFound
 from dangol.core.idempotency import (
     IdempotencyKeyInvalid,
     IdempotencyKeyMissing,
-    IdempotencyKeyReused,
     IdempotentRequestInProgress,
     idempotency_service_key,
     idempotent_call,

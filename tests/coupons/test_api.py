@@ -47,6 +47,23 @@ def test_pos_redeems_by_code_and_repeat_with_same_key_returns_first_result(clien
     assert "이미 사용한 쿠폰입니다" in refused.json()["message"]
 
 
+def test_pos_key_reused_for_another_coupon_answers_as_every_api_does(client, store, owner):
+    template = make_template(store)
+    first, second = (
+        services.coupon_claim(template=template, customer=CustomerFactory()) for _ in range(2)
+    )
+    headers = bearer(owner, scope=f"store:{store.pk}")
+    url = f"/api/stores/{store.pk}/coupons/redeem"
+    client.post(url, {"code": first.code, "idempotency_key": "sale-1"},
+                content_type="application/json", headers=headers)
+
+    reused = client.post(url, {"code": second.code, "idempotency_key": "sale-1"},
+                         content_type="application/json", headers=headers)
+
+    assert reused.status_code == 422 and reused.json()["code"] == "idempotency_key_reused"
+    assert Coupon.objects.get(pk=second.pk).status == Coupon.Status.ISSUED
+
+
 def test_token_scoped_to_another_store_is_refused(client, store, owner):
     other = StoreFactory()
     StoreMembershipFactory(store=other, user=owner)

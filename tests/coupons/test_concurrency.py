@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from dangol.core.errors import DangolError
-from dangol.coupons import services
+from dangol.coupons import errors, services
 from dangol.coupons.models import Coupon, Stamp
 from tests.concurrency import many_connections
 from tests.coupons.utils import NOW, make_program, make_template
@@ -69,7 +69,7 @@ def test_fifty_concurrent_redemptions_of_one_coupon_give_exactly_one_success():
 
     assert successes == 1
     assert len(refusals) == THREADS - 1
-    assert all(isinstance(exc, services.CouponAlreadyUsed) for exc in refusals)
+    assert all(isinstance(exc, errors.CouponAlreadyUsed) for exc in refusals)
     assert Coupon.objects.get(pk=coupon.pk).status == Coupon.Status.REDEEMED
 
 
@@ -82,7 +82,7 @@ def test_fifty_concurrent_stamps_past_the_daily_limit_give_exactly_the_limit():
     )
 
     assert successes == 7
-    assert all(isinstance(exc, services.StampDayLimit) for exc in refusals)
+    assert all(isinstance(exc, errors.StampDayLimit) for exc in refusals)
     assert sum(Stamp.objects.values_list("count", flat=True)) == 7
     assert Coupon.objects.filter(customer=customer, source=Coupon.Source.STAMP).count() == 1
 
@@ -102,5 +102,5 @@ def test_concurrent_claims_never_exceed_the_total_quantity():
     successes, refusals = run_concurrently(claim)
 
     assert successes == 10
-    assert all(isinstance(exc, services.CouponSoldOut) for exc in refusals)
+    assert all(isinstance(exc, errors.CouponSoldOut) for exc in refusals)
     assert Coupon.objects.filter(template=template).count() == 10

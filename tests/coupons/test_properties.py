@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from dangol.core import clock
 from dangol.core.clock import KST
 from dangol.core.errors import DangolError
-from dangol.coupons import services
+from dangol.coupons import errors, services
 from dangol.coupons.models import Coupon, CouponTemplate
 from tests.coupons.utils import NOW, make_template
 from tests.factories import CustomerFactory, StaffUserFactory, StoreFactory
@@ -136,7 +136,7 @@ def test_stamp_gives_never_pass_limits_and_rewards_follow_total(required, per_vi
                 result = services.stamp_give(
                     store=store, staff=staff, customer=customer, count=count
                 )
-            except (services.StampVisitLimit, services.StampDayLimit):
+            except (errors.StampVisitLimit, errors.StampDayLimit):
                 assert not allowed, (f"{moment.astimezone(KST):%Y-%m-%d %H:%M} KST", given_on)
             else:
                 assert allowed, (f"{moment.astimezone(KST):%Y-%m-%d %H:%M} KST", given_on)

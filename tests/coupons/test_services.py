@@ -3,7 +3,8 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
-from dangol.coupons import selectors, services
+from dangol.core.errors import IdempotencyKeyReused
+from dangol.coupons import errors, selectors, services
 from dangol.coupons.models import Coupon, CouponTemplate, Stamp, StampCard
 from dangol.regulars.services import follow_create
 from tests.coupons.utils import NOW, make_program, make_template
@@ -33,12 +34,12 @@ def claim(template, customer=None):
 
 
 def test_template_create_refuses_window_that_ends_before_it_starts(store):
-    with pytest.raises(services.InvalidCouponTemplate, match="사용 종료는 사용 시작보다"):
+    with pytest.raises(errors.InvalidCouponTemplate, match="사용 종료는 사용 시작보다"):
         make_template(store, valid_until=NOW - dt.timedelta(days=2))
 
 
 def test_template_create_refuses_percent_off_without_cap(store):
-    with pytest.raises(services.InvalidCouponTemplate, match="최대 할인 금액"):
+    with pytest.raises(errors.InvalidCouponTemplate, match="최대 할인 금액"):
         make_template(store, kind=CouponTemplate.Kind.PERCENT_OFF, amount_off=0, percent_off=10)
 
 
@@ -49,7 +50,7 @@ def test_template_update_changes_fields_and_refuses_quantity_below_issued(store)
 
     updated = services.coupon_template_update(template=template, name="새 이름", total_quantity=3)
     assert updated.name == "새 이름" and updated.total_quantity == 3
-    with pytest.raises(services.InvalidCouponTemplate, match="이미 발급한 수량"):
+    with pytest.raises(errors.InvalidCouponTemplate, match="이미 발급한 수량"):
         services.coupon_template_update(template=template, total_quantity=1)
 
 
@@ -86,7 +87,7 @@ def test_percent_off_needs_the_purchase_amount(store, staff):
         store, kind=CouponTemplate.Kind.PERCENT_OFF, amount_off=0, percent_off=10, max_discount=1000
     )
     coupon = claim(template)
-    with pytest.raises(services.PurchaseAmountRequired, match="구매 금액을 입력"):
+    with pytest.raises(errors.PurchaseAmountRequired, match="구매 금액을 입력"):
         services.coupon_redeem(store=store, staff=staff, code=coupon.code)
 
 
@@ -99,7 +100,7 @@ def test_free_item_redeems_with_no_discount_in_won(store, staff):
 def test_redeem_refuses_purchase_below_minimum(store, staff):
     coupon = claim(make_template(store, minimum_purchase=10_000))
 
-    with pytest.raises(services.BelowMinimumPurchase, match="최소 구매 금액 ₩10,000 이상"):
+    with pytest.raises(errors.BelowMinimumPurchase, match="최소 구매 금액 ₩10,000 이상"):
         services.coupon_redeem(store=store, staff=staff, code=coupon.code, purchase_amount=9_999)
     assert services.coupon_redeem(
         store=store, staff=staff, code=coupon.code, purchase_amount=10_000
@@ -113,9 +114,9 @@ def test_redeem_refuses_second_use_of_same_coupon(store, staff):
     coupon = claim(make_template(store))
     services.coupon_redeem(store=store, staff=staff, code=coupon.code)
 
-    with pytest.raises(services.CouponAlreadyUsed, match="이미 사용한 쿠폰입니다"):
+    with pytest.raises(errors.CouponAlreadyUsed, match="이미 사용한 쿠폰입니다"):
         services.coupon_redeem(store=store, staff=staff, code=coupon.code)
-    with pytest.raises(services.CouponAlreadyUsed):
+    with pytest.raises(errors.CouponAlreadyUsed):
         services.coupon_redeem(store=store, staff=staff, token=coupon.token)
 
 
@@ -123,19 +124,19 @@ def test_redeem_refuses_another_stores_coupon_by_token_and_by_code(store, staff)
     other = StoreFactory(name="옆집 반찬")
     coupon = claim(make_template(other))
 
-    with pytest.raises(services.CouponForeign, match="다른 가게의 쿠폰입니다") as by_token:
+    with pytest.raises(errors.CouponForeign, match="다른 가게의 쿠폰입니다") as by_token:
         services.coupon_redeem(store=store, staff=staff, token=coupon.token)
     assert "옆집 반찬" in by_token.value.message
-    with pytest.raises(services.CouponForeign, match="다른 가게의 쿠폰입니다"):
+    with pytest.raises(errors.CouponForeign, match="다른 가게의 쿠폰입니다"):
         services.coupon_redeem(store=store, staff=staff, code=coupon.code)
 
 
 def test_redeem_refuses_unknown_code_and_token(store, staff):
-    with pytest.raises(services.CouponNotFound, match="쿠폰을 찾을 수 없습니다"):
+    with pytest.raises(errors.CouponNotFound, match="쿠폰을 찾을 수 없습니다"):
         services.coupon_redeem(store=store, staff=staff, code="000000")
-    with pytest.raises(services.CouponNotFound):
+    with pytest.raises(errors.CouponNotFound):
         services.coupon_redeem(store=store, staff=staff, token="no-such-token")
-    with pytest.raises(services.CouponNotFound):
+    with pytest.raises(errors.CouponNotFound):
         services.coupon_redeem(store=store, staff=staff, code="12ab")
 
 
@@ -144,17 +145,17 @@ def test_redeem_refuses_deactivated_template(store, staff):
     coupon = claim(template)
     services.coupon_template_update(template=template, is_active=False)
 
-    with pytest.raises(services.CouponInactive, match="사용을 중지한"):
+    with pytest.raises(errors.CouponInactive, match="사용을 중지한"):
         services.coupon_redeem(store=store, staff=staff, code=coupon.code)
 
 
 @pytest.mark.parametrize(
     ("offset", "error"),
     [
-        (-US, services.CouponNotYetValid),
+        (-US, errors.CouponNotYetValid),
         (dt.timedelta(0), None),
         (dt.timedelta(days=2) - US, None),
-        (dt.timedelta(days=2), services.CouponExpired),
+        (dt.timedelta(days=2), errors.CouponExpired),
     ],
     ids=["just-before-start", "at-start", "just-before-end", "at-end"],
 )
@@ -174,7 +175,7 @@ def test_window_boundaries_at_exact_instants(store, staff, frozen_clock, offset,
 def test_expired_message_says_until_when(store, staff, frozen_clock):
     coupon = claim(make_template(store, valid_until=NOW + dt.timedelta(hours=1)))
     frozen_clock(NOW + dt.timedelta(hours=2))
-    with pytest.raises(services.CouponExpired, match="사용 기간이 끝난 쿠폰입니다"):
+    with pytest.raises(errors.CouponExpired, match="사용 기간이 끝난 쿠폰입니다"):
         services.coupon_redeem(store=store, staff=staff, code=coupon.code)
 
 
@@ -186,7 +187,7 @@ def test_expire_due_marks_past_coupons_and_frees_their_code(store, staff, frozen
     assert services.coupons_expire_due() == 0
     coupon.refresh_from_db()
     assert coupon.status == Coupon.Status.EXPIRED
-    with pytest.raises(services.CouponExpired):
+    with pytest.raises(errors.CouponExpired):
         services.coupon_redeem(store=store, staff=staff, code=coupon.code)
 
 
@@ -208,7 +209,7 @@ def test_redeem_refuses_key_reused_for_another_coupon(store, staff):
     template = make_template(store)
     one, two = claim(template), claim(template)
     services.coupon_redeem(store=store, staff=staff, code=one.code, idempotency_key="k1")
-    with pytest.raises(services.IdempotencyKeyReused):
+    with pytest.raises(IdempotencyKeyReused):
         services.coupon_redeem(store=store, staff=staff, code=two.code, idempotency_key="k1")
 
 
@@ -238,7 +239,7 @@ def test_claim_respects_per_customer_limit(store):
     customer = CustomerFactory()
     claim(template, customer)
     claim(template, customer)
-    with pytest.raises(services.CouponLimitReached, match="2장까지"):
+    with pytest.raises(errors.CouponLimitReached, match="2장까지"):
         claim(template, customer)
 
 
@@ -246,18 +247,18 @@ def test_claim_respects_total_quantity(store):
     template = make_template(store, total_quantity=2)
     claim(template)
     claim(template)
-    with pytest.raises(services.CouponSoldOut):
+    with pytest.raises(errors.CouponSoldOut):
         claim(template)
     template.refresh_from_db()
     assert template.issued_count == 2
 
 
 def test_claim_refuses_issue_only_and_ended_templates(store, frozen_clock):
-    with pytest.raises(services.CouponNotClaimable):
+    with pytest.raises(errors.CouponNotClaimable):
         claim(make_template(store, claimable=False))
     template = make_template(store, valid_until=NOW + dt.timedelta(hours=1))
     frozen_clock(NOW + dt.timedelta(hours=1))
-    with pytest.raises(services.CouponExpired):
+    with pytest.raises(errors.CouponExpired):
         claim(template)
 
 
@@ -318,16 +319,16 @@ def test_stamp_give_by_code_and_by_phone(store, staff):
 
 
 def test_stamp_give_refuses_unknown_customer_and_store_without_program(store, staff):
-    with pytest.raises(services.NoStampProgram):
+    with pytest.raises(errors.NoStampProgram):
         services.stamp_give(store=store, staff=staff, phone="010-5555-0002")
     make_program(store)
-    with pytest.raises(services.CustomerNotFound, match="고객을 찾을 수 없습니다"):
+    with pytest.raises(errors.CustomerNotFound, match="고객을 찾을 수 없습니다"):
         services.stamp_give(store=store, staff=staff, customer_code="99999999")
 
 
 def test_stamp_give_refuses_over_per_visit_limit(store, staff):
     make_program(store, per_visit_limit=2, per_day_limit=5)
-    with pytest.raises(services.StampVisitLimit, match="한 번에 스탬프를 2개까지만"):
+    with pytest.raises(errors.StampVisitLimit, match="한 번에 스탬프를 2개까지만"):
         services.stamp_give(store=store, staff=staff, customer=CustomerFactory(), count=3)
 
 
@@ -337,7 +338,7 @@ def test_stamp_give_refuses_over_per_day_limit_until_next_kst_day(store, staff, 
     frozen_clock(NOW.replace(hour=23, minute=59))
     services.stamp_give(store=store, staff=staff, customer=customer, count=2)
 
-    with pytest.raises(services.StampDayLimit, match="오늘은 이미 스탬프 2개를 받았습니다"):
+    with pytest.raises(errors.StampDayLimit, match="오늘은 이미 스탬프 2개를 받았습니다"):
         services.stamp_give(store=store, staff=staff, customer=customer)
     frozen_clock(NOW.replace(hour=23, minute=59) + dt.timedelta(minutes=1))
     assert services.stamp_give(store=store, staff=staff, customer=customer).card.stamps == 3
@@ -366,17 +367,17 @@ def test_stamp_give_with_same_key_returns_first_result(store, staff):
     assert again.stamp.pk == first.stamp.pk
     assert [c.pk for c in again.rewards] == [c.pk for c in first.rewards]
     assert Stamp.objects.count() == 1 and Coupon.objects.count() == 1
-    with pytest.raises(services.IdempotencyKeyReused):
+    with pytest.raises(IdempotencyKeyReused):
         services.stamp_give(store=store, staff=staff, customer=customer, count=1,
                             idempotency_key="pos-1")
 
 
 def test_stamp_program_needs_unlimited_reward_of_same_store(store):
-    with pytest.raises(services.InvalidStampProgram, match="수량 제한"):
+    with pytest.raises(errors.InvalidStampProgram, match="수량 제한"):
         services.stamp_program_create(
             store=store, name="x", stamps_required=5, reward=make_template(store, total_quantity=9)
         )
-    with pytest.raises(services.InvalidStampProgram, match="같은 가게"):
+    with pytest.raises(errors.InvalidStampProgram, match="같은 가게"):
         services.stamp_program_create(
             store=store, name="x", stamps_required=5, reward=make_template(StoreFactory())
         )

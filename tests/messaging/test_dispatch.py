@@ -23,7 +23,7 @@ from dangol.messaging.services import (
     opt_out_url,
 )
 from dangol.places.models import Store
-from dangol.regulars.services import consent_withdraw
+from dangol.regulars.services import consent_grant, consent_withdraw
 from tests.messaging.sms_server import APP_KEY, SECRET_KEY, SENDER, FakeNhnSms
 
 pytestmark = pytest.mark.django_db
@@ -199,6 +199,37 @@ def test_withdrawal_after_sending_and_before_dispatch_is_honoured_and_refunded(
     assert list(sms_server.accepted) == [f"delivery-{kept.pk}"]
     assert message_credit_balance_of(store=store) == 1_000 - LMS_PRICE
     assert ledger_verify().ok
+
+
+def test_claim_judges_consent_at_its_instant_like_the_fan_out_and_the_release(
+    store: Store, consenting_regular: Callable[..., User], credited_store: Callable[..., Store],
+) -> None:
+    # The claim once read only whether the consent row stood as last written, so a claim for
+    # 14:10 suppressed an ad whose consent was withdrawn only at 14:30 and sent one whose
+    # consent, withdrawn at 14:05, came back only at 14:20.
+    withdraws_later, comes_back = consenting_regular(), consenting_regular()
+    credited_store(1_000)
+    with clock.travel(AFTERNOON):
+        campaign = send_ad(store)
+    for minutes, action, person in [
+        (5, consent_withdraw, comes_back), (20, consent_grant, comes_back),
+        (30, consent_withdraw, withdraws_later),
+    ]:
+        with clock.travel(AFTERNOON + dt.timedelta(minutes=minutes)):
+            action(customer=person, store=store)
+
+    with clock.travel(AFTERNOON + dt.timedelta(minutes=40)):
+        ids = deliveries_claim(
+            channel=Channel.LMS, limit=10, now=AFTERNOON + dt.timedelta(minutes=10)
+        )
+
+    stood = Delivery.objects.get(campaign=campaign, customer=withdraws_later)
+    lapsed = Delivery.objects.get(campaign=campaign, customer=comes_back)
+    assert ids == [stood.pk]
+    assert stood.status == Delivery.Status.SENDING
+    assert (lapsed.status, lapsed.suppressed_reason) == (
+        Delivery.Status.SUPPRESSED, "withdrawn_before_dispatch"
+    )
 
 
 def test_a_retry_that_slips_into_the_night_is_held_until_eight_for_day_only_consent(

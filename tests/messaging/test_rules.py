@@ -9,18 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dangol.core.clock import KST, kst
+from dangol.messaging.errors import AdSenderIncomplete, InfoTemplateUnknown, SmsTooLong
 from dangol.messaging.rules import (
     LMS_MAX_BYTES,
     SMS_MAX_BYTES,
-    AdSenderIncomplete,
     ConsentState,
     Decision,
     FollowRow,
-    InfoTemplateUnknown,
     Outcome,
     Reason,
     Sender,
-    SmsTooLong,
     ad_decision,
     ad_text,
     audience_copies,

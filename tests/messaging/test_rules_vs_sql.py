@@ -29,6 +29,7 @@ from dangol.messaging.rules import (
 )
 from dangol.places.models import Market, Store
 from dangol.regulars import services as regulars
+from dangol.regulars.errors import NightNeedsAdConsent
 from dangol.regulars.models import Consent
 from tests.factories import CustomerFactory, MarketFactory, StoreFactory
 
@@ -83,7 +84,7 @@ def _apply(event, moment, customers, store: Store, market: Market) -> None:
             regulars.consent_withdraw(customer=customers[index], **where)
         elif kind == "night_grant":
             # Refused without a standing ad opt-in: nothing changes.
-            with contextlib.suppress(regulars.NightNeedsAdConsent):
+            with contextlib.suppress(NightNeedsAdConsent):
                 regulars.consent_night_grant(customer=customers[index], **where)
         else:
             regulars.consent_night_withdraw(customer=customers[index], **where)

@@ -1,14 +1,17 @@
 """campaign_send: the set-based fan-out, its counts, quiet hours and credit (issue 5)."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dangol.core import clock
 from dangol.core.clock import kst
+from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger.selectors import ledger_verify
 from dangol.messaging import services
-from dangol.messaging.errors import CampaignInvalid, CampaignKeyReused
+from dangol.messaging.errors import CampaignInvalid, MessageCreditShort
 from dangol.messaging.models import Campaign, Delivery
 from dangol.messaging.selectors import message_credit_balance
 from dangol.regulars.services import consent_grant, consent_withdraw, follow_create, tag_create
@@ -66,7 +69,7 @@ def test_send_is_idempotent(store, consenting_regular, credited_store, frozen_cl
     assert Delivery.objects.filter(campaign=campaign).count() == 1
     assert message_credit_balance(store=store) == 985
     assert _ad(store).pk == campaign.pk  # same key, same campaign
-    with pytest.raises(CampaignKeyReused):
+    with pytest.raises(IdempotencyKeyReused):
         _ad(store, body="다른 내용")
     _verify()
 
@@ -319,3 +322,69 @@ def test_opt_out_from_a_delivery_withdraws_consent_at_once_and_keeps_the_first_t
     assert consent.ad_withdrawn_at == first
     again = services.campaign_send(campaign=_ad(store, key="k2"))
     assert not Delivery.objects.filter(campaign=again, customer=regular).exists()
+
+
+# --- submit: create, then send if due --------------------------------------------------------
+
+
+def _submit(store, *, key="s1", scheduled_at=None):
+    return services.campaign_submit(
+        store=store, kind="ad", body="고등어 30% 할인, 오늘 19시까지", audience="all",
+        channels=["in_app"], idempotency_key=key, scheduled_at=scheduled_at,
+    )
+
+
+@pytest.mark.parametrize("scheduled_at", [None, NOON, NOON - dt.timedelta(seconds=30)])
+def test_submit_sends_at_once_what_is_due(store, consenting_regular, credited_store,
+                                          frozen_clock, scheduled_at):
+    frozen_clock(NOON)
+    credited_store(1_000)
+    regular = consenting_regular()
+
+    campaign = _submit(store, scheduled_at=scheduled_at)
+
+    assert (campaign.status, campaign.sent_at) == (Campaign.Status.SENT, NOON)
+    assert list(campaign.deliveries.values_list("customer_id", flat=True)) == [regular.pk]
+
+
+def test_submit_schedules_what_is_not_due_and_the_minute_task_sends_it(
+    store, consenting_regular, credited_store, frozen_clock
+):
+    frozen_clock(NOON)
+    credited_store(1_000)
+    consenting_regular()
+    later = NOON + dt.timedelta(minutes=1)
+
+    campaign = _submit(store, scheduled_at=later)
+
+    assert campaign.status == Campaign.Status.SCHEDULED and not campaign.deliveries.exists()
+    assert not services.campaign_is_due(scheduled_at=later)
+    frozen_clock(later)
+    assert services.campaigns_send_due() == 1
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SENT
+
+
+def test_submit_repeated_with_its_key_sends_once(store, consenting_regular, credited_store,
+                                                 frozen_clock):
+    frozen_clock(NOON)
+    credited_store(1_000)
+    consenting_regular()
+
+    first, again = _submit(store), _submit(store)
+
+    assert again.pk == first.pk
+    assert Delivery.objects.count() == 1
+    assert message_credit_balance(store=store) == 985
+    _verify()
+
+
+def test_submit_refused_for_short_credit_leaves_no_campaign(store, consenting_regular,
+                                                            frozen_clock):
+    frozen_clock(NOON)
+    consenting_regular()
+
+    with pytest.raises(MessageCreditShort):
+        _submit(store)
+
+    assert not Campaign.objects.exists()

@@ -261,6 +261,28 @@ def test_scheduled_send_creates_a_scheduled_campaign_in_korean_time(
     assert campaign.deliveries.count() == 0
 
 
+def test_a_time_already_come_is_sent_at_once_as_the_api_does(
+    client, store, owner, credited_store, consenting_regular
+):
+    # The composer once scheduled any chosen time, even the current minute, and left the
+    # message to the minute task, while the API sent a time already come at once.
+    credited_store(1_000)
+    regular = consenting_regular()
+    client.force_login(owner)
+
+    response = client.post(
+        reverse("messaging:store_message_new", args=[store.pk]),
+        composer_data(when="later", scheduled_at="2026-11-21T14:00"),  # now (DAY)
+    )
+
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    assert (campaign.status, campaign.sent_at) == (Campaign.Status.SENT, DAY)
+    assert list(campaign.deliveries.values_list("customer_id", "status")) == [
+        (regular.pk, "visible")
+    ]
+
+
 def test_market_association_sends_to_market_followers(
     client, market, association, credited_market, consenting_regular
 ):

@@ -3,9 +3,10 @@
 import pytest
 from django.urls import reverse
 
+from dangol.notices.errors import NoticeWithoutRecipient
 from dangol.notices.models import Notice
 from dangol.notices.selectors import notices_for
-from dangol.notices.services import NoticeWithoutRecipient, notice_send, notices_mark_read
+from dangol.notices.services import notice_send, notices_mark_read
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,13 +1,12 @@
 import pytest
 
-from dangol.organisations.models import Organisation, OrganisationMembership
-from dangol.organisations.services import (
+from dangol.organisations.errors import (
     InvalidOrganisation,
     InvalidOrganisationRole,
     OrganisationNameTaken,
-    organisation_create,
-    organisation_member_add,
 )
+from dangol.organisations.models import Organisation, OrganisationMembership
+from dangol.organisations.services import organisation_create, organisation_member_add
 from tests.factories import StaffUserFactory
 
 pytestmark = pytest.mark.django_db

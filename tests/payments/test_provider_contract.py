@@ -6,12 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from dangol.payments.providers.base import (
-    PaymentProvider,
-    ProviderResult,
-    ProviderStatus,
-    ProviderTimeout,
-)
+from dangol.payments.errors import ProviderTimeout
+from dangol.payments.providers.base import PaymentProvider, ProviderResult, ProviderStatus
 from dangol.payments.providers.sandbox import CARD_DECLINE, CARD_TIMEOUT, SandboxProvider
 
 pytestmark = pytest.mark.django_db

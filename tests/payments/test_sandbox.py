@@ -2,9 +2,10 @@
 
 import pytest
 
+from dangol.payments.errors import ProviderError, ProviderTimeout
 from dangol.payments.models import SandboxCharge, SandboxRequest
 from dangol.payments.providers import sandbox
-from dangol.payments.providers.base import ProviderError, ProviderStatus, ProviderTimeout
+from dangol.payments.providers.base import ProviderStatus
 from dangol.payments.providers.sandbox import SandboxProvider, sandbox_cards
 
 pytestmark = pytest.mark.django_db

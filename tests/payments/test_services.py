@@ -7,21 +7,24 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 
-from dangol.core.errors import ValidationError
-from dangol.payments.models import Payment, PaymentOperation, SandboxCharge, SandboxRequest
-from dangol.payments.providers.base import ProviderError
-from dangol.payments.services import (
-    IdempotencyKeyReused,
+from dangol.core.errors import IdempotencyKeyReused, ValidationError
+from dangol.payments.errors import (
     OperationInProgress,
     OrderIdTaken,
+    PaymentDeclined,
     PaymentError,
     PaymentPending,
     PaymentRejected,
     PaymentStateError,
+    ProviderError,
     RefundExceedsCaptured,
+)
+from dangol.payments.models import Payment, PaymentOperation, SandboxCharge, SandboxRequest
+from dangol.payments.services import (
     payment_authorize,
     payment_cancel,
     payment_capture,
+    payment_charge,
     payment_refund,
 )
 from tests.payments.toss_server import FakeToss
@@ -121,6 +124,41 @@ def test_authorize_timeout_leaves_the_payment_pending_and_the_retry_resolves_it(
     assert payment.pk == pending.pk
     assert (payment.status, payment.error_code) == (Payment.Status.AUTHORIZED, "")
     assert payment_capture(payment=payment, idempotency_key="cap-1").status == "captured"
+
+
+# --- charge (authorize and capture) ---------------------------------------------------------
+
+
+def test_charge_authorizes_and_captures_once_for_one_key() -> None:
+    payment = payment_charge(amount=12_000, source=APPROVE, idempotency_key="buy-1")
+
+    again = payment_charge(amount=12_000, source=APPROVE, idempotency_key="buy-1")
+
+    assert (payment.status, again.pk) == (Payment.Status.CAPTURED, payment.pk)
+    assert SandboxCharge.objects.get().status == "captured"
+    assert list(PaymentOperation.objects.values_list("kind", "idempotency_key")) == [
+        ("capture", "buy-1:capture")
+    ]
+
+
+def test_charge_of_a_declined_card_raises_with_the_failed_payment_and_its_reason() -> None:
+    with pytest.raises(PaymentDeclined) as declined:
+        payment_charge(amount=12_000, source=DECLINE, idempotency_key="buy-1")
+
+    assert declined.value.payment.status == Payment.Status.FAILED
+    assert declined.value.reason == "잔액이 부족합니다."
+    assert (declined.value.code, declined.value.status) == ("payment_declined", 402)
+    assert not PaymentOperation.objects.exists()
+
+
+def test_charge_without_an_answer_is_pending_and_the_retry_captures() -> None:
+    with pytest.raises(PaymentPending):
+        payment_charge(amount=9_000, source=TIMEOUT, idempotency_key="buy-1")
+
+    payment = payment_charge(amount=9_000, source=TIMEOUT, idempotency_key="buy-1")
+
+    assert payment.status == Payment.Status.CAPTURED
+    assert Payment.objects.count() == 1
 
 
 # --- capture and cancel ---------------------------------------------------------------------

@@ -5,7 +5,8 @@ import socket
 
 import pytest
 
-from dangol.payments.providers.base import ProviderError, ProviderStatus, ProviderTimeout
+from dangol.payments.errors import ProviderError, ProviderTimeout
+from dangol.payments.providers.base import ProviderStatus
 from dangol.payments.providers.toss import TossProvider
 from tests.payments.toss_server import SECRET_KEY, FakeToss
 

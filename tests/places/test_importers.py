@@ -19,14 +19,16 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from dangol.places import importers
-from dangol.places.importers import (
-    MARKET_COLUMNS,
+from dangol.places.errors import (
     ImportFileEmpty,
     ImportFileRefused,
     ImportFileWrongColumns,
     ImportFileWrongEncoding,
     MarketsNotImported,
     RegionsNotImported,
+)
+from dangol.places.importers import (
+    MARKET_COLUMNS,
     market_facilities_import,
     markets_import,
     regions_import,

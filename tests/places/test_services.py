@@ -6,11 +6,9 @@ import pytest
 from dangol.core import clock
 from dangol.core.brn import InvalidBRN
 from dangol.core.phone import InvalidPhone
+from dangol.places.errors import BrnTaken, InvalidPlace, InvalidRole
 from dangol.places.models import Market, MarketMembership, Product, Region, Store
 from dangol.places.services import (
-    BrnTaken,
-    InvalidPlace,
-    InvalidRole,
     market_create,
     market_member_add,
     market_update,

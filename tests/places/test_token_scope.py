@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from dangol.accounts import services
+from dangol.accounts import errors, services
 from dangol.accounts.models import ApiToken
 from dangol.places.selectors import StoreNotManaged, store_token_scope, token_allows_store
 from tests.factories import StaffUserFactory, StoreFactory, StoreMembershipFactory
@@ -39,7 +39,7 @@ def test_only_a_member_can_get_a_token_for_a_store():
 
 
 def test_malformed_scope_is_refused():
-    with pytest.raises(services.InvalidTokenScope):
+    with pytest.raises(errors.InvalidTokenScope):
         services.api_token_create(user=StaffUserFactory(), name="x", scope="market:1")
     assert not ApiToken.objects.exists()
 

@@ -11,17 +11,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dangol.core import clock
+from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger.models import Account, Transaction
 from dangol.ledger.selectors import ledger_verify
 from dangol.ledger.services import account_get_or_create, ledger_transfer
+from dangol.payments.errors import PaymentPending
 from dangol.payments.models import Payment
 from dangol.payments.providers.sandbox import CARD_APPROVE, CARD_DECLINE, CARD_TIMEOUT
-from dangol.payments.services import PaymentPending
 from dangol.places.models import Product, Store
-from dangol.programs import hall
+from dangol.programs import errors, hall
 from dangol.programs import services as program_services
 from dangol.programs.models import Application, Benefit, Enrolment, HallItem, Program
-from dangol.vouchers.errors import IdempotencyKeyReused, PurchaseFailed
+from dangol.vouchers.errors import PurchaseFailed
 from dangol.vouchers.models import Voucher, VoucherProduct
 from dangol.vouchers.selectors import voucher_account
 from tests.concurrency import run_concurrently
@@ -147,18 +148,18 @@ def test_item_add_refuses_a_store_out_of_scope_a_bad_discount_or_share_and_a_dup
         ({"product": product, "discount": 0, "share_bp": 5_000}, "할인액은"),
         ({"product": product, "discount": 1_000, "share_bp": 10_001}, "분담률은"),
     ]:
-        with pytest.raises(hall.HallItemInvalid, match=reason):
+        with pytest.raises(errors.HallItemInvalid, match=reason):
             hall.hall_item_add(program=program, **kwargs)
     assert HallItem.objects.count() == 0
     assert VoucherProduct.objects.count() == 0
 
     hall.hall_item_add(program=program, product=product, discount=1_000, share_bp=0)
-    with pytest.raises(hall.HallItemInvalid, match="이미 기획전에 있는"):
+    with pytest.raises(errors.HallItemInvalid, match="이미 기획전에 있는"):
         hall.hall_item_add(program=program, product=product, discount=1_000, share_bp=0)
     program.status = Program.Status.CLOSED
     program.save()
     other = ProductFactory(store=product.store, price=5_000)
-    with pytest.raises(hall.HallItemInvalid, match="종료된 사업"):
+    with pytest.raises(errors.HallItemInvalid, match="종료된 사업"):
         hall.hall_item_add(program=program, product=other, discount=1_000, share_bp=0)
     assert HallItem.objects.count() == 1
 
@@ -311,7 +312,7 @@ def test_hall_closes_itself_when_the_budget_cannot_cover_the_next_share(region, 
     assert item.is_active is False
     assert cheap.is_active is True  # ₩1,000 still covers ₩500
     before = snapshot()
-    with pytest.raises(hall.HallClosed):
+    with pytest.raises(errors.HallClosed):
         buy(item)
     assert snapshot() == before  # refused before charging: nothing written
 
@@ -342,7 +343,7 @@ def test_budget_spent_elsewhere_refuses_before_charging_and_closes_the_hall(regi
     item.refresh_from_db()
     before = snapshot()
 
-    with pytest.raises(hall.HallBudgetExhausted):
+    with pytest.raises(errors.HallBudgetExhausted):
         buy(item)
 
     accounts, transactions, vouchers, payments = snapshot()
@@ -364,7 +365,7 @@ def test_a_program_not_open_sells_nothing(region, product):
     )
     Program.objects.filter(pk=program.pk).update(status=Program.Status.CLOSED)
     before = snapshot()
-    with pytest.raises(hall.HallClosed):
+    with pytest.raises(errors.HallClosed):
         buy(item)
     assert snapshot() == before
 
@@ -481,7 +482,7 @@ def test_concurrent_purchases_never_overspend_the_promotion_budget():
 
     assert len(results) == 10
     assert len(refusals) == 20
-    assert all(isinstance(exc, hall.HallClosed | hall.HallBudgetExhausted) for exc in refusals)
+    assert all(isinstance(exc, errors.HallClosed | errors.HallBudgetExhausted) for exc in refusals)
     assert Voucher.objects.count() == 10
     # Refused purchases were never charged.
     assert Payment.objects.count() == Payment.objects.filter(

@@ -9,15 +9,9 @@ from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.ledger.models import Account
 from dangol.ledger.services import account_get_or_create, ledger_transfer
+from dangol.programs.errors import PledgeInvalid, PledgeNotReported
 from dangol.programs.models import Application, Benefit, Enrolment, Grant, Pledge, Program
-from dangol.programs.pledges import (
-    PledgeInvalid,
-    PledgeNotReported,
-    pledge_create,
-    pledge_progress,
-    pledge_report,
-    pledges_overview,
-)
+from dangol.programs.pledges import pledge_create, pledge_progress, pledge_report, pledges_overview
 from dangol.settlement.models import Payout, SettlementRun
 from dangol.settlement.services import settlement_policy_create, store_settlement_account_set
 from tests.factories import MarketFactory, OrganisationFactory, StaffUserFactory, StoreFactory

@@ -8,11 +8,9 @@ from django.test.utils import CaptureQueriesContext
 
 from dangol.core import clock
 from dangol.places.models import Market, Region
+from dangol.programs.errors import EnrolmentBackwards, RolloutInvalid, RolloutProgramClosed
 from dangol.programs.models import Enrolment, Program, RolloutTarget
 from dangol.programs.rollout import (
-    EnrolmentBackwards,
-    RolloutInvalid,
-    RolloutProgramClosed,
     enrolment_advance,
     region_enrol,
     rollout_progress,

@@ -4,7 +4,7 @@ import pytest
 
 from dangol.accounts.models import User
 from dangol.core.clock import kst
-from dangol.regulars import services
+from dangol.regulars import errors, services
 from dangol.regulars.models import Consent, Follow
 from tests.factories import CustomerFactory
 
@@ -64,7 +64,7 @@ def test_import_finds_existing_customers_and_follows(noon, store):
 
 def test_import_without_columns_refuses_the_whole_file(noon, store):
     data = "성명,전화\n박순자,010-1234-5678\n".encode()
-    with pytest.raises(services.ImportFileInvalid) as error:
+    with pytest.raises(errors.ImportFileInvalid) as error:
         services.regulars_import(store=store, data=data)
     assert "이름" in error.value.message
     assert not User.objects.exists()
@@ -72,7 +72,7 @@ def test_import_without_columns_refuses_the_whole_file(noon, store):
 
 def test_import_in_another_encoding_refuses_the_whole_file(noon, store):
     data = "이름,휴대전화\n박순자,010-1234-5678\n".encode("utf-16")
-    with pytest.raises(services.ImportFileInvalid):
+    with pytest.raises(errors.ImportFileInvalid):
         services.regulars_import(store=store, data=data)
     assert not Follow.objects.exists()
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from dangol.core import clock
 from dangol.core.clock import kst
-from dangol.regulars import services
+from dangol.regulars import errors, services
 from dangol.regulars.models import Consent, ConsentEvent
 from dangol.regulars.rules import ConsentState, consent_allows_ad
 from tests.factories import CustomerFactory, StoreFactory
@@ -65,7 +65,7 @@ def test_consent_state_matches_the_last_relevant_event(actions, minutes):
                 events += 0 if night else 1
                 night = True
             else:
-                with pytest.raises(services.NightNeedsAdConsent):
+                with pytest.raises(errors.NightNeedsAdConsent):
                     services.consent_night_grant(customer=customer, store=store)
         else:
             services.consent_night_withdraw(customer=customer, store=store)

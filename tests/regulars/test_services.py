@@ -7,7 +7,7 @@ import pytest
 from dangol.core import clock
 from dangol.core.clock import kst
 from dangol.notices.models import Notice
-from dangol.regulars import consent_texts, services, tasks
+from dangol.regulars import consent_texts, errors, services, tasks
 from dangol.regulars.models import Consent, ConsentEvent, Follow, Tag
 from dangol.regulars.rules import ConsentState, consent_allows_ad
 from dangol.regulars.selectors import ad_recipients
@@ -58,7 +58,7 @@ def test_follow_a_market_channel(noon, customer):
 
 
 def test_follow_with_night_but_no_ad_writes_nothing(noon, customer, store):
-    with pytest.raises(services.NightNeedsAdConsent):
+    with pytest.raises(errors.NightNeedsAdConsent):
         services.follow_join(customer=customer, store=store, night=True)
     assert not Follow.objects.exists()
     assert not Consent.objects.exists()
@@ -120,11 +120,11 @@ def test_withdrawing_ad_also_withdraws_night(noon, customer, store):
 
 
 def test_night_without_ad_is_refused(noon, customer, store):
-    with pytest.raises(services.NightNeedsAdConsent):
+    with pytest.raises(errors.NightNeedsAdConsent):
         services.consent_night_grant(customer=customer, store=store)
     services.consent_grant(customer=customer, store=store)
     services.consent_withdraw(customer=customer, store=store)
-    with pytest.raises(services.NightNeedsAdConsent):
+    with pytest.raises(errors.NightNeedsAdConsent):
         services.consent_night_grant(customer=customer, store=store)
 
 
@@ -180,7 +180,7 @@ def test_paper_consent_is_kept_with_its_date_and_evidence(noon, customer, store)
 def test_old_paper_consent_does_not_undo_a_withdrawal(noon, customer, store):
     services.consent_grant(customer=customer, store=store)
     services.consent_withdraw(customer=customer, store=store)
-    with pytest.raises(services.ConsentSuperseded):
+    with pytest.raises(errors.ConsentSuperseded):
         services.consent_grant(
             customer=customer, store=store, method=Consent.Method.PAPER,
             granted_at=noon - dt.timedelta(days=30),
@@ -188,7 +188,7 @@ def test_old_paper_consent_does_not_undo_a_withdrawal(noon, customer, store):
 
 
 def test_consent_in_the_future_is_refused(noon, customer, store):
-    with pytest.raises(services.ConsentInFuture):
+    with pytest.raises(errors.ConsentInFuture):
         services.consent_grant(customer=customer, store=store, granted_at=noon + dt.timedelta(1))
 
 
@@ -272,12 +272,12 @@ def test_tags_are_created_once_per_name_and_set_on_a_regular(noon, customer, sto
 def test_tag_of_another_store_is_refused(noon, customer, store):
     follow = services.follow_create(customer=customer, store=store)
     foreign = services.tag_create(store=StoreFactory(), name="남의 태그")
-    with pytest.raises(services.TagNotOfStore):
+    with pytest.raises(errors.TagNotOfStore):
         services.follow_tags_set(store=store, follow_id=follow.pk, tag_ids=[foreign.pk])
 
 
 def test_empty_tag_name_is_refused(store):
-    with pytest.raises(services.TagInvalid):
+    with pytest.raises(errors.TagInvalid):
         services.tag_create(store=store, name="   ")
     assert not Tag.objects.exists()
 

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 
 from dangol.core.clock import kst
+from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger.errors import InsufficientFunds
 from dangol.ledger.models import Account, Entry, Transaction
 from dangol.ledger.selectors import ledger_verify
@@ -18,7 +19,6 @@ from dangol.ledger.services import ledger_post, ledger_transfer, transaction_fin
 from dangol.places.models import Store
 from dangol.vouchers import services
 from dangol.vouchers.errors import (
-    IdempotencyKeyReused,
     InsufficientBalance,
     InvalidAmount,
     NotAccepted,

@@ -22,16 +22,8 @@ from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from dangol.accounts import services
+from dangol.accounts.errors import InvalidApiToken
 from dangol.accounts.models import User
-from dangol.core.errors import DangolError
-
-
-class InvalidApiToken(DangolError):
-    """The request carried an Authorization header that does not identify an active token."""
-
-    code = "invalid_token"
-    template = _("API 토큰이 올바르지 않거나 폐기되었습니다.")
-    status = 401
 
 
 class ApiTokenAuth(HttpBearer):

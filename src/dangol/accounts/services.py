@@ -11,30 +11,20 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from dangol.accounts.errors import (
+    InvalidCode,
+    InvalidCredentials,
+    InvalidTokenName,
+    InvalidTokenScope,
+)
 from dangol.accounts.models import ApiToken, User, VerificationCode
 from dangol.core import clock, ratelimit
-from dangol.core.errors import DangolError, RateLimited
+from dangol.core.errors import RateLimited
 from dangol.core.ids import random_digits, token_urlsafe
 from dangol.core.phone import mobile_normalize
 from dangol.core.sms import sms_channel
 
 logger = logging.getLogger("dangol.accounts")
-
-
-class InvalidCredentials(DangolError):
-    code = "invalid_credentials"
-    template = _("이메일 또는 비밀번호가 올바르지 않습니다.")
-    status = 401
-
-
-class InvalidTokenScope(DangolError):
-    code = "invalid_token_scope"
-    template = _("토큰 범위가 올바르지 않습니다: %(scope)s (비우거나 store:<가게 번호>)")
-
-
-class InvalidCode(DangolError):
-    code = "invalid_code"
-    template = _("인증번호가 올바르지 않거나 만료되었습니다. 새 인증번호를 받아 주세요.")
 
 
 # --- rate limiting ----------------------------------------------------------------------------
@@ -190,11 +180,6 @@ def api_token_authenticate(*, secret: str) -> User | None:
     """Return the active owner of the unrevoked token `secret`, or None."""
     token = api_token_lookup(secret=secret)
     return None if token is None else token.user
-
-
-class InvalidTokenName(DangolError):
-    code = "invalid_token_name"
-    template = _("토큰 이름은 1자 이상 %(max)s자 이하로 입력해 주세요.")
 
 
 TOKEN_SCOPE = re.compile(r"^(?:store:[1-9][0-9]*)?$")

@@ -67,3 +67,17 @@ class RateLimited(DangolError):
     code = "rate_limited"
     template = _("시도 횟수가 너무 많습니다. %(minutes)s분 후에 다시 시도해 주세요.")
     status = 429
+
+
+class IdempotencyKeyReused(DangolError):
+    """An idempotency key came back with a different request than the one it first named.
+
+    The one error for every keyed write (API requests, payments, coupon and voucher
+    redemptions, purchases, campaigns): a retry must repeat the first request exactly.
+    """
+
+    code = "idempotency_key_reused"
+    template = _(
+        "이 Idempotency-Key는 다른 요청에 이미 쓰였습니다. 새 요청에는 새 키를 만들어 주세요."
+    )
+    status = 422

@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from dangol.core import clock
-from dangol.core.errors import DangolError
+from dangol.core.errors import DangolError, IdempotencyKeyReused
 from dangol.core.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
@@ -51,14 +51,6 @@ class IdempotencyKeyInvalid(DangolError):
     code = "idempotency_key_invalid"
     template = _("Idempotency-Key는 공백 없는 1–64자의 ASCII 문자열이어야 합니다.")
     status = 400
-
-
-class IdempotencyKeyReused(DangolError):
-    code = "idempotency_key_reused"
-    template = _(
-        "이 Idempotency-Key는 다른 요청에 이미 쓰였습니다. 새 요청에는 새 키를 만들어 주세요."
-    )
-    status = 422
 
 
 class IdempotentRequestInProgress(DangolError):

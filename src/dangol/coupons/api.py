@@ -17,7 +17,7 @@ from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
 from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
-from dangol.coupons import selectors, services
+from dangol.coupons import errors, selectors, services
 from dangol.coupons.models import Coupon, CouponTemplate
 from dangol.places.api import managed_store as _managed_store
 
@@ -109,7 +109,7 @@ def redeem_coupon(request: HttpRequest, store_id: int, body: RedeemIn) -> Coupon
     the first result."""
     store = _managed_store(request, store_id)
     if not (body.code or body.token):
-        raise services.CouponNotFound()
+        raise errors.CouponNotFound()
     return services.coupon_redeem(
         store=store, staff=_caller(request), code=body.code, token=body.token,
         purchase_amount=body.purchase_amount, idempotency_key=body.idempotency_key,

@@ -10,6 +10,7 @@ from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import NotFound
 from dangol.coupons.models import Coupon, CouponTemplate, Stamp, StampCard, StampCardProgram
+from dangol.coupons.rules import coupon_is_expired, template_expired_q
 from dangol.places.models import Store
 
 
@@ -36,7 +37,7 @@ def claimable_templates(*, store: Store, customer: User | None = None) -> QueryS
     """Return `store`'s coupons a customer may claim now, with `held` (how many `customer`
     already holds) when a customer is given."""
     qs = CouponTemplate.objects.filter(
-        store=store, is_active=True, claimable=True, valid_until__gt=clock.now()
+        ~template_expired_q(clock.now()), store=store, is_active=True, claimable=True
     )
     if customer is not None and customer.is_authenticated:
         qs = qs.annotate(held=Count("coupons", filter=Q(coupons__customer=customer)))
@@ -57,14 +58,6 @@ class Wallet:
     usable: list[Coupon]
     used: list[Coupon]
     expired: list[Coupon]
-
-
-def coupon_is_expired(coupon: Coupon, *, at: dt.datetime | None = None) -> bool:
-    """Return whether `coupon` is past its window (or marked expired or void)."""
-    if coupon.status in (Coupon.Status.EXPIRED, Coupon.Status.VOID):
-        return True
-    at = at or clock.now()
-    return coupon.status == Coupon.Status.ISSUED and at >= coupon.template.valid_until
 
 
 def wallet_for(*, customer: User) -> Wallet:

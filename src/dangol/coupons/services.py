@@ -6,6 +6,7 @@ given. Locks are taken through the `*_lock` helpers, in primary-key order.
 """
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,16 +14,29 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
 from dangol.core import clock
-from dangol.core.errors import DangolError, NotFound, ValidationError
+from dangol.core.errors import IdempotencyKeyReused, ValidationError
 from dangol.core.ids import random_digits, token_urlsafe
-from dangol.core.korean import format_datetime
-from dangol.core.money import format_won
 from dangol.core.phone import mobile_normalize
+from dangol.coupons.errors import (
+    CouponExpired,
+    CouponForeign,
+    CouponInactive,
+    CouponLimitReached,
+    CouponNotClaimable,
+    CouponNotFound,
+    CouponSoldOut,
+    CustomerNotFound,
+    InvalidCouponTemplate,
+    InvalidStampCount,
+    InvalidStampProgram,
+    NoStampProgram,
+    StampDayLimit,
+    StampVisitLimit,
+)
 from dangol.coupons.models import (
     Coupon,
     CouponTemplate,
@@ -31,129 +45,18 @@ from dangol.coupons.models import (
     StampCard,
     StampCardProgram,
 )
+from dangol.coupons.rules import (
+    coupon_check,
+    discount_sql,
+    kst_text,
+    redeemable_sql,
+    template_expired,
+    template_expired_q,
+)
 from dangol.places.models import Store
 from dangol.regulars.models import Follow
 
 CODE_ATTEMPTS = 8
-
-# --- errors ---------------------------------------------------------------------------------
-
-
-class InvalidCouponTemplate(ValidationError):
-    code = "invalid_coupon_template"
-    template = _("쿠폰 설정이 올바르지 않습니다: %(reason)s")
-
-
-class CouponRefused(DangolError):
-    """A coupon cannot be used or issued; subclasses say why."""
-
-    code = "coupon_refused"
-    template = _("쿠폰을 사용할 수 없습니다.")
-    status = 409
-
-
-class CouponNotFound(NotFound):
-    code = "coupon_not_found"
-    template = _("쿠폰을 찾을 수 없습니다. 번호를 확인해 주세요.")
-
-
-class CouponAlreadyUsed(CouponRefused):
-    code = "coupon_already_used"
-    template = _("이미 사용한 쿠폰입니다. (%(when)s 사용)")
-
-
-class CouponExpired(CouponRefused):
-    code = "coupon_expired"
-    template = _("사용 기간이 끝난 쿠폰입니다. (%(until)s까지)")
-
-
-class CouponNotYetValid(CouponRefused):
-    code = "coupon_not_yet_valid"
-    template = _("아직 사용 기간이 아닙니다. (%(since)s부터)")
-
-
-class CouponVoid(CouponRefused):
-    code = "coupon_void"
-    template = _("취소된 쿠폰입니다.")
-
-
-class CouponInactive(CouponRefused):
-    code = "coupon_inactive"
-    template = _("가게에서 사용을 중지한 쿠폰입니다.")
-
-
-class CouponForeign(CouponRefused):
-    code = "coupon_foreign"
-    template = _("다른 가게의 쿠폰입니다. (%(store)s)")
-    status = 403
-
-
-class BelowMinimumPurchase(CouponRefused):
-    code = "below_minimum_purchase"
-    template = _("최소 구매 금액 %(minimum)s 이상일 때 쓸 수 있는 쿠폰입니다.")
-
-
-class PurchaseAmountRequired(CouponRefused):
-    code = "purchase_amount_required"
-    template = _("할인율 쿠폰은 구매 금액을 입력해야 합니다.")
-
-
-class CouponSoldOut(CouponRefused):
-    code = "coupon_sold_out"
-    template = _("준비한 쿠폰이 모두 나갔습니다.")
-
-
-class CouponLimitReached(CouponRefused):
-    code = "coupon_limit_reached"
-    template = _("이 쿠폰은 한 사람당 %(limit)s장까지 받을 수 있습니다.")
-
-
-class CouponNotClaimable(CouponRefused):
-    code = "coupon_not_claimable"
-    template = _("지금은 받을 수 없는 쿠폰입니다.")
-
-
-class IdempotencyKeyReused(DangolError):
-    code = "idempotency_key_reused"
-    template = _("같은 요청 키가 다른 내용의 요청에 이미 쓰였습니다.")
-    status = 409
-
-
-class CustomerNotFound(NotFound):
-    code = "customer_not_found"
-    template = _("고객을 찾을 수 없습니다. 고객 번호나 휴대전화 번호를 확인해 주세요.")
-
-
-class NoStampProgram(NotFound):
-    code = "no_stamp_program"
-    template = _("이 가게에는 진행 중인 스탬프 카드가 없습니다.")
-
-
-class StampRefused(DangolError):
-    code = "stamp_refused"
-    template = _("스탬프를 줄 수 없습니다.")
-    status = 409
-
-
-class StampVisitLimit(StampRefused):
-    code = "stamp_visit_limit"
-    template = _("한 번에 스탬프를 %(limit)s개까지만 줄 수 있습니다.")
-
-
-class StampDayLimit(StampRefused):
-    code = "stamp_day_limit"
-    template = _("오늘은 이미 스탬프 %(given)s개를 받았습니다. 하루 최대 %(limit)s개입니다.")
-
-
-class InvalidStampCount(ValidationError):
-    code = "invalid_stamp_count"
-    template = _("스탬프 수는 1개 이상이어야 합니다.")
-
-
-class InvalidStampProgram(ValidationError):
-    code = "invalid_stamp_program"
-    template = _("스탬프 카드 설정이 올바르지 않습니다: %(reason)s")
-
 
 # --- locks ----------------------------------------------------------------------------------
 
@@ -326,8 +229,8 @@ def coupon_issue_to_regulars(*, template: CouponTemplate) -> int:
     (template,) = coupon_templates_lock([template.pk])
     if not template.is_active:
         raise CouponInactive()
-    if template.valid_until <= clock.now():
-        raise CouponExpired(until=_kst_text(template.valid_until))
+    if template_expired(template, clock.now()):
+        raise CouponExpired(until=kst_text(template.valid_until))
     recipients = (
         Follow.objects.filter(store_id=template.store_id)
         .annotate(held=Coalesce(_claimed_count(template), Value(0)))
@@ -358,8 +261,8 @@ def coupon_claim(*, template: CouponTemplate, customer: User) -> Coupon:
     (template,) = coupon_templates_lock([template.pk])
     if not (template.is_active and template.claimable):
         raise CouponNotClaimable()
-    if template.valid_until <= clock.now():
-        raise CouponExpired(until=_kst_text(template.valid_until))
+    if template_expired(template, clock.now()):
+        raise CouponExpired(until=kst_text(template.valid_until))
     if template.remaining == 0:
         raise CouponSoldOut()
     held = Coupon.objects.filter(template=template, customer=customer).count()
@@ -374,24 +277,6 @@ def coupon_claim(*, template: CouponTemplate, customer: User) -> Coupon:
 
 
 # --- redeem ---------------------------------------------------------------------------------
-
-
-def _kst_text(moment: dt.datetime) -> str:
-    return format_datetime(moment, lang=get_language() or "ko")
-
-
-def coupon_discount(*, template: CouponTemplate, purchase_amount: int | None) -> int:
-    """Return the won `template` takes off a purchase of `purchase_amount` (never above it)."""
-    if template.kind == CouponTemplate.Kind.AMOUNT_OFF:
-        if purchase_amount is None:
-            return template.amount_off
-        return min(template.amount_off, purchase_amount)
-    if template.kind == CouponTemplate.Kind.PERCENT_OFF:
-        if purchase_amount is None:
-            return 0
-        discount = purchase_amount * template.percent_off // 100
-        return min(discount, template.max_discount or 0, purchase_amount)
-    return 0
 
 
 def _clean_code(code: str | None) -> str:
@@ -424,48 +309,6 @@ def coupon_find(*, store: Store, code: str | None = None, token: str | None = No
     if elsewhere is not None:
         raise CouponForeign(store=elsewhere.store.name)
     raise CouponNotFound()
-
-
-def coupon_check(
-    *, coupon: Coupon, store: Store, purchase_amount: int | None = None,
-    at: dt.datetime | None = None,
-) -> int:
-    """Return the discount if `coupon` may be used at `store` now, else raise why not.
-
-    Raise CouponForeign, CouponAlreadyUsed, CouponVoid, CouponExpired, CouponNotYetValid,
-    CouponInactive, PurchaseAmountRequired or BelowMinimumPurchase.
-    """
-    coupon_check_usable(coupon=coupon, store=store, at=at)
-    template = coupon.template
-    if template.kind == CouponTemplate.Kind.PERCENT_OFF and purchase_amount is None:
-        raise PurchaseAmountRequired()
-    if template.minimum_purchase and (
-        purchase_amount is None or purchase_amount < template.minimum_purchase
-    ):
-        raise BelowMinimumPurchase(minimum=format_won(template.minimum_purchase))
-    return coupon_discount(template=template, purchase_amount=purchase_amount)
-
-
-def coupon_check_usable(*, coupon: Coupon, store: Store, at: dt.datetime | None = None) -> None:
-    """Raise why `coupon` cannot be used at `store` now, whatever the purchase; else return.
-
-    What staff see before they ask the purchase amount (the confirm screen).
-    """
-    template = coupon.template
-    at = at or clock.now()
-    if coupon.store_id != store.pk:
-        raise CouponForeign(store=coupon.store.name)
-    if coupon.status == Coupon.Status.REDEEMED:
-        assert coupon.redeemed_at is not None  # noqa: S101 (a database constraint)
-        raise CouponAlreadyUsed(when=_kst_text(coupon.redeemed_at))
-    if coupon.status == Coupon.Status.VOID:
-        raise CouponVoid()
-    if coupon.status == Coupon.Status.EXPIRED or at >= template.valid_until:
-        raise CouponExpired(until=_kst_text(template.valid_until))
-    if at < template.valid_from:
-        raise CouponNotYetValid(since=_kst_text(template.valid_from))
-    if not template.is_active:
-        raise CouponInactive()
 
 
 @transaction.atomic
@@ -532,6 +375,7 @@ def _coupon_redeem(
     return coupon
 
 
+@functools.cache
 def _redeem_sql(*, by_token: bool) -> str:
     coupon_table, template_table = Coupon._meta.db_table, CouponTemplate._meta.db_table
     returning = ", ".join(
@@ -539,29 +383,18 @@ def _redeem_sql(*, by_token: bool) -> str:
         + [f't."{f.column}"' for f in CouponTemplate._meta.concrete_fields]
     )
     named = 'c."token" = %(token)s' if by_token else 'c."code" = %(code)s'
-    # The same rules as coupon_check, in the order of its refusals; a coupon that fails any
-    # of them is left alone and the ORM path says why.
+    # The rule of coupon_check in SQL (rules.redeemable_sql, rules.discount_sql): a coupon
+    # that fails any part of it is left alone and the ORM path says why.
     return (
         f'UPDATE {coupon_table} AS c SET "status" = %(redeemed)s, "redeemed_at" = %(now)s,'  # noqa: S608 (names from models)
         ' "redeemed_by_id" = %(staff)s, "purchase_amount" = %(purchase)s,'
         ' "redeem_key" = %(key)s, "updated_at" = %(now)s,'
-        ' "discount_amount" = CASE t."kind"'
-        "  WHEN 'amount_off' THEN LEAST(t.\"amount_off\", COALESCE(%(purchase)s, t.\"amount_off\"))"
-        "  WHEN 'percent_off' THEN"
-        '   LEAST(%(purchase)s * t."percent_off" / 100, t."max_discount", %(purchase)s)'
-        "  ELSE 0 END"
+        f' "discount_amount" = {discount_sql(template="t")}'
         f' FROM {template_table} AS t'
-        f' WHERE t."id" = c."template_id" AND c."store_id" = %(store)s AND {named}'
-        ' AND c."status" = %(issued)s AND t."is_active"'
-        ' AND t."valid_from" <= %(now)s AND %(now)s < t."valid_until"'
-        " AND (t.\"kind\" <> 'percent_off' OR %(purchase)s IS NOT NULL)"
-        ' AND (t."minimum_purchase" = 0 OR %(purchase)s >= t."minimum_purchase")'
+        f' WHERE t."id" = c."template_id" AND {named}'
+        f" AND {redeemable_sql(coupon='c', template='t')}"
         f" RETURNING {returning}"
     )
-
-
-_REDEEM_BY_CODE_SQL = _redeem_sql(by_token=False)
-_REDEEM_BY_TOKEN_SQL = _redeem_sql(by_token=True)
 
 
 def _coupon_redeem_in_one_statement(
@@ -576,12 +409,12 @@ def _coupon_redeem_in_one_statement(
     below it (lock, check, update) is the reference and explains every refusal.
     """
     if token:
-        sql, named = _REDEEM_BY_TOKEN_SQL, {"token": token.strip()}
+        sql, named = _redeem_sql(by_token=True), {"token": token.strip()}
     else:
         cleaned = _clean_code(code)
         if len(cleaned) != 6 or not cleaned.isdigit():
             return None
-        sql, named = _REDEEM_BY_CODE_SQL, {"code": cleaned}
+        sql, named = _redeem_sql(by_token=False), {"code": cleaned}
     params = {
         **named, "store": store.pk, "staff": staff.pk, "purchase": purchase_amount,
         "key": idempotency_key, "now": clock.now(), "redeemed": Coupon.Status.REDEEMED,
@@ -615,7 +448,7 @@ def coupons_expire_due(*, at: dt.datetime | None = None) -> int:
     """
     at = at or clock.now()
     return Coupon.objects.filter(
-        status=Coupon.Status.ISSUED, template__valid_until__lte=at
+        template_expired_q(at, prefix="template__"), status=Coupon.Status.ISSUED
     ).update(status=Coupon.Status.EXPIRED, updated_at=at)
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from dangol.accounts.models import User
 from dangol.core.errors import DangolError
-from dangol.coupons import selectors, services
+from dangol.coupons import errors, rules, selectors, services
 from dangol.coupons.forms import CouponTemplateForm, RedeemForm, StampForm, StampProgramForm
 from dangol.coupons.models import Coupon, CouponTemplate
 from dangol.places.models import Store
@@ -97,7 +97,7 @@ def coupon_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "coupon": coupon,
             "usable": coupon.status == Coupon.Status.ISSUED
-            and not selectors.coupon_is_expired(coupon),
+            and not rules.coupon_is_expired(coupon),
             "qr_svg": _qr_svg(scan_url),
         },
     )
@@ -195,7 +195,7 @@ def merchant_redeem(request: HttpRequest, pk: int) -> HttpResponse:
 def _preview(request: HttpRequest, *, store: Store, code: str, token: str) -> HttpResponse:
     try:
         coupon = services.coupon_find(store=store, code=code or None, token=token or None)
-        services.coupon_check_usable(coupon=coupon, store=store)
+        rules.coupon_check_usable(coupon=coupon, store=store)
     except DangolError as exc:
         return _redeem_page(
             request, store=store, error=exc.message, status=exc.status,
@@ -213,12 +213,12 @@ def coupon_scan(request: HttpRequest, token: str) -> HttpResponse:
     if coupon is None:
         return render(
             request, "coupons/refused.html",
-            {"message": services.CouponNotFound().message}, status=404,
+            {"message": errors.CouponNotFound().message}, status=404,
         )
     if not user_can_manage_store(user=_user(request), store=coupon.store):
         own = stores_run_by(user=_user(request)).first()
         message = (
-            services.CouponForeign(store=coupon.store.name).message if own is not None
+            errors.CouponForeign(store=coupon.store.name).message if own is not None
             else _("가게 사장님이나 직원만 쿠폰을 사용 처리할 수 있습니다.")
         )
         return render(request, "coupons/refused.html", {"message": message}, status=403)

@@ -12,7 +12,7 @@ import random
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.messaging.models import Campaign, Channel
-from dangol.messaging.services import campaign_create, campaign_send, message_credit_top_up
+from dangol.messaging.services import campaign_submit, message_credit_top_up
 from dangol.payments.providers.sandbox import CARD_APPROVE
 from dangol.places.models import Market, Store
 from dangol.regulars.models import Follow
@@ -67,9 +67,8 @@ def seed_campaigns(*, market: Market, featured: Store, customer: User, owner: Us
         return
     yesterday = clock.now_kst().date() - dt.timedelta(days=1)
     with clock.travel(dt.datetime.combine(yesterday, dt.time(9, 30), tzinfo=clock.KST)):
-        campaign = campaign_create(
+        campaign_submit(
             store=featured, kind=Campaign.Kind.AD, body=FIRST_MESSAGE,
             audience=Campaign.Audience.ALL, channels=[Channel.IN_APP], idempotency_key=key,
             created_by=owner,
         )
-        campaign_send(campaign=campaign)

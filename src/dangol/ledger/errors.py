@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from dangol.core.errors import DangolError, ValidationError
+from dangol.core.errors import DangolError, IdempotencyKeyReused, ValidationError
 
 
 class LedgerError(DangolError):
@@ -26,8 +26,9 @@ class UnbalancedTransaction(ValidationError):
     template = _("분개 합계가 0이 아닙니다 (합계 %(total)s).")
 
 
-class IdempotencyConflict(LedgerError):
-    """An idempotency key was reused for a posting with different content."""
+class IdempotencyConflict(IdempotencyKeyReused, LedgerError):
+    """An idempotency key was reused for a posting with different content (the ledger's
+    own case of the one IdempotencyKeyReused, naming the key)."""
 
     code = "ledger_idempotency_conflict"
     template = _("멱등성 키 %(key)s는 내용이 다른 거래에 이미 사용되었습니다.")

@@ -40,6 +40,7 @@ from dangol.core.idempotency import (
 from dangol.core.tenancy import Role, is_platform_admin
 from dangol.coupons.models import CouponTemplate
 from dangol.messaging import selectors, services
+from dangol.messaging.errors import DeliveryNotFound
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
 from dangol.places.api import managed_store as _managed_store
 from dangol.places.models import Market, MarketMembership, Store
@@ -57,11 +58,6 @@ PREVIEW_OPT_OUT_SLUG = "…"
 class MarketNotManaged(PermissionDenied):
     code = "market_not_managed"
     template = _("이 시장 상인회 회원만 할 수 있습니다.")
-
-
-class DeliveryNotFound(NotFound):
-    code = "message_not_found"
-    template = _("메시지를 찾을 수 없습니다.")
 
 
 # --- callers and senders --------------------------------------------------------------------
@@ -283,26 +279,22 @@ def _detail(campaign: Campaign) -> CampaignDetailOut:
 
 
 def _send(request: HttpRequest, sender: _Sender, body: ComposeIn, key: str | None) -> Any:
-    """Create the campaign and, unless scheduled for later, send it, in the transaction that
-    stores the answer under (caller, key); a refusal (credit short, invalid) stores nothing
-    and writes nothing."""
+    """Submit the campaign (`campaign_submit`: sent now if due, else scheduled) in the
+    transaction that stores the answer under (caller, key); a refusal (credit short,
+    invalid) stores nothing and writes nothing."""
     caller = _caller(request)
     key = idempotency_key_check(key)
     service_key = idempotency_service_key(scope=sender.scope, key=key)
 
     def send() -> tuple[int, Any]:
-        now = clock.now()
-        campaign = services.campaign_create(
+        campaign = services.campaign_submit(
             store=sender.store, market=sender.market, kind=body.kind, template=body.template,
             body=body.body, audience=body.audience, tag=_tag(sender, body.tag_id),
             channels=body.channels,
             coupon_template=_coupon(sender, body.coupon_template_id),
             link_url=body.link_url, link_label=body.link_label,
-            scheduled_at=body.scheduled_at or now, created_by=caller,
-            idempotency_key=service_key,
+            scheduled_at=body.scheduled_at, created_by=caller, idempotency_key=service_key,
         )
-        if campaign.status == Campaign.Status.SCHEDULED and campaign.scheduled_at <= now:
-            services.campaign_send(campaign=campaign)
         campaign.refresh_from_db()
         return 201, _detail(campaign).model_dump(mode="json")
 

@@ -8,7 +8,8 @@ runs under the database's single write lock. A claimed row is `sending` with a l
 (`claimed_until`); a row whose lease has run out (its worker was killed) is claimable again,
 which is how a killed worker's batch is recovered. Every claim counts as an attempt.
 
-Before claiming, each step re-checks in SQL what may have changed since the fan-out:
+Before claiming, each step re-checks in SQL what may have changed since the fan-out, with
+regulars' consent rule judged at the claim instant (`regulars.rules.opt_in_stands_sql`):
 - an ad whose recipient has withdrawn the sender's consent is suppressed
   (`withdrawn_before_dispatch`) and refunded;
 - at night (21:00–08:00 KST) an ad whose recipient has no standing night opt-in (a retry
@@ -52,8 +53,9 @@ from django.db import connection, transaction
 from dangol.core import clock, ratelimit
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.messaging.providers import SendResult, text_provider
+from dangol.messaging.rules import release_at
 from dangol.regulars.models import Consent
-from dangol.regulars.rules import is_night_kst
+from dangol.regulars.rules import OptIn, is_night_kst, opt_in_stands_sql
 
 logger = logging.getLogger("dangol.messaging")
 
@@ -91,15 +93,6 @@ def rate_per_second(channel: str) -> int:
     return int(rates.get(provider_key(channel), 10))
 
 
-def next_morning_kst(at: dt.datetime) -> dt.datetime:
-    """Return the next 08:00 KST at or after `at` (only called at night)."""
-    local = at.astimezone(clock.KST)
-    morning = local.replace(hour=8, minute=0, second=0, microsecond=0)
-    if local >= morning:
-        morning += dt.timedelta(days=1)
-    return morning
-
-
 # --- claiming --------------------------------------------------------------------------------
 
 
@@ -107,25 +100,28 @@ def _db_time(value: dt.datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _consent_sql(*, night: bool) -> str:
-    """SQL: the ad consent of the delivery's recipient from the campaign's sender stands
-    (and, with `night`, the night opt-in too). Aliases d (delivery), c (campaign)."""
+def _consent_sql(*, at: dt.datetime, night: bool) -> tuple[str, list[Any]]:
+    """SQL and parameters: the ad opt-in of the delivery's recipient to the campaign's
+    sender stands at `at` (and, with `night`, the night opt-in too), by regulars' rule
+    (`opt_in_stands_sql`). Aliases d (delivery), c (campaign)."""
     consent = Consent._meta.db_table
-    stands = "k.ad_granted_at IS NOT NULL AND k.ad_withdrawn_at IS NULL"
+    stands, params = opt_in_stands_sql(OptIn.AD, at, alias="k")
     if night:
-        stands += " AND k.night_granted_at IS NOT NULL AND k.night_withdrawn_at IS NULL"
+        night_sql, night_params = opt_in_stands_sql(OptIn.NIGHT, at, alias="k")
+        stands, params = f"{stands} AND {night_sql}", [*params, *night_params]
     # Table names and fixed fragments only; every value is a parameter.
-    return (
+    sql = (
         f"EXISTS (SELECT 1 FROM {consent} k "  # noqa: S608
         "WHERE k.customer_id = d.customer_id AND "
         "((c.store_id IS NOT NULL AND k.store_id = c.store_id) OR "
         f"(c.market_id IS NOT NULL AND k.market_id = c.market_id)) AND {stands})"
     )
+    return sql, params
 
 
 def _update_claimable(
     *, channel: str, now: dt.datetime, limit: int, condition: str, set_sql: str,
-    set_params: list[Any],
+    set_params: list[Any], condition_params: list[Any],
 ) -> list[int]:
     """Run one `UPDATE … WHERE id IN (SELECT claimable rows AND condition LIMIT n) RETURNING id`
     and return the ids it changed."""
@@ -143,7 +139,7 @@ def _update_claimable(
     )
     params = [
         *set_params, at, channel, at, at,
-        Delivery.Status.QUEUED, Delivery.Status.SENDING, at, limit,
+        Delivery.Status.QUEUED, Delivery.Status.SENDING, at, *condition_params, limit,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -170,25 +166,29 @@ def deliveries_claim(*, channel: str, limit: int, now: dt.datetime | None = None
     now = now or clock.now()
     ad = f"c.kind = '{Campaign.Kind.AD.value}'"
     with transaction.atomic():
+        stands, stands_params = _consent_sql(at=now, night=False)
         withdrawn = _update_claimable(
             channel=channel, now=now, limit=limit,
-            condition=f"{ad} AND NOT {_consent_sql(night=False)}",
+            condition=f"{ad} AND NOT {stands}", condition_params=stands_params,
             set_sql="status = %s, suppressed_reason = %s, claimed_until = NULL",
             set_params=[Delivery.Status.SUPPRESSED, REASON_WITHDRAWN],
         )
         _refund(withdrawn)
     night = is_night_kst(now)
     if night:
+        stands, stands_params = _consent_sql(at=now, night=True)
         _update_claimable(
             channel=channel, now=now, limit=limit,
-            condition=f"{ad} AND NOT {_consent_sql(night=True)}",
+            condition=f"{ad} AND NOT {stands}", condition_params=stands_params,
             set_sql="status = %s, release_at = %s, claimed_until = NULL",
-            set_params=[Delivery.Status.HELD, _db_time(next_morning_kst(now))],
+            set_params=[Delivery.Status.HELD, _db_time(release_at(now))],
         )
-    allowed = f"c.kind <> '{Campaign.Kind.AD.value}' OR {_consent_sql(night=night)}"
+    stands, stands_params = _consent_sql(at=now, night=night)
     with transaction.atomic():
         return _update_claimable(
-            channel=channel, now=now, limit=limit, condition=allowed,
+            channel=channel, now=now, limit=limit,
+            condition=f"c.kind <> '{Campaign.Kind.AD.value}' OR {stands}",
+            condition_params=stands_params,
             set_sql="status = %s, claimed_until = %s, attempts = attempts + 1",
             set_params=[
                 Delivery.Status.SENDING,

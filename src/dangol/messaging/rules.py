@@ -24,10 +24,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dangol.core.clock import KST
-from dangol.core.errors import ValidationError
 from dangol.core.korean import format_date
 from dangol.core.money import format_won
 from dangol.core.phone import phone_display
+from dangol.messaging.errors import AdSenderIncomplete, InfoTemplateUnknown, SmsTooLong
 from dangol.regulars.rules import NIGHT_END_HOUR, ConsentState, consent_allows_ad, is_night_kst
 
 __all__ = [
@@ -36,15 +36,12 @@ __all__ = [
     "LMS_MAX_BYTES",
     "OPT_OUT_LABEL",
     "SMS_MAX_BYTES",
-    "AdSenderIncomplete",
     "ConsentState",
     "Decision",
     "FollowRow",
-    "InfoTemplateUnknown",
     "Outcome",
     "Reason",
     "Sender",
-    "SmsTooLong",
     "ad_decision",
     "ad_text",
     "audience_copies",
@@ -162,11 +159,6 @@ def ad_decision(
 INFO_TEMPLATES = ("voucher_received", "expiry", "settlement_paid", "consent_reconfirmation")
 
 
-class InfoTemplateUnknown(ValidationError):
-    code = "info_template_unknown"
-    template = _("정보성 메시지는 정해진 서식으로만 보낼 수 있습니다: %(template)s")
-
-
 def info_decision(*, template: str, at: dt.datetime) -> Decision:
     """Decide an informational message (not an ad): always send at `at`, night included,
     without ad consent. Raise InfoTemplateUnknown unless `template` is one of the four fixed
@@ -182,11 +174,6 @@ def info_decision(*, template: str, at: dt.datetime) -> Decision:
 AD_PREFIX = "(광고)"
 OPT_OUT_LABEL = "무료 수신거부"
 CONTACT_LABEL = "연락처"
-
-
-class AdSenderIncomplete(ValidationError):
-    code = "ad_sender_incomplete"
-    template = _("광고 메시지에는 보내는 곳의 이름과 연락처, 수신거부 주소가 필요합니다.")
 
 
 def _clean(text: str) -> str:
@@ -330,11 +317,6 @@ LMS_MAX_BYTES = 2000
 _SMS_REPLACEMENTS = str.maketrans({
     "₩": "￦", "–": "-", "—": "-", "‒": "-", "\u00a0": " ", "\u200b": "", "\ufeff": "",
 })
-
-
-class SmsTooLong(ValidationError):
-    code = "sms_too_long"
-    template = _("문자 메시지가 너무 깁니다: %(bytes)s바이트 (최대 %(limit)s바이트).")
 
 
 def sms_text(text: str) -> str:

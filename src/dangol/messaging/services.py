@@ -45,7 +45,7 @@ from django.utils.translation import gettext as _
 
 from dangol.accounts.models import User
 from dangol.core import clock
-from dangol.core.errors import DangolError
+from dangol.core.errors import DangolError, IdempotencyKeyReused
 from dangol.core.money import format_won
 from dangol.coupons.models import CouponTemplate
 from dangol.ledger import catalogue
@@ -54,18 +54,17 @@ from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_
 from dangol.messaging import rules
 from dangol.messaging.errors import (
     CampaignInvalid,
-    CampaignKeyReused,
     MessageCreditShort,
     TopUpFailed,
 )
 from dangol.messaging.informational import delivery_notice_id
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery, MessagePrice
 from dangol.notices.models import Notice
-from dangol.payments.models import Payment
-from dangol.payments.services import payment_authorize, payment_capture
+from dangol.payments.errors import PaymentDeclined
+from dangol.payments.services import payment_charge
 from dangol.places.models import Market, Store
 from dangol.regulars.models import Consent, Follow, Tag
-from dangol.regulars.rules import is_night_kst
+from dangol.regulars.rules import OptIn, is_night_kst, opt_in_stands_q, opt_in_stands_sql
 from dangol.regulars.services import consent_withdraw
 
 logger = logging.getLogger(__name__)
@@ -135,12 +134,12 @@ def message_credit_top_up(
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise CampaignInvalid(reason=_("충전 금액은 0원보다 커야 합니다"))
     credit = message_credit_account(store=store, market=market)
-    payment_key = f"message-credit:{idempotency_key}"
-    payment = payment_authorize(amount=amount, source=card_number, idempotency_key=payment_key)
-    if payment.status == Payment.Status.AUTHORIZED:
-        payment = payment_capture(payment=payment, idempotency_key=f"{payment_key}:capture")
-    if payment.status != Payment.Status.CAPTURED:
-        raise TopUpFailed(message=payment.error_message or payment.get_status_display())
+    try:
+        payment = payment_charge(
+            amount=amount, source=card_number, idempotency_key=f"message-credit:{idempotency_key}"
+        )
+    except PaymentDeclined as declined:
+        raise TopUpFailed(message=declined.reason) from declined
     return ledger_transfer(
         idempotency_key=f"messaging:top-up:{idempotency_key}", kind=TOP_UP_KIND,
         source=catalogue.cash_account(), destination=credit, amount=amount,
@@ -217,13 +216,6 @@ class _Audience:
     now_ok_params: list[Any]
 
 
-def _stands_sql(prefix: str) -> str:
-    return (
-        f"(c.{prefix}_granted_at IS NOT NULL AND c.{prefix}_granted_at <= %s"
-        f" AND (c.{prefix}_withdrawn_at IS NULL OR c.{prefix}_withdrawn_at > %s))"
-    )
-
-
 def _audience_sql(
     *, kind: str, store_id: int | None, market_id: int | None, audience: str,
     tag_id: int | None, at: dt.datetime,
@@ -251,13 +243,15 @@ def _audience_sql(
         f" WHERE u.is_active = %s"
     )
     params += [*params_consent, True]
-    at_db = connection.ops.adapt_datetimefield_value(at)
     if kind != Campaign.Kind.AD:
         return _Audience(sql, params, "1 = 1", [], "1 = 1", [])
-    now_ok, now_ok_params = "1 = 1", []
+    # The consent rule of regulars, split in two: without the ad opt-in no row at all;
+    # at night, without the night opt-in a row held until 08:00.
+    eligible, eligible_params = opt_in_stands_sql(OptIn.AD, at, alias="c")
+    now_ok: tuple[str, list[Any]] = ("1 = 1", [])
     if is_night_kst(at):
-        now_ok, now_ok_params = _stands_sql("night"), [at_db, at_db]
-    return _Audience(sql, params, _stands_sql("ad"), [at_db, at_db], now_ok, now_ok_params)
+        now_ok = opt_in_stands_sql(OptIn.NIGHT, at, alias="c")
+    return _Audience(sql, params, eligible, eligible_params, *now_ok)
 
 
 def _address_sql(channel: str) -> str:
@@ -525,7 +519,7 @@ def campaign_create(
 
     Nothing is sent: call `campaign_send` to send now; `campaigns_send_due` sends scheduled
     ones when their time comes. A repeat with the same `idempotency_key` returns the first
-    campaign (CampaignKeyReused if it differs in sender, kind, audience or body). Raise
+    campaign (IdempotencyKeyReused if it differs in sender, kind, audience or body). Raise
     CampaignInvalid for a body over 1,000 characters or empty, an ad not from free text or
     the closing-sale template, an informational message not from its fixed templates, a
     coupon of another store, a half-filled link button, a tag of another store, no channel,
@@ -539,7 +533,7 @@ def campaign_create(
     existing = Campaign.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if not _same_request(existing, fields):
-            raise CampaignKeyReused()
+            raise IdempotencyKeyReused()
         return existing
     when = scheduled_at or now
     if when < now - dt.timedelta(minutes=1):
@@ -559,7 +553,49 @@ def campaign_create(
     return campaign
 
 
-# --- send -------------------------------------------------------------------------------------
+# --- due, submit and send ---------------------------------------------------------------------
+
+
+def campaign_is_due(*, scheduled_at: dt.datetime | None, at: dt.datetime | None = None) -> bool:
+    """Return whether a campaign for `scheduled_at` is due at `at` (default now): no time
+    given, or a time at or before `at`. The one test of "due": submitting, sending and the
+    minute task (`campaign_due_q`) ask it."""
+    return scheduled_at is None or scheduled_at <= (at or clock.now())
+
+
+def campaign_due_q(*, at: dt.datetime) -> Q:
+    """Return the filter of scheduled campaigns due at `at` (`campaign_is_due`)."""
+    return Q(status=Campaign.Status.SCHEDULED, scheduled_at__lte=at)
+
+
+def campaign_submit(
+    *, store: Store | None = None, market: Market | None = None, kind: str,
+    template: str = "", body: str, audience: str, channels: list[str],
+    idempotency_key: str, tag: Tag | None = None, image: UploadedFile | None = None,
+    coupon_template: CouponTemplate | None = None, link_url: str = "", link_label: str = "",
+    scheduled_at: dt.datetime | None = None, created_by: User | None = None,
+) -> Campaign:
+    """Create a campaign (`campaign_create`) and send it at once if it is due
+    (`campaign_is_due`: no `scheduled_at`, or one not after now), else leave it scheduled
+    for `campaigns_send_due`; return it. What the composer, the 마감 세일 button and the API
+    call.
+
+    One transaction: a refused send (MessageCreditShort, CampaignInvalid) leaves no campaign
+    behind. A repeat with the same `idempotency_key` returns the first campaign and sends
+    nothing twice.
+    """
+    with transaction.atomic():
+        campaign = campaign_create(
+            store=store, market=market, kind=kind, template=template, body=body,
+            audience=audience, channels=channels, idempotency_key=idempotency_key, tag=tag,
+            image=image, coupon_template=coupon_template, link_url=link_url,
+            link_label=link_label, scheduled_at=scheduled_at, created_by=created_by,
+        )
+        if campaign.status == Campaign.Status.SCHEDULED and campaign_is_due(
+            scheduled_at=campaign.scheduled_at
+        ):
+            campaign = campaign_send(campaign=campaign)
+    return campaign
 
 
 @transaction.atomic
@@ -579,7 +615,9 @@ def campaign_send(*, campaign: Campaign) -> Campaign:
         .get(pk=campaign.pk)
     )
     now = clock.now()
-    if locked.status != Campaign.Status.SCHEDULED or locked.scheduled_at > now:
+    if locked.status != Campaign.Status.SCHEDULED or not campaign_is_due(
+        scheduled_at=locked.scheduled_at, at=now
+    ):
         return locked
     prices = message_prices()
     credit: Account | None = None
@@ -636,7 +674,7 @@ def campaigns_send_due(*, at: dt.datetime | None = None) -> int:
     """
     at = at or clock.now()
     due = list(
-        Campaign.objects.filter(status=Campaign.Status.SCHEDULED, scheduled_at__lte=at)
+        Campaign.objects.filter(campaign_due_q(at=at))
         .order_by("scheduled_at", "pk").values_list("pk", flat=True)
     )
     sent = 0
@@ -655,18 +693,13 @@ def campaigns_send_due(*, at: dt.datetime | None = None) -> int:
 # --- release and refunds ----------------------------------------------------------------------
 
 
-def _standing(prefix: str, at: dt.datetime) -> Q:
-    return Q(**{f"{prefix}_granted_at__lte": at}) & (
-        Q(**{f"{prefix}_withdrawn_at__isnull": True}) | Q(**{f"{prefix}_withdrawn_at__gt": at})
-    )
-
-
 def consent_stands(*, at: dt.datetime, night: bool = False) -> Q:
     """Return a Delivery filter: the ad consent from the campaign's sender stands at `at`
-    (and the night opt-in too when `night`). Informational campaigns always pass."""
-    stands = _standing("ad", at)
+    (and the night opt-in too when `night`), by regulars' rule (`opt_in_stands_q`).
+    Informational campaigns always pass."""
+    stands = opt_in_stands_q(OptIn.AD, at)
     if night:
-        stands &= _standing("night", at)
+        stands &= opt_in_stands_q(OptIn.NIGHT, at)
     by_store = Exists(Consent.objects.filter(
         stands, customer=OuterRef("customer_id"), store_id=OuterRef("campaign__store_id"),
     ))

@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,8 +36,8 @@ from dangol.messaging.selectors import (
 from dangol.messaging.services import (
     TOKEN_PLACEHOLDER,
     campaign_check,
-    campaign_create,
-    campaign_send,
+    campaign_is_due,
+    campaign_submit,
     delivery_click,
     delivery_opt_out,
     delivery_read,
@@ -220,34 +219,30 @@ def campaign_new(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                               status=exc.status)
     if request.POST.get("action") != "send":
         return _composer_page(request, sender=sender, form=form, check=check)
-    later = data["scheduled_at"] is not None
-    if not later and check.held and request.POST.get("held_ack") != str(check.held):
+    due = campaign_is_due(scheduled_at=data["scheduled_at"])
+    if due and check.held and request.POST.get("held_ack") != str(check.held):
         return _composer_page(
             request, sender=sender, form=form, check=check, status=409,
             error=_("야간에 보류되는 분이 있습니다. "
                     "아래 안내를 확인한 뒤 다시 [보내기]를 눌러 주세요."),
         )
     try:
-        # One transaction: a refused send (credit short) leaves no campaign behind.
-        with transaction.atomic():
-            campaign = campaign_create(
-                **sender.kwargs, kind=Campaign.Kind.AD, template=Campaign.Template.FREE,
-                body=data["body"], image=data.get("image"),
-                coupon_template=data.get("coupon_template"), link_url=data["link_url"],
-                link_label=data["link_label"], audience=data["audience"], tag=data.get("tag"),
-                channels=data["channels"], scheduled_at=data["scheduled_at"],
-                idempotency_key=data["idempotency_key"], created_by=_user(request),
-            )
-            if not later:
-                campaign = campaign_send(campaign=campaign)
+        campaign = campaign_submit(
+            **sender.kwargs, kind=Campaign.Kind.AD, template=Campaign.Template.FREE,
+            body=data["body"], image=data.get("image"),
+            coupon_template=data.get("coupon_template"), link_url=data["link_url"],
+            link_label=data["link_label"], audience=data["audience"], tag=data.get("tag"),
+            channels=data["channels"], scheduled_at=data["scheduled_at"],
+            idempotency_key=data["idempotency_key"], created_by=_user(request),
+        )
     except DangolError as exc:
         return _composer_page(request, sender=sender, form=form, check=check,
                               error=exc.message, status=exc.status)
-    if later:
+    if campaign.status == Campaign.Status.SENT:
+        messages.success(request, _sent_message(campaign))
+    else:
         messages.success(request, _("%(at)s에 보내도록 예약했습니다.") % {
             "at": kdatetime(campaign.scheduled_at)})
-    else:
-        messages.success(request, _sent_message(campaign))
     return redirect(sender.url("message", campaign.pk))
 
 
@@ -313,14 +308,12 @@ def closing_sale(request: HttpRequest, pk: int) -> HttpResponse:
         context["check"] = check
         if check.held and data.get("held_ack") != check.held:
             return render(request, "messaging/closing_sale.html", context)
-        with transaction.atomic():
-            campaign = campaign_create(
-                store=sender.store, kind=Campaign.Kind.AD,
-                template=Campaign.Template.CLOSING_SALE, body=body,
-                audience=Campaign.Audience.ALL, channels=channels,
-                idempotency_key=data["idempotency_key"], created_by=_user(request),
-            )
-            campaign = campaign_send(campaign=campaign)
+        campaign = campaign_submit(
+            store=sender.store, kind=Campaign.Kind.AD,
+            template=Campaign.Template.CLOSING_SALE, body=body,
+            audience=Campaign.Audience.ALL, channels=channels,
+            idempotency_key=data["idempotency_key"], created_by=_user(request),
+        )
     except DangolError as exc:
         context["error"] = exc.message
         return render(request, "messaging/closing_sale.html", context, status=exc.status)

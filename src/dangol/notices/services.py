@@ -1,19 +1,13 @@
 """Writes on notices."""
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
 from dangol.core import clock
-from dangol.core.errors import ValidationError
 from dangol.core.phone import mobile_normalize
 from dangol.notices import channels
+from dangol.notices.errors import NoticeWithoutRecipient
 from dangol.notices.models import Notice
-
-
-class NoticeWithoutRecipient(ValidationError):
-    code = "notice_without_recipient"
-    template = _("알림을 받을 사용자나 휴대전화 번호가 필요합니다.")
 
 
 @transaction.atomic

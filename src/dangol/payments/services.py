@@ -27,68 +27,22 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from dangol.core import clock
-from dangol.core.errors import DangolError, ValidationError
+from dangol.core.errors import IdempotencyKeyReused, ValidationError
 from dangol.core.ids import random_code
+from dangol.payments.errors import (
+    OperationInProgress,
+    OrderIdTaken,
+    PaymentDeclined,
+    PaymentPending,
+    PaymentRejected,
+    PaymentStateError,
+    ProviderError,
+    ProviderTimeout,
+    RefundExceedsCaptured,
+)
 from dangol.payments.models import Payment, PaymentOperation
 from dangol.payments.providers import get_provider
-from dangol.payments.providers.base import (
-    ProviderError,
-    ProviderResult,
-    ProviderStatus,
-    ProviderTimeout,
-)
-
-# --- errors ---------------------------------------------------------------------------------
-
-
-class PaymentError(DangolError):
-    code = "payment_error"
-    template = _("결제를 처리할 수 없습니다.")
-
-
-class IdempotencyKeyReused(PaymentError):
-    code = "idempotency_key_reused"
-    template = _("같은 멱등성 키로 다른 결제 요청을 보냈습니다.")
-    status = 409
-
-
-class OrderIdTaken(PaymentError):
-    code = "order_id_taken"
-    template = _("이미 사용된 주문 번호입니다.")
-    status = 409
-
-
-class PaymentStateError(PaymentError):
-    code = "payment_state"
-    template = _("현재 결제 상태(%(status)s)에서는 이 요청을 처리할 수 없습니다.")
-    status = 409
-
-
-class RefundExceedsCaptured(PaymentError):
-    code = "refund_exceeds_captured"
-    template = _("환불 가능한 금액(%(refundable)s원)을 넘었습니다.")
-
-
-class PaymentPending(PaymentError):
-    code = "payment_pending"
-    template = _("결제 대행사의 응답을 아직 받지 못했습니다. 같은 요청을 다시 보내 주세요.")
-    status = 504
-
-
-class OperationInProgress(PaymentError):
-    code = "payment_operation_in_progress"
-    template = _("응답을 기다리는 요청이 있습니다. 그 요청을 먼저 다시 보내 주세요.")
-    status = 409
-
-
-class PaymentRejected(PaymentError):
-    code = "payment_rejected"
-    template = _("결제 대행사가 요청을 거절했습니다: %(message)s")
-
-    def __init__(self, *, provider_code: str, message: str) -> None:
-        self.provider_code = provider_code
-        super().__init__(message=message)
-
+from dangol.payments.providers.base import ProviderResult, ProviderStatus
 
 # --- services -------------------------------------------------------------------------------
 
@@ -189,6 +143,24 @@ def payment_refund(*, payment: Payment, amount: int, idempotency_key: str, reaso
         idempotency_key=idempotency_key,
     )
     return _operation_run(operation)
+
+
+def payment_charge(*, amount: int, source: str, idempotency_key: str) -> Payment:
+    """Charge `amount` won to `source` at once: authorize, then capture the whole amount;
+    return the CAPTURED payment. The one card-charge sequence of every seller (voucher
+    purchases, message credit top-ups, the promotion hall).
+
+    The capture's key is "<idempotency_key>:capture", so a repeat with the same key moves no
+    money twice and returns the same payment. Raise PaymentDeclined (carrying the payment)
+    when the card is declined or the payment is not captured, PaymentPending when the
+    provider did not answer (repeat with the same key), and what `payment_authorize` raises.
+    """
+    payment = payment_authorize(amount=amount, source=source, idempotency_key=idempotency_key)
+    if payment.status == Payment.Status.AUTHORIZED:
+        payment = payment_capture(payment=payment, idempotency_key=f"{idempotency_key}:capture")
+    if payment.status != Payment.Status.CAPTURED:
+        raise PaymentDeclined(payment=payment)
+    return payment
 
 
 # --- steps ----------------------------------------------------------------------------------

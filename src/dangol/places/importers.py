@@ -9,9 +9,6 @@ bulk statements. Running an import again updates rows in place.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -26,64 +23,28 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dangol.core import clock
-from dangol.core.errors import DangolError, ValidationError
+from dangol.core.csvfile import (
+    CP949,
+    UTF8_OR_CP949,
+    CsvFileMalformed,
+    CsvFileUnreadable,
+    CsvFileWrongEncoding,
+    csv_bytes,
+    csv_decode,
+    csv_records,
+)
+from dangol.places.errors import (
+    ImportFileEmpty,
+    ImportFileMalformed,
+    ImportFileUnreadable,
+    ImportFileWrongColumns,
+    ImportFileWrongEncoding,
+    MarketsNotImported,
+    RegionsNotImported,
+)
 from dangol.places.models import Facility, Market, Region, market_source_key
 
 ImportSource = str | os.PathLike[str] | IO[bytes]
-
-
-# --- errors ---------------------------------------------------------------------------------
-
-
-class ImportFileRefused(ValidationError):
-    """The file as a whole is not what the import expects; nothing was imported."""
-
-    code = "import_file_refused"
-    template = _("파일을 가져올 수 없습니다. 아무것도 가져오지 않았습니다.")
-
-
-class ImportFileUnreadable(ImportFileRefused):
-    code = "import_file_unreadable"
-    template = _("파일을 열 수 없습니다: %(file)s (%(error)s). 아무것도 가져오지 않았습니다.")
-
-
-class ImportFileEmpty(ImportFileRefused):
-    code = "import_file_empty"
-    template = _("파일이 비어 있습니다(데이터 행이 없습니다). 아무것도 가져오지 않았습니다.")
-
-
-class ImportFileWrongEncoding(ImportFileRefused):
-    code = "import_file_wrong_encoding"
-    template = _(
-        "파일의 문자 인코딩이 %(expected)s이(가) 아닙니다(%(found)s). 공공데이터포털에서 "
-        "내려받은 원본 파일을 그대로 지정하세요. 아무것도 가져오지 않았습니다."
-    )
-
-
-class ImportFileWrongColumns(ImportFileRefused):
-    code = "import_file_wrong_columns"
-    template = _(
-        "%(dataset)s 파일이 아닙니다: 필요한 열이 없습니다(%(missing)s). "
-        "아무것도 가져오지 않았습니다."
-    )
-
-
-class ImportFileMalformed(ImportFileRefused):
-    code = "import_file_malformed"
-    template = _(
-        "CSV 형식이 올바르지 않습니다(%(line)s번째 줄: %(error)s). 아무것도 가져오지 않았습니다."
-    )
-
-
-class RegionsNotImported(DangolError):
-    """Markets need the national region list, and it is missing or incomplete."""
-
-    code = "regions_not_imported"
-    template = _(
-        "지역(시도·시군구) 자료가 없거나 불완전합니다(없는 시도 코드: %(missing)s). 먼저 "
-        "`dangol import regions 법정동코드파일`로 지역을 가져온 뒤 다시 실행하세요."
-    )
-    status = 409
 
 
 # --- reports --------------------------------------------------------------------------------
@@ -206,63 +167,19 @@ def reconciliation_label(code: str) -> str | None:
 # --- reading files --------------------------------------------------------------------------
 
 
-def _read_bytes(source: ImportSource) -> bytes:
-    """Return the whole content of `source`; raise ImportFileUnreadable if it cannot be read."""
-    if isinstance(source, str | os.PathLike):
-        try:
-            with open(source, "rb") as handle:
-                return handle.read()
-        except OSError as error:
-            reason = error.strerror or str(error)
-            raise ImportFileUnreadable(file=os.fspath(source), error=reason) from error
-    return source.read()
-
-
-def _looks_like_utf8(raw: bytes) -> bool:
-    """Return True if `raw` is non-ASCII text that decodes as UTF-8 (CP949 Korean never does)."""
-    if raw.startswith(codecs.BOM_UTF8):
-        return True
+def _read_text(source: ImportSource, *, encodings: Sequence[str]) -> str:
+    """Return the text of `source` through the core CSV reader, refusing the file with the
+    import's own errors: unreadable, empty, or not in `encodings` (tried in order)."""
     try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return not raw.isascii()
-
-
-def _line_of_offset(raw: bytes, offset: int) -> int:
-    return raw.count(b"\n", 0, offset) + 1
-
-
-def _decode_cp949(raw: bytes) -> str:
-    """Return `raw` decoded from CP949; refuse UTF-8 and undecodable bytes."""
-    if not raw.strip():
-        raise ImportFileEmpty()
-    if _looks_like_utf8(raw):
-        raise ImportFileWrongEncoding(expected="CP949", found=gettext("UTF-8로 저장된 파일입니다"))
-    try:
-        return raw.decode("cp949")
-    except UnicodeDecodeError as error:
-        found = gettext("%(line)s번째 줄에 CP949로 읽을 수 없는 바이트가 있습니다") % {
-            "line": _line_of_offset(raw, error.start)
-        }
-        raise ImportFileWrongEncoding(expected="CP949", found=found) from error
-
-
-def _decode_utf8_or_cp949(raw: bytes) -> str:
-    """Return `raw` decoded from UTF-8 (with or without BOM), falling back to CP949."""
+        raw = csv_bytes(source)
+    except CsvFileUnreadable as error:
+        raise ImportFileUnreadable(file=error.file, error=error.error) from error
     if not raw.strip():
         raise ImportFileEmpty()
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp949")
-    except UnicodeDecodeError as error:
-        found = gettext("%(line)s번째 줄에 읽을 수 없는 바이트가 있습니다") % {
-            "line": _line_of_offset(raw, error.start)
-        }
-        raise ImportFileWrongEncoding(expected="UTF-8", found=found) from error
+        return csv_decode(raw, encodings=encodings)
+    except CsvFileWrongEncoding as error:
+        raise ImportFileWrongEncoding(expected=error.expected, found=error.found) from error
 
 
 @dataclass(frozen=True)
@@ -276,18 +193,10 @@ class _Table:
 
 def _read_table(text: str, *, dataset: str | Promise, required: Sequence[str]) -> _Table:
     """Return the records of CSV `text`; refuse a file without data or without `required`."""
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[tuple[int, list[str]]] = []
-    start = 1
     try:
-        for record in reader:
-            if any(cell.strip() for cell in record):
-                records.append((start, record))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise ImportFileMalformed(line=start, error=str(error)) from error
+        records = csv_records(text)
+    except CsvFileMalformed as error:
+        raise ImportFileMalformed(line=error.line, error=error.error) from error
     if not records:
         raise ImportFileEmpty()
     _, header = records[0]
@@ -455,7 +364,7 @@ def regions_import(*, file: ImportSource) -> ImportReport:
     REGION_CHANGES and write them in one transaction. Raise ImportFileRefused, writing nothing,
     if the file is not such a list. Leave regions that the file does not list as they are.
     """
-    text = _decode_utf8_or_cp949(_read_bytes(file))
+    text = _read_text(file, encodings=UTF8_OR_CP949)
     table = _read_table(text, dataset=_("법정동코드"), required=REGION_COLUMNS)
     report = ImportReport()
     rows = _region_rows(table, report)
@@ -843,7 +752,7 @@ def markets_import(*, file: ImportSource) -> ImportReport:
     cannot be used and import the others. Raise ImportFileRefused if the file is not that list
     and RegionsNotImported if the regions are missing; both write nothing.
     """
-    text = _decode_cp949(_read_bytes(file))
+    text = _read_text(file, encodings=(CP949,))
     table = _read_table(text, dataset=_("전국전통시장표준데이터"), required=MARKET_COLUMNS)
     directory = RegionDirectory.load()
     missing = directory.missing_sido()
@@ -923,19 +832,7 @@ def _write_markets(rows: Mapping[str, tuple[int, dict[str, Any]]], report: Impor
     )
 
 
-
 # --- market facilities ----------------------------------------------------------------------
-
-
-class MarketsNotImported(DangolError):
-    """Facilities belong to listed markets, and none are imported yet."""
-
-    code = "markets_not_imported"
-    template = _(
-        "가져온 시장이 없습니다. 먼저 `dangol import markets 전통시장표준데이터파일`로 시장을 "
-        "가져온 뒤 다시 실행하세요."
-    )
-    status = 409
 
 
 FACILITY_IDENTITY_COLUMNS = ("시장명", "시장 유형", "지번주소", "도로명주소")
@@ -977,7 +874,7 @@ def market_facilities_import(*, file: ImportSource) -> ImportReport:
     is not listed. Raise ImportFileRefused if the file is not that list and MarketsNotImported
     if no market is listed yet; both write nothing.
     """
-    text = _decode_cp949(_read_bytes(file))
+    text = _read_text(file, encodings=(CP949,))
     table = _read_table(
         text, dataset=_("전통시장현황"), required=(*FACILITY_IDENTITY_COLUMNS, "시도", "시군구")
     )

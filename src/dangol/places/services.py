@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.brn import brn_normalize
-from dangol.core.errors import ValidationError
 from dangol.core.phone import InvalidPhone, phone_normalize
+from dangol.places.errors import BrnTaken, InvalidPlace, InvalidRole
 from dangol.places.models import (
     Market,
     MarketMembership,
@@ -31,27 +31,6 @@ from dangol.places.models import (
 # Latitude and longitude bounds of the Republic of Korea, as the models' constraints have them.
 _LATITUDE_RANGE = (Decimal(33), Decimal(39))
 _LONGITUDE_RANGE = (Decimal(124), Decimal(132))
-
-
-class InvalidPlace(ValidationError):
-    """A region, market, store, product or post field does not have the required form."""
-
-    code = "invalid_place"
-    template = _("%(field)s: %(reason)s")
-
-
-class BrnTaken(ValidationError):
-    """Another store is already registered under this 사업자등록번호."""
-
-    code = "brn_taken"
-    template = _("이미 등록된 사업자등록번호입니다: %(value)s")
-
-
-class InvalidRole(ValidationError):
-    """The role cannot be held in this kind of membership."""
-
-    code = "invalid_role"
-    template = _("이 구성원에게 줄 수 없는 역할입니다: %(role)s")
 
 
 # --- helpers -----------------------------------------------------------------------------------

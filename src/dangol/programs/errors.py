@@ -69,3 +69,52 @@ class ApplicationDecided(ProgramsError):
     code = "application_decided"
     template = _("이미 결정된 신청입니다 (%(status)s).")
     status = 409
+
+
+class HallError(DangolError):
+    code = "hall_error"
+    template = _("기획전 요청을 처리할 수 없습니다.")
+    status = 409
+
+
+class HallItemInvalid(ValidationError):
+    code = "hall_item_invalid"
+    template = _("기획전 상품을 등록할 수 없습니다: %(reason)s")
+
+
+class HallClosed(HallError):
+    code = "hall_closed"
+    template = _("판매가 끝난 기획전 상품입니다.")
+
+
+class HallBudgetExhausted(HallError):
+    code = "hall_budget_exhausted"
+    template = _("기획전 할인 예산이 모두 소진되어 판매를 마쳤습니다. (남은 예산 %(remaining)s)")
+
+
+class PledgeInvalid(ValidationError):
+    code = "pledge_invalid"
+    template = _("약속 내용이 올바르지 않습니다: %(reason)s")
+
+
+class PledgeNotReported(DangolError):
+    code = "pledge_not_reported"
+    template = _("이 약속의 지표는 플랫폼이 집계하므로 직접 보고할 수 없습니다.")
+    status = 409
+
+
+class RolloutInvalid(ValidationError):
+    code = "rollout_invalid"
+    template = _("확산 설정이 올바르지 않습니다: %(reason)s")
+
+
+class RolloutProgramClosed(DangolError):
+    code = "rollout_program_closed"
+    template = _("종료된 사업에는 시장을 더 참여시킬 수 없습니다.")
+    status = 409
+
+
+class EnrolmentBackwards(DangolError):
+    code = "enrolment_backwards"
+    template = _("참여 단계는 되돌릴 수 없습니다. (현재: %(current)s)")
+    status = 409

@@ -41,28 +41,29 @@ no sale escapes the program's share. It is found by its name, "기획전 #<item 
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
-from dangol.core.errors import DangolError, ValidationError
+from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger import catalogue
 from dangol.ledger.models import Account, Entry, Transaction
 from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_transfer
+from dangol.payments.errors import PaymentDeclined
 from dangol.payments.models import Payment
-from dangol.payments.services import payment_authorize, payment_capture
+from dangol.payments.services import payment_charge
 from dangol.places.models import Product, Store
+from dangol.programs.errors import HallBudgetExhausted, HallClosed, HallItemInvalid
 from dangol.programs.models import (
     BASIS_POINTS,
     Application,
     Benefit,
-    Enrolment,
     HallItem,
     Program,
 )
+from dangol.programs.rules import program_covers_store, stores_covered_q
 from dangol.programs.services import program_budget_account
-from dangol.vouchers.errors import IdempotencyKeyReused, PurchaseFailed
+from dangol.vouchers.errors import PurchaseFailed
 from dangol.vouchers.models import Voucher, VoucherProduct
 from dangol.vouchers.services import voucher_issue, voucher_product_create
 
@@ -71,27 +72,6 @@ KIND_RELEASE = "program_hall_release"
 KIND_SHARE = "program_hall_share"
 KIND_RETURN = "program_hall_return"
 HOLD_OWNER_TYPE = "program_hall"
-
-
-class HallError(DangolError):
-    code = "hall_error"
-    template = _("기획전 요청을 처리할 수 없습니다.")
-    status = 409
-
-
-class HallItemInvalid(ValidationError):
-    code = "hall_item_invalid"
-    template = _("기획전 상품을 등록할 수 없습니다: %(reason)s")
-
-
-class HallClosed(HallError):
-    code = "hall_closed"
-    template = _("판매가 끝난 기획전 상품입니다.")
-
-
-class HallBudgetExhausted(HallError):
-    code = "hall_budget_exhausted"
-    template = _("기획전 할인 예산이 모두 소진되어 판매를 마쳤습니다. (남은 예산 %(remaining)s)")
 
 
 @dataclass(frozen=True)
@@ -191,16 +171,21 @@ def hall_is_open(*, program: Program) -> bool:
 
 def hall_store_eligible(*, program: Program, store: Store) -> bool:
     """Return True if `store` may be listed: its application to the program was approved,
-    or it is in the program's scope (its market enrolled, or its 시군구 a target region)."""
+    or it is in the program's scope (`rules.program_covers_store`)."""
     if Application.objects.filter(
         program=program, store=store, status=Application.Status.APPROVED
     ).exists():
         return True
-    if store.market_id is not None and Enrolment.objects.filter(
-        program=program, market_id=store.market_id
-    ).exists():
-        return True
-    return program.regions.filter(pk=store.region_id).exists()
+    return program_covers_store(program=program, store=store)
+
+
+def hall_stores_eligible(*, program: Program) -> QuerySet[Store]:
+    """Return the stores `hall_store_eligible` accepts, in one query: approved applicants
+    and the stores in the program's scope (`rules.stores_covered_q`)."""
+    approved = Application.objects.filter(
+        program=program, store=OuterRef("pk"), status=Application.Status.APPROVED
+    )
+    return Store.objects.filter(Q(Exists(approved)) | stores_covered_q(program=program))
 
 
 def hall_voucher_product(*, item: HallItem) -> VoucherProduct:
@@ -336,14 +321,13 @@ def hall_purchase(
     except HallBudgetExhausted:
         hall_close_check(program=program)
         raise
-    payment_key = f"hall-purchase:{idempotency_key}"
-    payment = payment_authorize(
-        amount=product.sale_price, source=card_number, idempotency_key=payment_key
-    )
-    if payment.status == Payment.Status.AUTHORIZED:
-        payment = payment_capture(payment=payment, idempotency_key=f"{payment_key}:capture")
-    if payment.status != Payment.Status.CAPTURED:
-        if reservation is not None and payment.status in (
+    try:
+        payment = payment_charge(
+            amount=product.sale_price, source=card_number,
+            idempotency_key=f"hall-purchase:{idempotency_key}",
+        )
+    except PaymentDeclined as declined:
+        if reservation is not None and declined.payment.status in (
             Payment.Status.FAILED, Payment.Status.CANCELLED
         ):
             hold = hall_hold_account(program=program)
@@ -354,7 +338,7 @@ def hall_purchase(
                 description=gettext("기획전 결제 실패: 예약 해제"),
                 metadata={"program": program.pk, "hall_item": item.pk},
             )
-        raise PurchaseFailed(message=payment.error_message or payment.get_status_display())
+        raise PurchaseFailed(message=declined.reason) from declined
     try:
         voucher = voucher_issue(
             product=product, buyer=buyer, payment=payment, idempotency_key=voucher_key

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods
 
 from dangol.accounts.models import User
 from dangol.core.errors import DangolError
+from dangol.payments.errors import PaymentPending
 from dangol.payments.providers.sandbox import sandbox_cards
-from dangol.payments.services import PaymentPending
 from dangol.programs import hall
 from dangol.programs.models import HallItem, Program
 from dangol.vouchers.errors import PurchaseFailed

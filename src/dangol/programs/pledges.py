@@ -25,25 +25,14 @@ from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from dangol.core import clock
-from dangol.core.errors import DangolError, ValidationError
 from dangol.organisations.models import Organisation
+from dangol.programs.errors import PledgeInvalid, PledgeNotReported
 from dangol.programs.models import Benefit, Enrolment, Grant, Pledge, Program
 from dangol.settlement.models import SettlementRun
 
 Metric = Pledge.Metric
 
 # --- errors ---------------------------------------------------------------------------------
-
-
-class PledgeInvalid(ValidationError):
-    code = "pledge_invalid"
-    template = _("약속 내용이 올바르지 않습니다: %(reason)s")
-
-
-class PledgeNotReported(DangolError):
-    code = "pledge_not_reported"
-    template = _("이 약속의 지표는 플랫폼이 집계하므로 직접 보고할 수 없습니다.")
-    status = 409
 
 
 # --- writes ---------------------------------------------------------------------------------

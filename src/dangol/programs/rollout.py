@@ -17,28 +17,11 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from dangol.core import clock
-from dangol.core.errors import DangolError, ValidationError
 from dangol.places.models import Market, Region
+from dangol.programs.errors import EnrolmentBackwards, RolloutInvalid, RolloutProgramClosed
 from dangol.programs.models import BASIS_POINTS, Enrolment, Program, RolloutTarget
 
 # --- errors ---------------------------------------------------------------------------------
-
-
-class RolloutInvalid(ValidationError):
-    code = "rollout_invalid"
-    template = _("확산 설정이 올바르지 않습니다: %(reason)s")
-
-
-class RolloutProgramClosed(DangolError):
-    code = "rollout_program_closed"
-    template = _("종료된 사업에는 시장을 더 참여시킬 수 없습니다.")
-    status = 409
-
-
-class EnrolmentBackwards(DangolError):
-    code = "enrolment_backwards"
-    template = _("참여 단계는 되돌릴 수 없습니다. (현재: %(current)s)")
-    status = 409
 
 
 STEPS = (Enrolment.Status.INVITED, Enrolment.Status.ONBOARDING, Enrolment.Status.ACTIVE)

@@ -60,6 +60,7 @@ from dangol.programs.models import (
     Grant,
     Program,
 )
+from dangol.programs.rules import program_covers_store, store_region_id
 from dangol.settlement.models import SettlementPolicy, StoreSettlementAccount
 from dangol.settlement.services import settlement_policy_create, store_settlement_account_set
 
@@ -281,13 +282,8 @@ def _eligibility_reasons(
     reasons: list[dict[str, Any]] = []
     if brn is None:
         reasons.append({"code": REASON_INVALID_BRN, "brn": store.brn})
-    region_id = store.market.region_id if store.market is not None else store.region_id
-    in_scope = program.regions.filter(pk=region_id).exists() or (
-        store.market_id is not None
-        and Enrolment.objects.filter(program=program, market_id=store.market_id).exists()
-    )
-    if not in_scope:
-        reasons.append({"code": REASON_OUT_OF_SCOPE, "region": region_id or ""})
+    if not program_covers_store(program=program, store=store):
+        reasons.append({"code": REASON_OUT_OF_SCOPE, "region": store_region_id(store) or ""})
     if declared_annual_sales > program.max_annual_sales:
         reasons.append({
             "code": REASON_SALES_ABOVE_LIMIT, "declared": declared_annual_sales,

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -336,17 +336,6 @@ def _must_run(access: _Access, program: Program) -> None:
         raise PermissionDenied
 
 
-def _hall_eligible_stores(program: Program) -> QuerySet[Store]:
-    """Stores the hall may list (as `hall.hall_store_eligible`, in one query): approved
-    applicants, stores of enrolled markets, stores of the program's 시군구."""
-    return Store.objects.filter(
-        Exists(Application.objects.filter(
-            program=program, store=OuterRef("pk"), status=Application.Status.APPROVED))
-        | Exists(Enrolment.objects.filter(program=program, market=OuterRef("market_id")))
-        | Q(region__in=program.regions.values("pk"))
-    )
-
-
 def _posted_or_asked_store(request: HttpRequest) -> Store | None:
     raw = (request.POST if request.method == "POST" else request.GET).get("store", "")
     if not raw.isdigit():
@@ -394,7 +383,7 @@ def hall_manage(request: HttpRequest, pk: int) -> HttpResponse:
     found: list[Store] = []
     if query:
         found = list(
-            _hall_eligible_stores(program).filter(name__icontains=query)
+            hall.hall_stores_eligible(program=program).filter(name__icontains=query)
             .select_related("market").order_by("name", "id")[:HALL_SEARCH_LIMIT]
         )
     items = hall.hall_items(program=program)

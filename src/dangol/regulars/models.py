@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangol.core import clock
 from dangol.places.models import Market, Store
+from dangol.regulars.rules import OptIn, opt_in_stands
 
 
 def _one_store_or_market_per_customer(*, check_name: str) -> list[models.BaseConstraint]:
@@ -156,16 +157,14 @@ class Consent(models.Model):
 
     @property
     def ad_active(self) -> bool:
-        """Return whether the ad opt-in stands now."""
-        return self.ad_granted_at is not None and self.ad_withdrawn_at is None
+        """Return whether the ad opt-in stands now (`rules.opt_in_stands`)."""
+        return opt_in_stands(self, OptIn.AD, clock.now())
 
     @property
     def night_active(self) -> bool:
-        """Return whether the night-time opt-in stands now."""
-        return (
-            self.ad_active and self.night_granted_at is not None
-            and self.night_withdrawn_at is None
-        )
+        """Return whether the night-time opt-in stands now, with the ad opt-in it needs."""
+        now = clock.now()
+        return opt_in_stands(self, OptIn.AD, now) and opt_in_stands(self, OptIn.NIGHT, now)
 
 
 class ConsentEvent(models.Model):

@@ -23,7 +23,7 @@ from dangol.places.selectors import (
     user_can_manage_store,
 )
 from dangol.regulars.models import Consent, Follow, Tag
-from dangol.regulars.rules import is_night_kst
+from dangol.regulars.rules import OptIn, consent_allows_ad_q, opt_in_stands_q
 
 
 def stores_followed_by(*, customer: User) -> QuerySet[Store]:
@@ -162,18 +162,11 @@ def ad_recipients(
 ) -> QuerySet[User]:
     """Return the customers to whom `store` (or `market`'s channel) may send an ad at `at`:
     an ad opt-in granted by then and not withdrawn by then, and at night (21:00–08:00 KST)
-    the night opt-in as well. The same rule as `rules.consent_allows_ad`, set-based.
+    the night opt-in as well (`rules.consent_allows_ad_q`).
     """
     if (store is None) == (market is None):
         raise ValueError("name exactly one sender: a store or a market")
-    stands = Q(ad_granted_at__lte=at) & (
-        Q(ad_withdrawn_at__isnull=True) | Q(ad_withdrawn_at__gt=at)
-    )
-    if is_night_kst(at):
-        stands &= Q(night_granted_at__lte=at) & (
-            Q(night_withdrawn_at__isnull=True) | Q(night_withdrawn_at__gt=at)
-        )
-    consents = Consent.objects.filter(stands, store=store, market=market)
+    consents = Consent.objects.filter(consent_allows_ad_q(at), store=store, market=market)
     return User.objects.filter(
         is_active=True, pk__in=consents.values("customer_id")
     ).order_by("pk")
@@ -196,9 +189,12 @@ def store_for_manager(*, user: User, store_id: int) -> Store:
 
 
 def _consent_exists(*, night: bool) -> Exists:
-    stands = Q(ad_granted_at__isnull=False, ad_withdrawn_at__isnull=True)
+    """Whether the regular's ad opt-in (with `night`, and the night opt-in) to the store
+    stands now."""
+    now = clock.now()
+    stands = opt_in_stands_q(OptIn.AD, now)
     if night:
-        stands &= Q(night_granted_at__isnull=False, night_withdrawn_at__isnull=True)
+        stands &= opt_in_stands_q(OptIn.NIGHT, now)
     return Exists(
         Consent.objects.filter(stands, customer=OuterRef("customer_id"), store=OuterRef("store_id"))
     )

@@ -5,9 +5,7 @@ Following and consent are separate: following never requires consent (개인정�
 reconfirmed on its own record, with an append-only history (ConsentEvent) as evidence.
 """
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -16,49 +14,30 @@ from django.utils.translation import gettext_lazy as _
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.clock import KST
+from dangol.core.csvfile import (
+    UTF8_OR_CP949,
+    CsvFileTooLarge,
+    CsvFileWrongEncoding,
+    csv_dict_reader,
+    csv_text,
+)
 from dangol.core.errors import NotFound, ValidationError
 from dangol.core.phone import InvalidPhone, mobile_normalize
 from dangol.notices.models import Notice
 from dangol.notices.services import notice_send
 from dangol.places.models import Market, Store
 from dangol.regulars import consent_texts
+from dangol.regulars.errors import (
+    ConsentInFuture,
+    ConsentSuperseded,
+    ImportFileInvalid,
+    NightNeedsAdConsent,
+    TagInvalid,
+    TagNotOfStore,
+    UnknownConsentText,
+)
 from dangol.regulars.models import Consent, ConsentEvent, Follow, Tag
-from dangol.regulars.rules import reconfirmation_cutoff
-
-
-class NightNeedsAdConsent(ValidationError):
-    code = "night_needs_ad_consent"
-    template = _("야간 광고 수신은 광고성 정보 수신에 동의해야 선택할 수 있습니다.")
-
-
-class UnknownConsentText(ValidationError):
-    code = "unknown_consent_text"
-    template = _("알 수 없는 동의 문구 버전입니다: %(version)s")
-
-
-class ConsentSuperseded(ValidationError):
-    code = "consent_superseded"
-    template = _("동의 시각(%(granted)s) 이후에 철회한 기록이 있어 동의로 보지 않습니다.")
-
-
-class ConsentInFuture(ValidationError):
-    code = "consent_in_future"
-    template = _("동의 시각이 미래입니다.")
-
-
-class TagInvalid(ValidationError):
-    code = "tag_invalid"
-    template = _("태그 이름은 1~30자로 입력해 주세요.")
-
-
-class TagNotOfStore(NotFound):
-    code = "tag_not_of_store"
-    template = _("이 가게의 태그가 아닙니다.")
-
-
-class ImportFileInvalid(ValidationError):
-    code = "import_file_invalid"
-    template = _("고객 명부 파일을 읽을 수 없습니다: %(reason)s")
+from dangol.regulars.rules import OptIn, opt_in_stands_q, reconfirmation_cutoff
 
 
 def _one_sender(store: Store | None, market: Market | None) -> None:
@@ -355,8 +334,7 @@ def consents_reconfirm_due(*, today: dt.date) -> int:
     """
     ids = list(
         Consent.objects.filter(
-            ad_granted_at__isnull=False, ad_withdrawn_at__isnull=True,
-            confirmed_at__lt=reconfirmation_cutoff(today),
+            opt_in_stands_q(OptIn.AD, clock.now()), confirmed_at__lt=reconfirmation_cutoff(today)
         ).order_by("pk").values_list("pk", flat=True)
     )
     sent = 0
@@ -445,15 +423,6 @@ class _ImportRow:
     consent_method: str
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp949"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileInvalid(reason=_("UTF-8이나 CP949(EUC-KR) 인코딩이 아닙니다."))
-
-
 def _parse_consent_at(value: str) -> dt.datetime:
     text = value.strip()
     for fmt in _CONSENT_AT_FORMATS:
@@ -470,18 +439,21 @@ def _parse_consent_at(value: str) -> dt.datetime:
 
 def _import_rows(data: bytes) -> tuple[list[_ImportRow], list[ImportRowError]]:
     """Parse the whole file; raise ImportFileInvalid if the file itself is unusable."""
-    if len(data) > IMPORT_MAX_BYTES:
-        raise ImportFileInvalid(reason=_("파일이 2MB보다 큽니다."))
-    text = _decode(data)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [(column or "").strip() for column in (reader.fieldnames or [])]
+    try:
+        text = csv_text(data, encodings=UTF8_OR_CP949, max_bytes=IMPORT_MAX_BYTES)
+    except CsvFileTooLarge as error:
+        raise ImportFileInvalid(reason=_("파일이 2MB보다 큽니다.")) from error
+    except CsvFileWrongEncoding as error:
+        reason = _("UTF-8이나 CP949(EUC-KR) 인코딩이 아닙니다.")
+        raise ImportFileInvalid(reason=reason) from error
+    reader = csv_dict_reader(text)
+    header = list(reader.fieldnames or [])
     missing = [column for column in IMPORT_REQUIRED_COLUMNS if column not in header]
     if missing:
         raise ImportFileInvalid(
             reason=_("필수 열이 없습니다: %(columns)s (필요한 열: 이름, 휴대전화)")
             % {"columns": ", ".join(missing)}
         )
-    reader.fieldnames = header
     rows: list[_ImportRow] = []
     errors: list[ImportRowError] = []
     seen: set[str] = set()

@@ -26,20 +26,20 @@ from dangol.accounts.api import anonymous_openapi, optional_auth, required_auth
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.models import User
 from dangol.core.api import ErrorOut, Pagination
-from dangol.core.errors import DangolError, NotFound, ValidationError
+from dangol.core.errors import NotFound, ValidationError
 from dangol.core.idempotency import (
     KEY_MAX_LENGTH,
-    IdempotencyKeyReused,
     idempotency_key_check,
     idempotency_service_key,
     idempotent_call,
 )
 from dangol.core.korean import format_datetime
 from dangol.core.phone import phone_mask
-from dangol.payments.services import PaymentPending
+from dangol.payments.errors import PaymentPending
 from dangol.places.api import managed_store as _managed_store
 from dangol.places.models import Market, Store
 from dangol.vouchers import errors, selectors, services
+from dangol.vouchers.errors import PurchasePending, VoucherNotFound
 from dangol.vouchers.models import Redemption, Refund, Voucher, VoucherGift, VoucherProduct
 
 router = Router(tags=["vouchers"], auth=required_auth)
@@ -58,21 +58,6 @@ def _key_header() -> Any:
             "/ required idempotency key"
         ),
     )
-
-
-
-class PurchasePending(DangolError):
-    code = "payment_pending"
-    template = _(
-        "결제 대행사의 응답을 받지 못했습니다. 같은 Idempotency-Key로 같은 요청을 다시 "
-        "보내 주세요 (두 번 결제되지 않습니다)."
-    )
-    status = 503
-
-
-class VoucherNotFound(NotFound):
-    code = "voucher_not_found"
-    template = _("상품권을 찾을 수 없습니다.")
 
 
 def _held_voucher(user: User, voucher_id: int) -> Voucher:
@@ -376,8 +361,6 @@ def purchase_voucher(
             product=product, buyer=buyer, card_number=body.card_number,
             idempotency_key=idempotency_service_key(scope=f"user:{buyer.pk}", key=key),
         )
-    except errors.IdempotencyKeyReused as exc:
-        raise IdempotencyKeyReused() from exc
     except PaymentPending as exc:
         raise PurchasePending() from exc
     voucher = _voucher_for_output(voucher)
@@ -490,13 +473,10 @@ def refund_voucher(
     caller = _caller(request)
     key = idempotency_key_check(idempotency_key)
     voucher = _held_voucher(caller, voucher_id)
-    try:
-        refund = services.voucher_refund(
-            voucher=voucher, reason=body.reason,
-            idempotency_key=idempotency_service_key(scope=f"user:{caller.pk}", key=key),
-        )
-    except errors.IdempotencyKeyReused as exc:
-        raise IdempotencyKeyReused() from exc
+    refund = services.voucher_refund(
+        voucher=voucher, reason=body.reason,
+        idempotency_key=idempotency_service_key(scope=f"user:{caller.pk}", key=key),
+    )
     return Status(201, Refund.objects.get(pk=refund.pk))
 
 
@@ -530,13 +510,10 @@ def redeem_voucher(
     )
     if voucher is None:
         raise VoucherNotFound()
-    try:
-        redemption = services.voucher_redeem(
-            voucher=voucher, store=store, amount=body.amount, staff=_caller(request),
-            idempotency_key=idempotency_service_key(scope=f"store:{store.pk}", key=key),
-        )
-    except errors.IdempotencyKeyReused as exc:
-        raise IdempotencyKeyReused() from exc
+    redemption = services.voucher_redeem(
+        voucher=voucher, store=store, amount=body.amount, staff=_caller(request),
+        idempotency_key=idempotency_service_key(scope=f"store:{store.pk}", key=key),
+    )
     redemption = Redemption.objects.select_related("voucher").get(pk=redemption.pk)
     return Status(201, redemption)
 

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from dangol.core.errors import DangolError, ValidationError
+from dangol.core.errors import DangolError, NotFound, ValidationError
 
 
 class VoucherError(DangolError):
@@ -73,6 +73,15 @@ class ExtensionRefused(VoucherError):
     template = _("유효기간을 연장할 수 없습니다: %(rule)s")
 
 
-class IdempotencyKeyReused(VoucherError):
-    code = "voucher_idempotency_key_reused"
-    template = _("같은 멱등성 키로 다른 요청을 보냈습니다.")
+class PurchasePending(DangolError):
+    code = "payment_pending"
+    template = _(
+        "결제 대행사의 응답을 받지 못했습니다. 같은 Idempotency-Key로 같은 요청을 다시 "
+        "보내 주세요 (두 번 결제되지 않습니다)."
+    )
+    status = 503
+
+
+class VoucherNotFound(NotFound):
+    code = "voucher_not_found"
+    template = _("상품권을 찾을 수 없습니다.")

@@ -45,6 +45,7 @@ from django.utils.translation import gettext
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.clock import KST
+from dangol.core.errors import IdempotencyKeyReused
 from dangol.core.ids import random_code, token_urlsafe
 from dangol.core.money import format_won, percent_of
 from dangol.core.phone import mobile_normalize
@@ -54,13 +55,13 @@ from dangol.ledger.models import Account
 from dangol.ledger.services import account_get_or_create, ledger_post, ledger_transfer
 from dangol.notices.models import Notice
 from dangol.notices.services import notice_send
+from dangol.payments.errors import PaymentDeclined
 from dangol.payments.models import Payment
-from dangol.payments.services import payment_authorize, payment_capture, payment_refund
+from dangol.payments.services import payment_charge, payment_refund
 from dangol.places.models import Market, Store
 from dangol.vouchers.errors import (
     ExtensionRefused,
     FeeAboveCap,
-    IdempotencyKeyReused,
     InsufficientBalance,
     InvalidAmount,
     InvalidVoucherProduct,
@@ -264,14 +265,13 @@ def voucher_purchase(
         return existing
     if not product.is_active:
         raise ProductNotOnSale()
-    payment_key = f"voucher-purchase:{idempotency_key}"
-    payment = payment_authorize(
-        amount=product.sale_price, source=card_number, idempotency_key=payment_key
-    )
-    if payment.status == Payment.Status.AUTHORIZED:
-        payment = payment_capture(payment=payment, idempotency_key=f"{payment_key}:capture")
-    if payment.status != Payment.Status.CAPTURED:
-        raise PurchaseFailed(message=payment.error_message or payment.get_status_display())
+    try:
+        payment = payment_charge(
+            amount=product.sale_price, source=card_number,
+            idempotency_key=f"voucher-purchase:{idempotency_key}",
+        )
+    except PaymentDeclined as declined:
+        raise PurchaseFailed(message=declined.reason) from declined
     try:
         return voucher_issue(
             product=product, buyer=buyer, payment=payment, idempotency_key=idempotency_key

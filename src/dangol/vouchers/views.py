@@ -23,8 +23,8 @@ from dangol.core.korean import format_date
 from dangol.core.money import format_won
 from dangol.core.phone import mobile_normalize, phone_mask
 from dangol.core.tenancy import Role, is_platform_admin
+from dangol.payments.errors import PaymentPending
 from dangol.payments.providers.sandbox import sandbox_cards
-from dangol.payments.services import PaymentPending
 from dangol.places.models import Market, MarketMembership, Store, StoreMembership
 from dangol.places.selectors import stores_run_by, user_can_manage_store
 from dangol.vouchers import selectors, services

@@ -3,7 +3,7 @@
 Every call carries an idempotency key; a provider that sees the same key again returns the
 first result and does not move money twice. Money is an `int` of won.
 
-A provider answers in one of three ways:
+A provider answers in one of three ways (the two errors live in `payments.errors`):
 
 - a `ProviderResult` whose `status` says what the provider now holds (a decline or a
   refused refund is a result with status FAILED and the provider's error code and message);
@@ -16,10 +16,6 @@ A provider answers in one of three ways:
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
-
-from django.utils.translation import gettext_lazy as _
-
-from dangol.core.errors import DangolError
 
 
 class ProviderStatus(StrEnum):
@@ -64,30 +60,6 @@ class ProviderResult:
     def from_json(cls, data: dict[str, Any]) -> "ProviderResult":
         """Return the result stored by `to_json`."""
         return cls(**{**data, "status": ProviderStatus(data["status"])})
-
-
-class ProviderError(DangolError):
-    """The provider refused the request itself; repeating it will not help."""
-
-    code = "payment_provider_error"
-    template = _("결제 대행사 요청이 거절되었습니다: %(message)s")
-    status = 502
-
-    def __init__(self, *, provider_code: str, message: str) -> None:
-        self.provider_code = provider_code
-        super().__init__(message=message)
-
-
-class ProviderTimeout(ProviderError):
-    """The provider did not answer in time; the outcome is unknown until the call is repeated
-    with the same idempotency key."""
-
-    code = "payment_provider_timeout"
-    template = _("결제 대행사의 응답이 없습니다. 같은 요청으로 다시 시도해 주세요.")
-    status = 504
-
-    def __init__(self, *, provider_code: str = "TIMEOUT", message: str = "") -> None:
-        super().__init__(provider_code=provider_code, message=message)
 
 
 class PaymentProvider(Protocol):

@@ -27,13 +27,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from dangol.payments.errors import ProviderError, ProviderTimeout
 from dangol.payments.models import SandboxCharge, SandboxRequest
-from dangol.payments.providers.base import (
-    ProviderError,
-    ProviderResult,
-    ProviderStatus,
-    ProviderTimeout,
-)
+from dangol.payments.providers.base import ProviderResult, ProviderStatus
 
 CARD_APPROVE = "4000000000000002"
 CARD_DECLINE = "4000000000000069"

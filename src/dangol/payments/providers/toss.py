@@ -31,12 +31,8 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from dangol.payments.providers.base import (
-    ProviderError,
-    ProviderResult,
-    ProviderStatus,
-    ProviderTimeout,
-)
+from dangol.payments.errors import ProviderError, ProviderTimeout
+from dangol.payments.providers.base import ProviderResult, ProviderStatus
 
 TOSS_STATUSES = {
     "READY": ProviderStatus.AUTHORIZED,
