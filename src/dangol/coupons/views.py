@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dangol.access.checks import stores_visible_to
 from dangol.accounts.models import User
 from dangol.core.errors import DangolError
 from dangol.coupons import selectors, services
@@ -50,7 +51,7 @@ def store_coupons(request: HttpRequest, pk: int) -> HttpResponse:
     """List the coupons customers may claim at a store; POST claims one (sign-in needed)."""
     actor = request.user if request.user.is_authenticated else None
     try:
-        store = store_get(actor=actor, store_id=pk)
+        store = store_get(visible=stores_visible_to(actor), store_id=pk)
     except Store.DoesNotExist:
         raise Http404 from None
     if request.method == "POST":

@@ -1,8 +1,8 @@
 """Read endpoints for regions, markets and stores.
 
 Public: anyone may read regions, markets and active stores. A bearer token or the session
-makes the caller its owner, and the selectors then add what the owner may see (their own
-inactive stores). Lists answer `{count, items}` with `limit` (1–100) and `offset`.
+makes the caller its owner, and access (`stores_visible_to`) adds what the owner may see
+(their own inactive stores). Lists answer `{count, items}` with `limit` (1–100) and `offset`.
 """
 
 from datetime import date
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
+from dangol.access.checks import stores_visible_to
 from dangol.accounts.api import anonymous_openapi, api_caller, optional_auth, request_actor
 from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
@@ -209,8 +210,8 @@ def get_market(request: HttpRequest, market_id: int) -> Market:
 def list_stores(request: HttpRequest, filters: Query[StoreFilter]) -> Any:
     """Return the stores the caller may see, with their products."""
     return selectors.store_list(
-        actor=request_actor(request), market=filters.market, region=filters.region,
-        category=filters.category, q=filters.q,
+        visible=stores_visible_to(request_actor(request)), market=filters.market,
+        region=filters.region, category=filters.category, q=filters.q,
     ).prefetch_related("products")
 
 
@@ -221,7 +222,9 @@ def list_stores(request: HttpRequest, filters: Query[StoreFilter]) -> Any:
 def get_store(request: HttpRequest, store_id: int) -> Store:
     """Return one store the caller may see, with its products."""
     try:
-        return selectors.store_get(actor=request_actor(request), store_id=store_id)
+        return selectors.store_get(
+            visible=stores_visible_to(request_actor(request)), store_id=store_id
+        )
     except Store.DoesNotExist:
         raise NotFound(_("가게를 찾을 수 없습니다.")) from None
 

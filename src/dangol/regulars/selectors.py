@@ -300,5 +300,5 @@ def tags_of(*, store: Store) -> QuerySet[Tag]:
 
 def store_search(*, q: str) -> QuerySet[Store]:
     """Return active stores whose name or products match `q`, with their market."""
-    return store_list(actor=None, q=q)
+    return store_list(q=q)
 

@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from dangol.access.checks import stores_visible_to
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import DangolError, NotFound
@@ -87,7 +88,7 @@ def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _store_context(*, actor: User | None, store_id: int) -> dict[str, object]:
     """Return what the store page shows, or raise Http404 if `actor` may not see it."""
     try:
-        store = store_get(actor=actor, store_id=store_id)
+        store = store_get(visible=stores_visible_to(actor), store_id=store_id)
     except Store.DoesNotExist:
         raise Http404 from None
     return {
