@@ -5,6 +5,7 @@ API token it came with. Refusals are core's errors, which the API answers as
 from django.http import HttpRequest
 
 from dangol.access import checks
+from dangol.access.pages import request_memo
 from dangol.access.policy import Action
 from dangol.accounts.api import api_caller
 from dangol.accounts.models import ApiToken, User
@@ -25,7 +26,7 @@ def caller_store(request: HttpRequest, store_id: int, action: Action) -> Store:
     """
     return checks.store_for_manager(
         user=api_caller(request), store_id=store_id, action=action,
-        token=request_token(request),
+        token=request_token(request), memo=request_memo(request),
     )
 
 
@@ -34,7 +35,7 @@ def caller_market(request: HttpRequest, market_id: int, action: Action) -> Marke
     never may. Raise MarketNotFound or MarketNotManaged."""
     return checks.market_for_association(
         user=api_caller(request), market_id=market_id, action=action,
-        token=request_token(request),
+        token=request_token(request), memo=request_memo(request),
     )
 
 
@@ -42,5 +43,5 @@ def caller_require(request: HttpRequest, action: Action) -> User:
     """Return the caller if they may take `action` (one not bound to an object); raise the
     action's refusal otherwise, and for a store-scoped token whoever its owner is."""
     caller = api_caller(request)
-    checks.require(caller, action, token=request_token(request))
+    checks.require(caller, action, token=request_token(request), memo=request_memo(request))
     return caller

@@ -139,6 +139,9 @@ class _Roles:
         return self.user.is_superuser  # Who.PLATFORM_ADMIN
 
 
+# What one request has already looked up, per user and target (see `holds_any`).
+Memo = dict[tuple[int, int | None, int | None, int | None, int | None], _Roles]
+
 # Roles that need no query first, then one query each.
 _CHEAP_FIRST = [
     Who.ANONYMOUS, Who.CUSTOMER, Who.PLATFORM_ADMIN, Who.OWNER, Who.STAFF, Who.ASSOCIATION,
@@ -149,45 +152,61 @@ _CHEAP_FIRST = [
 def holds_any(
     user: Actor, roles: Iterable[Who], *, store: Store | None = None,
     market: Market | None = None, organisation_id: int | None = None,
-    token: ApiToken | None = None,
+    token: ApiToken | None = None, memo: Memo | None = None,
 ) -> bool:
     """Return whether `user` holds one of `roles` towards the store, the market or the
-    organisation given (towards any of them when none is), as seen through `token`."""
+    organisation given (towards any of them when none is), as seen through `token`.
+
+    `memo` (a dict kept for one request) lets the decisions of one request about the same
+    target share their lookups.
+    """
     wanted = set(roles)
     account = signed_in(user)
     if account is None:
         return Who.ANONYMOUS in wanted
-    facts = _Roles(
-        account, store=store, market_id=market.pk if market is not None else None,
-        organisation_id=organisation_id, token=token,
+    market_id = market.pk if market is not None else None
+    key = (
+        account.pk, store.pk if store is not None else None, market_id, organisation_id,
+        token.pk if token is not None else None,
     )
+    facts = memo.get(key) if memo is not None else None
+    if facts is None:
+        facts = _Roles(
+            account, store=store, market_id=market_id, organisation_id=organisation_id,
+            token=token,
+        )
+        if memo is not None:
+            memo[key] = facts
     return any(facts.holds(who) for who in _CHEAP_FIRST if who in wanted)
 
 
 def may(
     user: Actor, action: Action, *, store: Store | None = None, market: Market | None = None,
     organisation_id: int | None = None, token: ApiToken | None = None,
+    memo: Memo | None = None,
 ) -> bool:
     """Return whether `user` may take `action` on what is given (see `holds_any`)."""
     return holds_any(
         user, action.who, store=store, market=market, organisation_id=organisation_id,
-        token=token,
+        token=token, memo=memo,
     )
 
 
 def require(
     user: Actor, action: Action, *, store: Store | None = None, market: Market | None = None,
     organisation_id: int | None = None, token: ApiToken | None = None,
+    memo: Memo | None = None,
 ) -> None:
     """Raise the action's refusal unless `user` may take `action` on what is given.
 
     When the user may but the store-scoped token they act through may not, the refusal
     says it is the token.
     """
+
     def allowed(through: ApiToken | None) -> bool:
         return may(
             user, action, store=store, market=market, organisation_id=organisation_id,
-            token=through,
+            token=through, memo=memo,
         )
 
     if allowed(None):
@@ -249,7 +268,8 @@ def require_platform_admin(user: Actor, *, token: ApiToken | None = None) -> Non
 
 
 def store_for_manager(
-    *, user: Actor, store_id: int, action: Action, token: ApiToken | None = None
+    *, user: Actor, store_id: int, action: Action, token: ApiToken | None = None,
+    memo: Memo | None = None,
 ) -> Store:
     """Return store `store_id` (with its market) if `user` may take `action` there.
 
@@ -259,12 +279,13 @@ def store_for_manager(
     store = Store.objects.select_related("market").filter(pk=store_id).first()
     if store is None:
         raise errors.StoreNotFound()
-    require(user, action, store=store, token=token)
+    require(user, action, store=store, token=token, memo=memo)
     return store
 
 
 def market_for_association(
-    *, user: Actor, market_id: int, action: Action, token: ApiToken | None = None
+    *, user: Actor, market_id: int, action: Action, token: ApiToken | None = None,
+    memo: Memo | None = None,
 ) -> Market:
     """Return market `market_id` if `user` may take `action` there (its association, or the
     platform admin; never through a store-scoped token).
@@ -274,7 +295,7 @@ def market_for_association(
     market = Market.objects.filter(pk=market_id).first()
     if market is None:
         raise errors.MarketNotFound()
-    require(user, action, market=market, token=token)
+    require(user, action, market=market, token=token, memo=memo)
     return market
 
 

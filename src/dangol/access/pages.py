@@ -35,17 +35,25 @@ def page_user(request: HttpRequest) -> User | None:
     return checks.signed_in(request.user)
 
 
+def request_memo(request: HttpRequest) -> checks.Memo:
+    """Return the lookups of access kept for this request (see `checks.holds_any`)."""
+    memo: checks.Memo = request.__dict__.setdefault("_access_memo", {})
+    return memo
+
+
 def store_for_page(request: HttpRequest, store_id: int, action: Action) -> Store:
     """Return store `store_id` if the visitor may take `action` there; else 404 or 403."""
     with as_page():
-        return checks.store_for_manager(user=request.user, store_id=store_id, action=action)
+        return checks.store_for_manager(
+            user=request.user, store_id=store_id, action=action, memo=request_memo(request)
+        )
 
 
 def market_for_page(request: HttpRequest, market_id: int, action: Action) -> Market:
     """Return market `market_id` if the visitor may take `action` there; else 404 or 403."""
     with as_page():
         return checks.market_for_association(
-            user=request.user, market_id=market_id, action=action
+            user=request.user, market_id=market_id, action=action, memo=request_memo(request)
         )
 
 
@@ -57,7 +65,8 @@ def require_for_page(
     organisation_id = organisation.pk if isinstance(organisation, Organisation) else organisation
     with as_page():
         checks.require(
-            request.user, action, store=store, market=market, organisation_id=organisation_id
+            request.user, action, store=store, market=market, organisation_id=organisation_id,
+            memo=request_memo(request),
         )
 
 
@@ -68,5 +77,6 @@ def may_on_page(
     """Return whether the visitor may take `action` (what a page shows or hides)."""
     organisation_id = organisation.pk if isinstance(organisation, Organisation) else organisation
     return checks.may(
-        request.user, action, store=store, market=market, organisation_id=organisation_id
+        request.user, action, store=store, market=market, organisation_id=organisation_id,
+        memo=request_memo(request),
     )

@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from dangol.access.pages import may_on_page, require_for_page
+from dangol.access.policy import CONSOLE, SETTLEMENT_RUNS_VIEW
 from dangol.accounts.models import User
 from dangol.core.clock import today_kst
 from dangol.coupons.selectors import coupons_redeemed_count, stamps_given_count
@@ -86,17 +88,19 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @login_required
 def console(request: HttpRequest) -> HttpResponse:
-    """Show an operator or auditor their organisations and the markets per 시도."""
+    """Show an operator or auditor their organisations and the markets per 시도, and the
+    way to the settlement runs to those who may see them."""
+    require_for_page(request, CONSOLE)
     user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    memberships = list(organisation_memberships_of(user=user))
-    if not memberships and not user.is_superuser:
-        raise PermissionDenied
+    assert isinstance(user, User)  # noqa: S101 (login_required, and the console's roles)
     return render(
         request,
         "web/console.html",
-        {"memberships": memberships, "markets_per_sido": market_counts_by_sido()},
+        {
+            "memberships": list(organisation_memberships_of(user=user)),
+            "markets_per_sido": market_counts_by_sido(),
+            "can_see_settlement": may_on_page(request, SETTLEMENT_RUNS_VIEW),
+        },
     )
 
 
