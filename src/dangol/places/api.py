@@ -14,13 +14,12 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from dangol.access.checks import stores_visible_to
-from dangol.accounts.api import anonymous_openapi, api_caller, optional_auth, request_actor
+from dangol.accounts.api import anonymous_openapi, optional_auth, request_actor
 from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
 from dangol.core.phone import phone_display
 from dangol.places import selectors
 from dangol.places.models import Market, Product, Region, Store
-from dangol.places.selectors import StoreNotManaged, token_allows_store, user_can_manage_store
 
 router = Router(tags=["places"], auth=optional_auth)
 
@@ -228,15 +227,3 @@ def get_store(request: HttpRequest, store_id: int) -> Store:
     except Store.DoesNotExist:
         raise NotFound(_("가게를 찾을 수 없습니다.")) from None
 
-
-def managed_store(request: HttpRequest, store_id: int) -> Store:
-    """Return store `store_id` if the caller runs it and the token may act for it (the store
-    endpoints of coupons, vouchers, settlement and messaging)."""
-    store = Store.objects.filter(pk=store_id).first()
-    if store is None:
-        raise NotFound(_("가게를 찾을 수 없습니다."))
-    if not user_can_manage_store(user=api_caller(request), store=store):
-        raise StoreNotManaged()
-    if not token_allows_store(request=request, store=store):
-        raise StoreNotManaged(_("이 API 토큰은 이 가게에서 쓸 수 없습니다."))
-    return store

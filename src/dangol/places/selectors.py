@@ -10,11 +10,8 @@ from typing import Any
 
 from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Sqrt
-from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
-from dangol.core.errors import PermissionDenied
-from dangol.core.tenancy import is_platform_admin
 from dangol.places.models import Market, MarketMembership, Product, Region, Store
 
 
@@ -89,18 +86,6 @@ def market_store_counts(*, market: Market) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def stores_run_by(*, user: User) -> QuerySet[Store]:
-    """Return the stores `user` owns or staffs."""
-    return Store.objects.filter(memberships__user=user).select_related("market").order_by("name")
-
-
-def user_can_manage_store(*, user: User, store: Store) -> bool:
-    """Return whether `user` is an owner or staff of `store` (or an admin)."""
-    if is_platform_admin(user):
-        return True
-    return store.memberships.filter(user=user).exists()
-
-
 # Kilometres per degree of latitude; good enough to rank markets and print "1.2km".
 KM_PER_DEGREE = 111.2
 
@@ -140,21 +125,3 @@ def market_counts_by_sido() -> list[dict[str, Any]]:
         .order_by("sido_code")
     )
     return [dict(row) for row in rows]
-
-
-class StoreNotManaged(PermissionDenied):
-    code = "store_not_managed"
-    template = _("이 가게의 사장님이나 직원만 할 수 있습니다.")
-
-
-def token_allows_store(*, request: object, store: Store) -> bool:
-    """Return whether the API token of `request` (if any) may act for `store`.
-
-    A token without a scope acts wherever its owner may; a store-scoped token (a POS) only
-    at its store. Requests without a token (a browser session) are not limited here.
-    """
-    token = getattr(request, "api_token", None)
-    if token is None or not token.scope:
-        return True
-    return bool(token.scope == f"store:{store.pk}")
-

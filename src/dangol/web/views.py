@@ -3,14 +3,14 @@
 import math
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from dangol.access.checks import stores_managed_by
 from dangol.access.pages import may_on_page, require_for_page
-from dangol.access.policy import CONSOLE, SETTLEMENT_RUNS_VIEW
+from dangol.access.policy import CONSOLE, MERCHANT_HOME, SETTLEMENT_RUNS_VIEW
 from dangol.accounts.models import User
 from dangol.core.clock import today_kst
 from dangol.coupons.selectors import coupons_redeemed_count, stamps_given_count
@@ -20,7 +20,6 @@ from dangol.places.selectors import (
     market_list,
     market_memberships_of,
     markets_near,
-    stores_run_by,
 )
 from dangol.regulars.selectors import (
     markets_followed_by,
@@ -55,7 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
     is_customer = True
     follower: User | None = None
     if isinstance(user, User):
-        context["my_stores"] = list(stores_run_by(user=user))
+        context["my_stores"] = list(stores_managed_by(user))
         context["my_markets"] = list(market_memberships_of(user=user))
         context["my_organisations"] = list(organisation_memberships_of(user=user))
         has_role = bool(
@@ -123,12 +122,8 @@ def _position(request: HttpRequest) -> tuple[float, float] | None:
 def merchant_home(request: HttpRequest) -> HttpResponse:
     """Show each store the merchant runs with today's new regulars, coupons redeemed and
     stamps given, and the counter actions, on one phone screen."""
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    stores = list(stores_run_by(user=user))
-    if not stores:
-        raise PermissionDenied
+    require_for_page(request, MERCHANT_HOME)
+    stores = list(stores_managed_by(request.user))
     today = today_kst()
     panels = [
         {
