@@ -227,7 +227,7 @@ SETTLEMENT_RUNS_VIEW = _action(
     refusal=errors.SettlementReadersOnly)
 SETTLEMENT_RUN = _action(
     "settlement.run", "settlement", "Run a regular or a fast settlement", PLATFORM,
-    Scope.ANY, "pages; CLI `dangol settle run|fast` (the machine's operator)",
+    Scope.ANY, "pages; CLI `dangol settle run`, `dangol settle fast` (the machine's operator)",
     refusal=errors.PlatformAdminOnly)
 SETTLEMENT_BANK_FILE = _action(
     "settlement.bank_file", "settlement", "Download a run's bank-transfer file (CSV)",
@@ -366,11 +366,10 @@ SCOPE_TEXT = {
 
 
 def _cell(action: Action, who: Who) -> str:
-    if who not in action.who:
-        return "–"
-    if who is Who.CUSTOMER and action.scope is Scope.OWN:
-        return "✓ own"
-    return "✓"
+    if action.scope is Scope.OWN and Who.CUSTOMER in action.who:
+        # Every signed-in user is a customer of their own rows, whatever else they are.
+        return "–" if who is Who.ANONYMOUS else "own"
+    return "✓" if who in action.who else "–"
 
 
 def markdown_table() -> str:
@@ -381,9 +380,16 @@ def markdown_table() -> str:
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---" for _ in header) + "|",
     ]
+    area = ""
     for action in ACTIONS:
         scope = SCOPE_TEXT[action.scope]
         text = f"{action.text} (`{action.name}`{', ' + scope if scope else ''})"
-        cells = [action.area, text, action.where, *(_cell(action, who) for who, _l in COLUMNS)]
+        shown_area = action.area if action.area != area else ""
+        area = action.area
+        cells = [shown_area, text, action.where, *(_cell(action, who) for who, _l in COLUMNS)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m dangol.access.policy: the table of docs/access.md
+    print(markdown_table(), end="")
