@@ -110,6 +110,15 @@ def _action(name: str, area: str, text: str, who: frozenset[Who], scope: Scope,
 
 # --- the table, area by area ------------------------------------------------------------------
 
+HEALTH = _action(
+    "site.health", "site", "The health check of load balancers (/healthz)", EVERYONE,
+    Scope.ANY, "pages")
+LANGUAGE = _action(
+    "site.language", "site", "Choose the language of the pages", EVERYONE, Scope.ANY,
+    "pages")
+API_DOCS = _action(
+    "site.api_docs", "site", "The API's OpenAPI document and its interactive docs", EVERYONE,
+    Scope.ANY, "pages")
 SIGN_IN = _action(
     "accounts.sign_in", "accounts", "Sign in (phone code or e-mail) and out",
     EVERYONE, Scope.ANY, "pages")
