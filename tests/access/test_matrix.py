@@ -48,7 +48,12 @@ from tests.access.world import (
     build_world,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("access_matrix")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.xdist_group("access_matrix"),
+    # Django's own admin forms (a URLField's default scheme), not dangol's code.
+    pytest.mark.filterwarnings("ignore:The default scheme will be changed"),
+]
 
 SIGN_IN_PATHS = {"/accounts/login/", "/admin/login/"}
 
