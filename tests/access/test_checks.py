@@ -84,8 +84,9 @@ def test_an_inactive_member_manages_nothing(store):
 def test_owner_only_actions_refuse_staff(store):
     staff = member(store, "staff")
 
-    assert checks.is_store_owner(member(store, "owner"), store)
-    assert not checks.is_store_owner(staff, store)
+    assert checks.may(member(store, "owner"), policy.PROGRAM_APPLY, store=store)
+    assert not checks.may(staff, policy.PROGRAM_APPLY, store=store)
+    assert not checks.may(StaffUserFactory(is_superuser=True), policy.PROGRAM_APPLY, store=store)
     assert not checks.may(staff, policy.VOUCHERS_STORE_PRODUCT, store=store)
     with pytest.raises(errors.StoreOwnerOnly):
         checks.require(staff, policy.VOUCHERS_STORE_PRODUCT, store=store)

@@ -232,11 +232,6 @@ def may_manage_store(user: Actor, store: Store, *, token: ApiToken | None = None
     return holds_any(user, policy.STORE_TEAM, store=store, token=token)
 
 
-def is_store_owner(user: Actor, store: Store) -> bool:
-    """Return whether `user` is an owner of `store` (owner-only acts: a program application)."""
-    return holds_any(user, [Who.OWNER], store=store)
-
-
 def may_run_market(user: Actor, market: Market, *, token: ApiToken | None = None) -> bool:
     """Return whether `user` runs `market`'s channel: its association, or the platform admin."""
     return holds_any(user, policy.ASSOCIATION, market=market, token=token)

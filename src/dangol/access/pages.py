@@ -13,7 +13,6 @@ from django.http import Http404, HttpRequest
 
 from dangol.access import checks
 from dangol.access.policy import Action
-from dangol.accounts.models import User
 from dangol.core.errors import NotFound, PermissionDenied
 from dangol.organisations.models import Organisation
 from dangol.places.models import Market, Store
@@ -28,11 +27,6 @@ def as_page() -> Iterator[None]:
         raise Http404 from None
     except PermissionDenied:
         raise PageDenied from None
-
-
-def page_user(request: HttpRequest) -> User | None:
-    """Return the signed-in user of a page request, or None for an anonymous visitor."""
-    return checks.signed_in(request.user)
 
 
 def request_memo(request: HttpRequest) -> checks.Memo:
