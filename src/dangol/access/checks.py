@@ -5,7 +5,7 @@ market, an organisation, or nothing), works out which of the action's roles the 
 towards it, and says yes if any. Getter-checkers (`store_for_manager`,
 `market_for_association`) return the object or raise the action's refusal; querysets
 (`stores_visible_to`, `stores_managed_by`, `organisations_operated_by`) hold only what the
-user may see. Programs' own getter-checkers live in programs and decide with `may_operate`.
+user may see. Programs' own getter-checkers live in programs and decide with `may`.
 
 The platform administrator is an active superuser: one definition, here. `is_staff` only
 opens the admin pages Django's permissions allow; it grants nothing else.
