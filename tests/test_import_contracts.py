@@ -65,3 +65,16 @@ def test_core_importing_an_app_breaks_the_core_contract(tmp_path):
 
     assert result.returncode == 1
     assert "core imports no dangol app BROKEN" in result.stdout
+
+
+def test_places_services_asking_access_breaks_the_house(tmp_path):
+    # Only places' market page and store endpoints may ask access (pyproject's
+    # ignore_imports); the rest of places sits below it.
+    src = copy_of_the_code(tmp_path)
+    services = src / "dangol" / "places" / "services.py"
+    services.write_text(services.read_text() + "\nfrom dangol.access import checks as _c\n")
+
+    result = lint_imports(src)
+
+    assert result.returncode == 1
+    assert "dangol.places is not allowed to import dangol.access" in result.stdout

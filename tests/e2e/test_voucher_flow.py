@@ -1,9 +1,10 @@
 """Issue 4's flow in a real browser: a customer buys a market-wide voucher with the sandbox
 card and gifts it; the recipient shows it at two stalls, which redeem part and then the rest;
-an operator runs the settlement after the cut-off and both stores' owners see their statements.
+the platform administrator runs the settlement after the cut-off and both stores' owners see
+their statements.
 
 The clock is frozen (the live server runs in this process), so the cut-off has passed when the
-operator runs the settlement: Monday 16 November 2026 for the sales, Thursday 19 November for
+administrator runs the settlement: Monday 16 November 2026 for the sales, Thursday 19 November for
 the run of the 18th's cut-off (월 10회: 3, 6, …, 18, …).
 """
 
@@ -22,8 +23,6 @@ from dangol.vouchers.services import voucher_product_create
 from tests.e2e.conftest import sign_in_customer, sign_in_staff
 from tests.factories import (
     MarketFactory,
-    OrganisationFactory,
-    OrganisationMembershipFactory,
     SigunguFactory,
     StaffUserFactory,
     StoreFactory,
@@ -45,11 +44,9 @@ def market_world(transactional_db):
     for store, email in ((fish, "fish@example.kr"), (side, "side@example.kr")):
         owner = StaffUserFactory(email=email, name=store.name + " 사장님")
         StoreMembershipFactory(store=store, user=owner, role="owner")
-    operator = StaffUserFactory(email="operator@example.kr", name="정운영")
-    OrganisationMembershipFactory(
-        organisation=OrganisationFactory(name="부산광역시 해운대구청"), user=operator,
-        role="operator",
-    )
+    # Settlement is platform-wide: the platform administrator runs it (as the demo's
+    # admin@dangol.kr does); an organisation's operator may not.
+    StaffUserFactory(email="admin@dangol.kr", name="관리자", is_staff=True, is_superuser=True)
     policy = settlement_policy_create(name="월 10회", cycles_per_month=10)
     for store, bank in ((fish, "부산은행"), (side, "농협은행")):
         store_settlement_account_set(
@@ -144,14 +141,15 @@ def test_buy_gift_redeem_at_two_stalls_settle_and_see_both_statements(
         Redemption.objects.filter(voucher=voucher).values_list("store_id", "amount")
     ) == sorted([(world["fish"].pk, 6_000), (world["side"].pk, 4_000)])
 
-    # After the cut-off of the 18th, the operator runs the settlement from the console.
+    # After the cut-off of the 18th, the platform administrator runs the settlement from the
+    # console.
     clock.freeze(clock.kst(2026, 11, 19, 10, 0))
-    operator = new_phone(browser)
-    sign_in_staff(operator, base, "operator@example.kr", "dangol-test-pw")
-    operator.goto(base + "/console/settlement/")
-    operator.get_by_role("button", name="정산 실행", exact=True).click()
-    expect(operator).to_have_url(re.compile(r".*/console/settlement/runs/\d+/$"))
-    operator.screenshot(path=str(RESULTS / "settlement-run.png"), full_page=True)
+    admin = new_phone(browser)
+    sign_in_staff(admin, base, "admin@dangol.kr", "dangol-test-pw")
+    admin.goto(base + "/console/settlement/")
+    admin.get_by_role("button", name="정산 실행", exact=True).click()
+    expect(admin).to_have_url(re.compile(r".*/console/settlement/runs/\d+/$"))
+    admin.screenshot(path=str(RESULTS / "settlement-run.png"), full_page=True)
     run = SettlementRun.objects.get()
     assert run.cutoff == clock.kst(2026, 11, 18, 23, 59)
     payouts = {p.store_id: p.net for p in Payout.objects.filter(run=run)}

@@ -278,6 +278,22 @@ def test_another_merchant_cannot_apply_for_the_store(client, program, shop, owne
     assert not Application.objects.exists()
 
 
+def test_staff_see_the_application_page_but_only_the_owner_applies(client, program, shop):
+    made = program()
+    store, _owner = shop
+    staff = StaffUserFactory()
+    store.memberships.create(user=staff, role="staff")
+    client.force_login(staff)
+
+    page = client.get(apply_url(store, made))
+    response = client.post(apply_url(store, made), {"declared_annual_sales": 1, "confirm": "on"})
+
+    assert page.status_code == 200
+    assert response.status_code == 403
+    assert "이 가게의 사장님만 신청할 수 있습니다." in response.content.decode()
+    assert not Application.objects.exists()
+
+
 # --- review queue -------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import pytest
 from dangol.core import clock
 from dangol.core.clock import kst
 from dangol.regulars import selectors, services
-from tests.factories import CustomerFactory, StaffUserFactory, StoreFactory
+from tests.factories import CustomerFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,14 +60,6 @@ def test_ad_recipients_at_night_need_night_consent(store):
         day_only, night_too
     }
     assert list(selectors.ad_recipients(store=store, at=kst(2026, 11, 2, 22))) == [night_too]
-
-
-def test_only_members_manage_a_store(store, owner):
-    assert selectors.store_for_manager(user=owner, store_id=store.pk) == store
-    with pytest.raises(selectors.StoreNotManaged):
-        selectors.store_for_manager(user=StaffUserFactory(), store_id=store.pk)
-    with pytest.raises(selectors.NotFound):
-        selectors.store_for_manager(user=owner, store_id=store.pk + 1000)
 
 
 def test_consent_overview_lists_followed_and_consented_senders(noon, customer, store):

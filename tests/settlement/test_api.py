@@ -1,4 +1,5 @@
-"""The settlement API: a store's payouts and coming settlements; runs for operators."""
+"""The settlement API: a store's payouts and coming settlements; runs for the platform
+administrator and auditors (an organisation's operator sees no platform-wide run)."""
 
 import datetime as dt
 
@@ -128,13 +129,13 @@ def test_store_settlements_need_a_caller(client, store):
     assert client.get(f"/api/stores/{store.pk}/settlements").status_code == 401
 
 
-# --- operators ------------------------------------------------------------------------------
+# --- the platform administrator and auditors ------------------------------------------------
 
 
-def test_operator_lists_runs_with_totals_in_constant_queries(
+def test_platform_admin_lists_runs_with_totals_in_constant_queries(
     client, store, fee_policy, run, django_assert_max_num_queries
 ):
-    headers = bearer(OrganisationMembershipFactory(role="operator").user)
+    headers = bearer(StaffUserFactory(is_superuser=True))
     with django_assert_max_num_queries(10) as few:
         client.get("/api/settlement/runs", headers=headers)
     services.settlement_run(policy=fee_policy, cutoff=clock.kst(2026, 11, 6, 23, 59))
@@ -154,10 +155,10 @@ def test_operator_lists_runs_with_totals_in_constant_queries(
     )
 
 
-def test_run_detail_reconciles_ledger_and_payouts(client, store, run):
-    staff = StaffUserFactory(is_staff=True)
+def test_run_detail_reconciles_ledger_and_payouts_for_an_auditor(client, store, run):
+    auditor = OrganisationMembershipFactory(role="auditor").user
 
-    body = client.get(f"/api/settlement/runs/{run.pk}", headers=bearer(staff)).json()
+    body = client.get(f"/api/settlement/runs/{run.pk}", headers=bearer(auditor)).json()
 
     assert body["net_total"] == 9_750
     assert body["reconciliation"] == {
@@ -178,24 +179,30 @@ def test_run_detail_lists_a_payout_that_disagrees_with_the_ledger(client, store,
     ]
 
 
-def test_operator_lists_the_payouts_of_a_run(client, store, run):
-    operator = OrganisationMembershipFactory(role="operator").user
+def test_platform_admin_lists_the_payouts_of_a_run(client, store, run):
+    admin = StaffUserFactory(is_superuser=True)
 
-    body = client.get(f"/api/settlement/runs/{run.pk}/payouts", headers=bearer(operator)).json()
+    body = client.get(f"/api/settlement/runs/{run.pk}/payouts", headers=bearer(admin)).json()
 
     assert body["count"] == 1
     assert body["items"][0]["store_name"] == "싱싱수산" and body["items"][0]["net"] == 9_750
 
 
 def test_unknown_run_is_not_found(client, store):
-    operator = OrganisationMembershipFactory(role="operator").user
+    admin = StaffUserFactory(is_superuser=True)
 
-    assert client.get("/api/settlement/runs/999999", headers=bearer(operator)).status_code == 404
+    assert client.get("/api/settlement/runs/999999", headers=bearer(admin)).status_code == 404
 
 
-@pytest.mark.parametrize("who", ["merchant", "auditor"])
-def test_runs_are_refused_to_non_operators(client, store, owner, run, who):
-    user = owner if who == "merchant" else OrganisationMembershipFactory(role="auditor").user
+@pytest.mark.parametrize("who", ["merchant", "operator", "staff member"])
+def test_runs_are_refused_to_all_but_the_platform_admin_and_auditors(
+    client, store, owner, run, who
+):
+    user = {
+        "merchant": lambda: owner,
+        "operator": lambda: OrganisationMembershipFactory(role="operator").user,
+        "staff member": lambda: StaffUserFactory(is_staff=True),
+    }[who]()
 
     for url in ("/api/settlement/runs", f"/api/settlement/runs/{run.pk}",
                 f"/api/settlement/runs/{run.pk}/payouts"):
@@ -203,7 +210,7 @@ def test_runs_are_refused_to_non_operators(client, store, owner, run, who):
         assert response.status_code == 403 and response.json()["code"] == "operator_only"
 
 
-def test_store_scoped_token_never_acts_as_operator(client, store, run):
+def test_store_scoped_token_never_acts_as_the_platform_admin(client, store, run):
     admin = StaffUserFactory(is_superuser=True)
 
     response = client.get("/api/settlement/runs",

@@ -1,4 +1,6 @@
-"""Settlement pages: the merchant's settlement page and statements, the operators' runs."""
+"""Settlement pages: the merchant's settlement page and statements; the settlement runs,
+run by the platform administrator and read by auditors (an organisation's operator runs
+nothing platform-wide)."""
 
 import csv
 import io
@@ -46,6 +48,11 @@ def operator():
 @pytest.fixture
 def auditor():
     return OrganisationMembershipFactory(role="auditor").user
+
+
+@pytest.fixture
+def admin():
+    return StaffUserFactory(is_superuser=True)
 
 
 def merchant_url(store):
@@ -184,31 +191,52 @@ def test_statement_pdf_of_another_store_is_not_found(client, policy, store, owne
     assert through_their_store.status_code == 403
 
 
-# --- operators: runs ----------------------------------------------------------------------------
+# --- the platform administrator and auditors: runs ------------------------------------------------
 
 
-def test_runs_page_is_for_operators_and_auditors_only(client, store, owner, operator, auditor):
+def test_runs_page_is_for_the_platform_admin_and_auditors_only(
+    client, store, owner, operator, auditor, admin
+):
     url = reverse("settlement:runs")
 
     anonymous = client.get(url)
     client.force_login(owner)
     merchant = client.get(url)
+    client.force_login(operator)
+    organisation_operator = client.get(url)
     client.force_login(auditor)
     audit = client.get(url)
     audit_post = client.post(url, {"action": "regular"})
-    client.force_login(operator)
+    client.force_login(admin)
     operate = client.get(url)
 
     assert anonymous.status_code == 302
     assert merchant.status_code == 403
+    assert organisation_operator.status_code == 403
     assert audit.status_code == 200 and "정기정산 실행" not in audit.content.decode()
     assert "감사자는 정산 내역을 볼 수만 있습니다." in audit.content.decode()
     assert audit_post.status_code == 403 and not SettlementRun.objects.exists()
     assert operate.status_code == 200 and "정기정산 실행" in operate.content.decode()
 
 
-def test_runs_page_shows_policy_terms_and_latest_passed_cutoff(client, policy, operator):
+@pytest.mark.parametrize("action", ["regular", "fast"])
+def test_an_organisation_operator_cannot_run_a_settlement(
+    client, policy, store, operator, action
+):
+    redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
     client.force_login(operator)
+
+    response = client.post(
+        reverse("settlement:runs"),
+        {"action": action, "policy": policy.pk, "cutoff": "", "day": ""},
+    )
+
+    assert response.status_code == 403
+    assert not SettlementRun.objects.exists() and payable(store).balance == 15_000
+
+
+def test_runs_page_shows_policy_terms_and_latest_passed_cutoff(client, policy, admin):
+    client.force_login(admin)
 
     page = client.get(reverse("settlement:runs")).content.decode()
 
@@ -217,10 +245,10 @@ def test_runs_page_shows_policy_terms_and_latest_passed_cutoff(client, policy, o
 
 
 def test_run_form_runs_the_latest_cutoff_and_a_rerun_changes_nothing(
-    client, policy, store, operator
+    client, policy, store, admin
 ):
     redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
-    client.force_login(operator)
+    client.force_login(admin)
     url = reverse("settlement:runs")
 
     first = client.post(url, {"action": "regular", "policy": policy.pk, "cutoff": ""}, follow=True)
@@ -235,10 +263,10 @@ def test_run_form_runs_the_latest_cutoff_and_a_rerun_changes_nothing(
     assert Payout.objects.get().net == 15_000 and payable(store).balance == 0
 
 
-def test_run_form_takes_an_explicit_cutoff_in_kst(client, policy, store, operator):
+def test_run_form_takes_an_explicit_cutoff_in_kst(client, policy, store, admin):
     redeem(store, 5_000, at=kst(2026, 11, 20), key="r1")
     redeem(store, 7_000, at=kst(2026, 11, 25), key="r2")
-    client.force_login(operator)
+    client.force_login(admin)
 
     client.post(
         reverse("settlement:runs"),
@@ -250,9 +278,9 @@ def test_run_form_takes_an_explicit_cutoff_in_kst(client, policy, store, operato
     assert Payout.objects.get().amount == 5_000
 
 
-def test_run_form_refuses_a_future_cutoff(client, policy, store, operator):
+def test_run_form_refuses_a_future_cutoff(client, policy, store, admin):
     redeem(store, 5_000, at=kst(2026, 11, 20), key="r1")
-    client.force_login(operator)
+    client.force_login(admin)
 
     response = client.post(
         reverse("settlement:runs"),
@@ -265,9 +293,9 @@ def test_run_form_refuses_a_future_cutoff(client, policy, store, operator):
 
 
 def test_runs_list_has_constant_queries(
-    client, policy, make_store, operator, django_assert_max_num_queries
+    client, policy, make_store, admin, django_assert_max_num_queries
 ):
-    client.force_login(operator)
+    client.force_login(admin)
     first = make_store()
     redeem(first, 1_000, at=kst(2026, 11, 2), key="a")
     services.settlement_run(policy=policy, cutoff=kst(2026, 11, 3, 23, 59))
@@ -284,7 +312,7 @@ def test_runs_list_has_constant_queries(
     assert ">6<" in row and "₩6,015" in row and "완료" in row
 
 
-# --- operators: one run -------------------------------------------------------------------------
+# --- the platform administrator and auditors: one run -------------------------------------------
 
 
 def test_run_page_shows_totals_payouts_and_reconciliation(client, policy, make_store, auditor):
@@ -305,12 +333,22 @@ def test_run_page_shows_totals_payouts_and_reconciliation(client, policy, make_s
     assert store.name in row and "국민은행" in row and "123-**-***9012" in row
     assert "6789012" not in page
     assert reverse("settlement:run_statement_pdf", args=[statement.pk]) in row
-    assert reverse("settlement:payouts_csv", args=[run.pk]) in page
+    assert reverse("settlement:payouts_csv", args=[run.pk]) not in page  # the admin's file
     assert 'data-reconciliation="ok"' in page
 
 
+def test_run_page_offers_the_bank_file_to_the_platform_admin(client, policy, store, admin):
+    redeem(store, 10_000, at=kst(2026, 11, 20), key="r1")
+    run = settle(policy)
+    client.force_login(admin)
+
+    page = client.get(reverse("settlement:run", args=[run.pk])).content.decode()
+
+    assert reverse("settlement:payouts_csv", args=[run.pk]) in page
+
+
 def test_run_page_lists_reconciliation_mismatches_with_reasons(
-    client, policy, make_store, operator
+    client, policy, make_store, admin
 ):
     store = make_store()
     redeem(store, 10_000, at=kst(2026, 11, 20), key="r1")
@@ -318,7 +356,7 @@ def test_run_page_lists_reconciliation_mismatches_with_reasons(
     # A payout row edited behind the ledger's back (amount and net together, as the row's
     # own constraint demands) must show up.
     Payout.objects.filter(store=store).update(amount=9_000, net=9_000)
-    client.force_login(operator)
+    client.force_login(admin)
 
     page = client.get(reverse("settlement:run", args=[run.pk])).content.decode()
 
@@ -329,9 +367,9 @@ def test_run_page_lists_reconciliation_mismatches_with_reasons(
 
 
 def test_run_page_has_constant_queries(
-    client, policy, make_store, operator, django_assert_max_num_queries
+    client, policy, make_store, admin, django_assert_max_num_queries
 ):
-    client.force_login(operator)
+    client.force_login(admin)
     redeem(make_store(), 1_000, at=kst(2026, 11, 20), key="a")
     one = settle(policy)
     with django_assert_max_num_queries(14) as few:
@@ -359,10 +397,10 @@ def test_run_pages_refuse_merchants(client, policy, store, owner):
     )
 
 
-def test_payouts_csv_downloads_the_bank_transfer_file(client, policy, store, operator):
+def test_payouts_csv_downloads_the_bank_transfer_file(client, policy, store, admin):
     redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
     run = settle(policy)
-    client.force_login(operator)
+    client.force_login(admin)
 
     response = client.get(reverse("settlement:payouts_csv", args=[run.pk]))
 
@@ -377,7 +415,7 @@ def test_payouts_csv_downloads_the_bank_transfer_file(client, policy, store, ope
     ]
 
 
-def test_operator_downloads_any_statement_pdf(client, policy, store):
+def test_the_platform_admin_downloads_any_statement_pdf(client, policy, store):
     redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
     settle(policy)
     statement = Payout.objects.get()
@@ -390,19 +428,34 @@ def test_operator_downloads_any_statement_pdf(client, policy, store):
     assert b"NanumGothic" in response.content
 
 
-def test_console_links_to_settlement(client, operator):
-    client.force_login(operator)
-    page = client.get(reverse("web:console")).content.decode()
-    assert reverse("settlement:runs") in page
+def test_console_links_to_settlement_for_those_who_may_see_it(client, operator, auditor, admin):
+    pages = {}
+    for name, user in (("operator", operator), ("auditor", auditor), ("admin", admin)):
+        client.force_login(user)
+        pages[name] = client.get(reverse("web:console")).content.decode()
+
+    assert reverse("settlement:runs") in pages["admin"]
+    assert reverse("settlement:runs") in pages["auditor"]
+    assert reverse("settlement:runs") not in pages["operator"]
 
 
-def test_fast_run_form_runs_the_latest_business_day_once(client, policy, store, operator):
+def test_the_bank_file_is_the_platform_admins_alone(client, policy, store, operator, auditor):
+    redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
+    run = settle(policy)
+    url = reverse("settlement:payouts_csv", args=[run.pk])
+
+    for user in (operator, auditor):
+        client.force_login(user)
+        assert client.get(url).status_code == 403
+
+
+def test_fast_run_form_runs_the_latest_business_day_once(client, policy, store, admin):
     services.store_settlement_account_set(
         store=store, policy=policy, bank_name="신한은행", account_number="110-123-451234",
         fast_settlement_eligible=True, fast_share_bp=9000, fast_fee_bp=0,
     )
     redeem(store, 10_000, at=kst(2026, 11, 30, 12), key="r1")
-    client.force_login(operator)
+    client.force_login(admin)
     url = reverse("settlement:runs")
 
     first = client.post(url, {"action": "fast", "day": ""}, follow=True)
@@ -421,8 +474,8 @@ def test_fast_run_form_runs_the_latest_business_day_once(client, policy, store, 
     assert "빠른정산" in row and "—" in row and "₩9,000" in row
 
 
-def test_fast_run_form_refuses_a_day_not_ended_and_a_holiday(client, operator):
-    client.force_login(operator)
+def test_fast_run_form_refuses_a_day_not_ended_and_a_holiday(client, admin):
+    client.force_login(admin)
     url = reverse("settlement:runs")
 
     today = client.post(url, {"action": "fast", "day": "2026-12-01"})

@@ -264,8 +264,9 @@ def test_console_counts_markets_in_one_query(
     user = OrganisationMembershipFactory().user
     client.force_login(user)
 
-    # session, user, memberships, markets per 시도
-    with django_assert_num_queries(5):
+    # session, user, the user's roles (access: the console, the settlement link), memberships,
+    # markets per 시도, the inbox badge
+    with django_assert_num_queries(6):
         client.get(reverse("web:console"))
 
 

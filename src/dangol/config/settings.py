@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "dangol.vouchers",
     "dangol.settlement",
     "dangol.places",
+    "dangol.access",
     "dangol.notices",
     "dangol.regulars",
     "dangol.coupons",

@@ -1,9 +1,8 @@
-"""Tenancy: who may see what. Selectors call these helpers with the acting user.
+"""The roles a membership grants (owner, staff, association, tutor, operator, auditor).
 
-A merchant sees only their stores, a market association only its market, an operator only
-its organisation's programs. The memberships live beside what they grant (places,
-organisations); this module only names the roles and the common checks, so no domain has
-to import another's internals.
+The memberships live beside what they grant (places, organisations); who may do what with
+them is decided in one place, `dangol.access`, which also holds the one definition of the
+platform administrator.
 """
 
 from django.db import models
@@ -20,7 +19,3 @@ class Role(models.TextChoices):
     OPERATOR = "operator", _("운영자")
     AUDITOR = "auditor", _("감사자")
 
-
-def is_platform_admin(user: object) -> bool:
-    """Return whether `user` is a superuser, who sees everything (Django admin)."""
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_superuser", False))

@@ -13,13 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
+from dangol.access import policy
+from dangol.access.api import caller_store
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
 from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
 from dangol.coupons import errors, selectors, services
 from dangol.coupons.models import Coupon, CouponTemplate
-from dangol.places.api import managed_store as _managed_store
 
 router = Router(tags=["coupons"], auth=required_auth)
 
@@ -107,7 +108,7 @@ def _stamp_out(result: services.StampResult) -> StampOut:
 def redeem_coupon(request: HttpRequest, store_id: int, body: RedeemIn) -> Coupon:
     """Redeem the coupon named by `code` or `token`; a repeated `idempotency_key` returns
     the first result."""
-    store = _managed_store(request, store_id)
+    store = caller_store(request, store_id, policy.COUPONS_REDEEM)
     if not (body.code or body.token):
         raise errors.CouponNotFound()
     return services.coupon_redeem(
@@ -122,7 +123,7 @@ def redeem_coupon(request: HttpRequest, store_id: int, body: RedeemIn) -> Coupon
 )
 def give_stamps(request: HttpRequest, store_id: int, body: StampIn) -> StampOut:
     """Give stamps to the customer with `customer_code` or `phone`."""
-    store = _managed_store(request, store_id)
+    store = caller_store(request, store_id, policy.STAMPS_GIVE)
     result = services.stamp_give(
         store=store, staff=_caller(request), customer_code=body.customer_code,
         phone=body.phone, count=body.count, idempotency_key=body.idempotency_key,
@@ -137,7 +138,7 @@ def give_stamps(request: HttpRequest, store_id: int, body: StampIn) -> StampOut:
 @paginate(Pagination)
 def list_templates(request: HttpRequest, store_id: int) -> Any:
     """Return the store's coupon templates, newest first."""
-    store = _managed_store(request, store_id)
+    store = caller_store(request, store_id, policy.COUPONS_MANAGE)
     return CouponTemplate.objects.filter(store=store).order_by("-created_at", "-id")
 
 

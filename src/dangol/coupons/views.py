@@ -6,7 +6,6 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,13 +13,16 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dangol.access import policy
+from dangol.access.checks import may, stores_managed_by, stores_visible_to
+from dangol.access.pages import store_for_page
 from dangol.accounts.models import User
 from dangol.core.errors import DangolError
 from dangol.coupons import errors, rules, selectors, services
 from dangol.coupons.forms import CouponTemplateForm, RedeemForm, StampForm, StampProgramForm
 from dangol.coupons.models import Coupon, CouponTemplate
 from dangol.places.models import Store
-from dangol.places.selectors import store_get, stores_run_by, user_can_manage_store
+from dangol.places.selectors import store_get
 
 
 def _user(request: HttpRequest) -> User:
@@ -33,15 +35,6 @@ def _qr_svg(data: str) -> SafeString:
     return mark_safe(segno.make(data, error="m").svg_inline(scale=6, border=2))  # noqa: S308
 
 
-def _managed_store(request: HttpRequest, pk: int) -> Store:
-    store = Store.objects.filter(pk=pk).first()
-    if store is None:
-        raise Http404
-    if not user_can_manage_store(user=_user(request), store=store):
-        raise PermissionDenied
-    return store
-
-
 # --- customer -------------------------------------------------------------------------------
 
 
@@ -50,7 +43,7 @@ def store_coupons(request: HttpRequest, pk: int) -> HttpResponse:
     """List the coupons customers may claim at a store; POST claims one (sign-in needed)."""
     actor = request.user if request.user.is_authenticated else None
     try:
-        store = store_get(actor=actor, store_id=pk)
+        store = store_get(visible=stores_visible_to(actor), store_id=pk)
     except Store.DoesNotExist:
         raise Http404 from None
     if request.method == "POST":
@@ -125,7 +118,7 @@ def my_code(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def merchant_coupons(request: HttpRequest, pk: int) -> HttpResponse:
     """List the store's coupon templates, create one, or issue one to all regulars."""
-    store = _managed_store(request, pk)
+    store = store_for_page(request, pk, policy.COUPONS_MANAGE)
     form = CouponTemplateForm()
     if request.method == "POST":
         if request.POST.get("action") == "issue":
@@ -172,7 +165,7 @@ def _redeem_page(
 @require_http_methods(["GET", "HEAD", "POST"])
 def merchant_redeem(request: HttpRequest, pk: int) -> HttpResponse:
     """Redeem at the counter: enter the code, see the coupon, confirm with the amount."""
-    store = _managed_store(request, pk)
+    store = store_for_page(request, pk, policy.COUPONS_REDEEM)
     if request.method == "POST":
         form = RedeemForm(request.POST)
         if not form.is_valid():
@@ -215,8 +208,8 @@ def coupon_scan(request: HttpRequest, token: str) -> HttpResponse:
             request, "coupons/refused.html",
             {"message": errors.CouponNotFound().message}, status=404,
         )
-    if not user_can_manage_store(user=_user(request), store=coupon.store):
-        own = stores_run_by(user=_user(request)).first()
+    if not may(request.user, policy.COUPONS_REDEEM, store=coupon.store):
+        own = stores_managed_by(request.user).first()
         message = (
             errors.CouponForeign(store=coupon.store.name).message if own is not None
             else _("가게 사장님이나 직원만 쿠폰을 사용 처리할 수 있습니다.")
@@ -229,7 +222,7 @@ def coupon_scan(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def merchant_stamps(request: HttpRequest, pk: int) -> HttpResponse:
     """Give stamps by customer code or phone; set up the store's stamp card if it has none."""
-    store = _managed_store(request, pk)
+    store = store_for_page(request, pk, policy.STAMPS_GIVE)
     program = selectors.stamp_program_of(store=store)
     form = StampForm(initial={"customer_code": request.GET.get("customer_code", "")})
     program_form = StampProgramForm()
@@ -280,12 +273,12 @@ def merchant_stamps(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_scan(request: HttpRequest, code: str) -> HttpResponse:
     """What staff's camera opens from a customer's personal QR: the stamp screen of their
     store with the code filled in (a choice when they run several stores)."""
-    stores = list(stores_run_by(user=_user(request)))
-    if not stores:
+    if not may(request.user, policy.STAMPS_SCAN):
         return render(
             request, "coupons/refused.html",
             {"message": _("가게 사장님이나 직원만 스탬프를 줄 수 있습니다.")}, status=403,
         )
+    stores = list(stores_managed_by(request.user))
     if len(stores) == 1:
         url = reverse("coupons:merchant_stamps", args=[stores[0].pk])
         return redirect(f"{url}?customer_code={code}")

@@ -286,7 +286,7 @@ def demo_logins() -> list[DemoLogin]:
     """Return the demo's sign-ins: one per role, and the demo customer's phone."""
     store, market = FEATURED_STORE, "반송큰시장"
     notes = {
-        "admin": _("관리 사이트 /admin/"),
+        "admin": _("관리 사이트 /admin/, 정산 실행 /console/settlement/"),
         Role.OWNER: _("%(store)s 사장님") % {"store": store},
         Role.STAFF: _("%(store)s 직원") % {"store": store},
         Role.ASSOCIATION: _("%(market)s 상인회") % {"market": market},

@@ -1,11 +1,26 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
+from dangol.access.checks import may
+from dangol.access.policy import MESSAGE_PRICES
 from dangol.messaging.models import Campaign, Delivery, MessagePrice
 
 
 @admin.register(MessagePrice)
 class MessagePriceAdmin(admin.ModelAdmin):
+    """Prices are platform-wide: a staff account with the model permissions may look, only
+    the platform administrator may change them (access's `messaging.prices`)."""
+
     list_display = ["channel", "price", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return may(request.user, MESSAGE_PRICES) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: MessagePrice | None = None) -> bool:
+        return may(request.user, MESSAGE_PRICES) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: MessagePrice | None = None) -> bool:
+        return may(request.user, MESSAGE_PRICES) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Campaign)

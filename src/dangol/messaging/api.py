@@ -25,25 +25,26 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Header, Query, Router, Schema
 from ninja.pagination import paginate
 
+from dangol.access import policy
+from dangol.access.api import caller_market, caller_store
+from dangol.access.policy import Action
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.api import ErrorOut, Pagination
-from dangol.core.errors import DangolError, NotFound, PermissionDenied
+from dangol.core.errors import DangolError, NotFound
 from dangol.core.idempotency import (
     KEY_MAX_LENGTH,
     idempotency_key_check,
     idempotency_service_key,
     idempotent_call,
 )
-from dangol.core.tenancy import Role, is_platform_admin
 from dangol.coupons.models import CouponTemplate
 from dangol.messaging import selectors, services
 from dangol.messaging.errors import DeliveryNotFound
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
-from dangol.places.api import managed_store as _managed_store
-from dangol.places.models import Market, MarketMembership, Store
+from dangol.places.models import Market, Store
 from dangol.regulars.models import Tag
 
 router = Router(tags=["messaging"], auth=required_auth)
@@ -55,30 +56,9 @@ INBOX_MAX_LIMIT = 100
 PREVIEW_OPT_OUT_SLUG = "…"
 
 
-class MarketNotManaged(PermissionDenied):
-    code = "market_not_managed"
-    template = _("이 시장 상인회 회원만 할 수 있습니다.")
 
 
 # --- callers and senders --------------------------------------------------------------------
-
-
-def _managed_market(request: HttpRequest, market_id: int) -> Market:
-    """Return market `market_id` if the caller is in its merchants' association and the
-    token (if any) is not limited to one store."""
-    market = Market.objects.filter(pk=market_id).first()
-    if market is None:
-        raise NotFound(_("시장을 찾을 수 없습니다."))
-    caller = _caller(request)
-    member = MarketMembership.objects.filter(
-        market=market, user=caller, role=Role.ASSOCIATION
-    ).exists()
-    if not (member or is_platform_admin(caller)):
-        raise MarketNotManaged()
-    token = getattr(request, "api_token", None)
-    if token is not None and token.scope:
-        raise MarketNotManaged(_("가게 전용 API 토큰으로는 시장 채널을 쓸 수 없습니다."))
-    return market
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,12 +83,12 @@ class _Sender:
         return {"store": self.store} if self.store is not None else {"market": self.market}
 
 
-def _store_sender(request: HttpRequest, store_id: int) -> _Sender:
-    return _Sender(store=_managed_store(request, store_id), market=None)
+def _store_sender(request: HttpRequest, store_id: int, action: Action) -> _Sender:
+    return _Sender(store=caller_store(request, store_id, action), market=None)
 
 
-def _market_sender(request: HttpRequest, market_id: int) -> _Sender:
-    return _Sender(store=None, market=_managed_market(request, market_id))
+def _market_sender(request: HttpRequest, market_id: int, action: Action) -> _Sender:
+    return _Sender(store=None, market=caller_market(request, market_id, action))
 
 
 # --- schemas --------------------------------------------------------------------------------
@@ -329,7 +309,7 @@ def _key_header() -> Any:
              summary="메시지 미리 보기와 비용 / check a campaign before sending")
 def check_store_campaign(request: HttpRequest, store_id: int, body: ComposeIn) -> CheckOut:
     """받을 사람 수, 야간 보류 수, 비용과 잔액, 받는 사람이 보는 형태를 돌려줍니다 (보내지 않음)."""
-    return _check(_store_sender(request, store_id), body)
+    return _check(_store_sender(request, store_id, policy.STORE_MESSAGES_SEND), body)
 
 
 @router.post("/stores/{int:store_id}/campaigns", response={201: CampaignDetailOut, **ERRORS},
@@ -339,7 +319,8 @@ def send_store_campaign(
     idempotency_key: str | None = _key_header(),
 ) -> Any:
     """지금 보내거나 `scheduled_at`에 예약합니다. 같은 키로 다시 보내면 처음 응답을 돌려줍니다."""
-    return _send(request, _store_sender(request, store_id), body, idempotency_key)
+    sender = _store_sender(request, store_id, policy.STORE_MESSAGES_SEND)
+    return _send(request, sender, body, idempotency_key)
 
 
 @router.get("/stores/{int:store_id}/campaigns", response={200: list[CampaignOut], **ERRORS},
@@ -347,21 +328,24 @@ def send_store_campaign(
 @paginate(Pagination)
 def list_store_campaigns(request: HttpRequest, store_id: int) -> Any:
     """가게가 보낸 메시지와 요약 통계, 최근 것부터."""
-    return selectors.campaigns_of(store=_managed_store(request, store_id))
+    return selectors.campaigns_of(
+        store=caller_store(request, store_id, policy.STORE_MESSAGES_VIEW)
+    )
 
 
 @router.get("/stores/{int:store_id}/campaigns/{int:campaign_id}",
             response={200: CampaignDetailOut, **ERRORS}, summary="메시지 통계 / campaign stats")
 def get_store_campaign(request: HttpRequest, store_id: int, campaign_id: int) -> Any:
     """메시지 한 건과 통계 (대상, 사유별 미발송, 야간 보류, 도착, 읽음, 클릭, 수신 거부, 비용)."""
-    return _detail(_campaign_of(_store_sender(request, store_id), campaign_id))
+    sender = _store_sender(request, store_id, policy.STORE_MESSAGES_VIEW)
+    return _detail(_campaign_of(sender, campaign_id))
 
 
 @router.get("/stores/{int:store_id}/message-credit", response={200: CreditOut, **ERRORS},
             summary="메시지 충전금 / message credit balance")
 def get_store_credit(request: HttpRequest, store_id: int) -> CreditOut:
     """가게의 메시지 충전금 잔액 (원)."""
-    store = _managed_store(request, store_id)
+    store = caller_store(request, store_id, policy.STORE_CREDIT)
     return CreditOut(balance=selectors.message_credit_balance(store=store))
 
 
@@ -372,7 +356,7 @@ def get_store_credit(request: HttpRequest, store_id: int) -> CreditOut:
              summary="시장 채널 메시지 미리 보기 / check a market campaign")
 def check_market_campaign(request: HttpRequest, market_id: int, body: ComposeIn) -> CheckOut:
     """시장 채널 구독자에게 보낼 메시지를 확인합니다 (보내지 않음)."""
-    return _check(_market_sender(request, market_id), body)
+    return _check(_market_sender(request, market_id, policy.MARKET_MESSAGES_SEND), body)
 
 
 @router.post("/markets/{int:market_id}/campaigns",
@@ -383,7 +367,8 @@ def send_market_campaign(
     idempotency_key: str | None = _key_header(),
 ) -> Any:
     """시장 채널 구독자에게 지금 보내거나 예약합니다."""
-    return _send(request, _market_sender(request, market_id), body, idempotency_key)
+    sender = _market_sender(request, market_id, policy.MARKET_MESSAGES_SEND)
+    return _send(request, sender, body, idempotency_key)
 
 
 @router.get("/markets/{int:market_id}/campaigns", response={200: list[CampaignOut], **ERRORS},
@@ -391,7 +376,9 @@ def send_market_campaign(
 @paginate(Pagination)
 def list_market_campaigns(request: HttpRequest, market_id: int) -> Any:
     """시장 채널이 보낸 메시지와 요약 통계, 최근 것부터."""
-    return selectors.campaigns_of(market=_managed_market(request, market_id))
+    return selectors.campaigns_of(
+        market=caller_market(request, market_id, policy.MARKET_MESSAGES_VIEW)
+    )
 
 
 @router.get("/markets/{int:market_id}/campaigns/{int:campaign_id}",
@@ -399,14 +386,15 @@ def list_market_campaigns(request: HttpRequest, market_id: int) -> Any:
             summary="시장 채널 메시지 통계 / market campaign stats")
 def get_market_campaign(request: HttpRequest, market_id: int, campaign_id: int) -> Any:
     """시장 채널 메시지 한 건과 통계."""
-    return _detail(_campaign_of(_market_sender(request, market_id), campaign_id))
+    sender = _market_sender(request, market_id, policy.MARKET_MESSAGES_VIEW)
+    return _detail(_campaign_of(sender, campaign_id))
 
 
 @router.get("/markets/{int:market_id}/message-credit", response={200: CreditOut, **ERRORS},
             summary="시장 채널 메시지 충전금 / market message credit")
 def get_market_credit(request: HttpRequest, market_id: int) -> CreditOut:
     """시장 채널의 메시지 충전금 잔액 (원)."""
-    market = _managed_market(request, market_id)
+    market = caller_market(request, market_id, policy.MARKET_CREDIT)
     return CreditOut(balance=selectors.message_credit_balance(market=market))
 
 

@@ -11,18 +11,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from dangol.access import policy
+from dangol.access.pages import market_for_page, store_for_page
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import DangolError
 from dangol.core.templatetags.korean import kdatetime, won
-from dangol.core.tenancy import Role
 from dangol.ledger.selectors import account_statement
 from dangol.messaging.forms import ClosingSaleForm, ComposerForm, TopUpForm
 from dangol.messaging.models import Campaign, Channel, Delivery
@@ -44,8 +44,7 @@ from dangol.messaging.services import (
     message_credit_account,
     message_credit_top_up,
 )
-from dangol.places.models import Market, MarketMembership, Store
-from dangol.places.selectors import user_can_manage_store
+from dangol.places.models import Market, Store
 from dangol.regulars.rules import is_night_kst
 
 
@@ -93,30 +92,20 @@ class Sender:
         return Campaign.objects.filter(store=self.store, market=self.market)
 
 
-def _store_sender(request: HttpRequest, pk: int) -> Sender:
-    store = Store.objects.select_related("market").filter(pk=pk).first()
-    if store is None:
-        raise Http404
-    if not user_can_manage_store(user=_user(request), store=store):
-        raise PermissionDenied
-    return Sender(store=store, market=None)
+# What a sender's page does, as access's action for a store and for a market channel.
+SENDER_ACTIONS = {
+    "view": (policy.STORE_MESSAGES_VIEW, policy.MARKET_MESSAGES_VIEW),
+    "send": (policy.STORE_MESSAGES_SEND, policy.MARKET_MESSAGES_SEND),
+    "credit": (policy.STORE_CREDIT, policy.MARKET_CREDIT),
+}
 
 
-def _market_sender(request: HttpRequest, pk: int) -> Sender:
-    market = Market.objects.filter(pk=pk).first()
-    if market is None:
-        raise Http404
-    user = _user(request)
-    allowed = user.is_superuser or MarketMembership.objects.filter(
-        market=market, user=user, role=Role.ASSOCIATION
-    ).exists()
-    if not allowed:
-        raise PermissionDenied
-    return Sender(store=None, market=market)
-
-
-def _sender(request: HttpRequest, kind: str, pk: int) -> Sender:
-    return _store_sender(request, pk) if kind == "store" else _market_sender(request, pk)
+def _sender(request: HttpRequest, kind: str, pk: int, what: str) -> Sender:
+    """Return the store or market channel `pk` if the user may do `what` as it (404, 403)."""
+    for_store, for_market = SENDER_ACTIONS[what]
+    if kind == "store":
+        return Sender(store=store_for_page(request, pk, for_store), market=None)
+    return Sender(store=None, market=market_for_page(request, pk, for_market))
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -159,7 +148,7 @@ def _balance(sender: Sender) -> int:
 @require_safe
 def campaign_list(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """The sender's messages, newest first, with their figures (one query)."""
-    sender = _sender(request, kind, pk)
+    sender = _sender(request, kind, pk, "view")
     campaigns = list(campaigns_of(**sender.kwargs)[:100])
     return render(
         request, "messaging/campaign_list.html",
@@ -199,7 +188,7 @@ def campaign_new(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     and when some recipients would be held for the night and the merchant has not yet seen
     that number (the preview step shows it and carries it back as `held_ack`).
     """
-    sender = _sender(request, kind, pk)
+    sender = _sender(request, kind, pk, "send")
     if request.method != "POST":
         form = ComposerForm(store=sender.store)
         audience = Campaign.Audience.ALL if sender.store else Campaign.Audience.MARKET
@@ -263,7 +252,7 @@ def _sent_message(campaign: Campaign) -> str:
 def campaign_detail(request: HttpRequest, kind: str, pk: int, campaign_id: int) -> HttpResponse:
     """One message's figures: targeted, suppressed by reason, held, delivered, read, clicked,
     opt-outs, cost."""
-    sender = _sender(request, kind, pk)
+    sender = _sender(request, kind, pk, "view")
     campaign = sender.campaigns().select_related("coupon_template", "tag").filter(
         pk=campaign_id
     ).first()
@@ -292,7 +281,7 @@ def closing_sale(request: HttpRequest, pk: int) -> HttpResponse:
     By day it sends at once. At night, when some regulars would be held until 08:00, it asks
     for confirmation first, showing how many (the same check as the composer).
     """
-    sender = _store_sender(request, pk)
+    sender = _sender(request, "store", pk, "send")
     form = ClosingSaleForm(request.POST)
     if not form.is_valid():
         return render(request, "messaging/closing_sale.html",
@@ -329,7 +318,7 @@ def closing_sale(request: HttpRequest, pk: int) -> HttpResponse:
 def credit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """The sender's message credit: balance, history, and a top-up by card."""
 
-    sender = _sender(request, kind, pk)
+    sender = _sender(request, kind, pk, "credit")
     form = TopUpForm()
     error = None
     status = 200

@@ -1,8 +1,8 @@
 """Read endpoints for regions, markets and stores.
 
 Public: anyone may read regions, markets and active stores. A bearer token or the session
-makes the caller its owner, and the selectors then add what the owner may see (their own
-inactive stores). Lists answer `{count, items}` with `limit` (1–100) and `offset`.
+makes the caller its owner, and access (`stores_visible_to`) adds what the owner may see
+(their own inactive stores). Lists answer `{count, items}` with `limit` (1–100) and `offset`.
 """
 
 from datetime import date
@@ -13,13 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from dangol.accounts.api import anonymous_openapi, api_caller, optional_auth, request_actor
+from dangol.access.checks import stores_visible_to
+from dangol.accounts.api import anonymous_openapi, optional_auth, request_actor
 from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
 from dangol.core.phone import phone_display
 from dangol.places import selectors
 from dangol.places.models import Market, Product, Region, Store
-from dangol.places.selectors import StoreNotManaged, token_allows_store, user_can_manage_store
 
 router = Router(tags=["places"], auth=optional_auth)
 
@@ -209,8 +209,8 @@ def get_market(request: HttpRequest, market_id: int) -> Market:
 def list_stores(request: HttpRequest, filters: Query[StoreFilter]) -> Any:
     """Return the stores the caller may see, with their products."""
     return selectors.store_list(
-        actor=request_actor(request), market=filters.market, region=filters.region,
-        category=filters.category, q=filters.q,
+        visible=stores_visible_to(request_actor(request)), market=filters.market,
+        region=filters.region, category=filters.category, q=filters.q,
     ).prefetch_related("products")
 
 
@@ -221,19 +221,9 @@ def list_stores(request: HttpRequest, filters: Query[StoreFilter]) -> Any:
 def get_store(request: HttpRequest, store_id: int) -> Store:
     """Return one store the caller may see, with its products."""
     try:
-        return selectors.store_get(actor=request_actor(request), store_id=store_id)
+        return selectors.store_get(
+            visible=stores_visible_to(request_actor(request)), store_id=store_id
+        )
     except Store.DoesNotExist:
         raise NotFound(_("가게를 찾을 수 없습니다.")) from None
 
-
-def managed_store(request: HttpRequest, store_id: int) -> Store:
-    """Return store `store_id` if the caller runs it and the token may act for it (the store
-    endpoints of coupons, vouchers, settlement and messaging)."""
-    store = Store.objects.filter(pk=store_id).first()
-    if store is None:
-        raise NotFound(_("가게를 찾을 수 없습니다."))
-    if not user_can_manage_store(user=api_caller(request), store=store):
-        raise StoreNotManaged()
-    if not token_allows_store(request=request, store=store):
-        raise StoreNotManaged(_("이 API 토큰은 이 가게에서 쓸 수 없습니다."))
-    return store

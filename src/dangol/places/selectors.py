@@ -1,7 +1,8 @@
-"""Reads on regions, markets and stores, restricted to what the acting user may see.
+"""Reads on regions, markets and stores.
 
-Public profiles (regions, markets, active stores) are visible to everyone; a store's
-members and inactive stores only to its owner/staff, its market's association and admins.
+Public profiles (regions, markets, active stores) are visible to everyone. Who else may see
+an inactive store is access's rule: callers pass `access.checks.stores_visible_to(actor)`
+as `visible`, and the filters here narrow it.
 """
 
 import math
@@ -9,19 +10,9 @@ from typing import Any
 
 from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Sqrt
-from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
-from dangol.core.errors import PermissionDenied
-from dangol.core.tenancy import Role, is_platform_admin
-from dangol.places.models import (
-    Market,
-    MarketMembership,
-    Product,
-    Region,
-    Store,
-    StoreMembership,
-)
+from dangol.places.models import Market, MarketMembership, Product, Region, Store
 
 
 def region_list(*, level: str | None = None, parent: str | None = None) -> QuerySet[Region]:
@@ -49,23 +40,13 @@ def market_list(
 
 
 def store_list(
-    *, actor: User | None, market: int | None = None, region: str | None = None,
-    category: str | None = None, q: str | None = None,
+    *, visible: QuerySet[Store] | None = None, market: int | None = None,
+    region: str | None = None, category: str | None = None, q: str | None = None,
 ) -> QuerySet[Store]:
-    """Return the stores `actor` may see: every active store, plus inactive ones they run."""
-    qs = Store.objects.select_related("market", "region")
-    visible = Q(is_active=True)
-    if actor is not None and actor.is_authenticated:
-        if is_platform_admin(actor):
-            visible = Q()
-        else:
-            # Exists() rather than joins: no duplicate rows, so no DISTINCT over every column.
-            runs_store = StoreMembership.objects.filter(store=OuterRef("pk"), user=actor)
-            runs_market = MarketMembership.objects.filter(
-                market=OuterRef("market_id"), user=actor, role=Role.ASSOCIATION
-            )
-            visible |= Q(Exists(runs_store)) | Q(Exists(runs_market))
-    qs = qs.filter(visible)
+    """Return the stores of `visible` (the stores the actor may see; every active store when
+    None) with their market and region, filtered by market, region, category, name."""
+    qs = visible if visible is not None else Store.objects.filter(is_active=True)
+    qs = qs.select_related("market", "region")
     if market:
         qs = qs.filter(market_id=market)
     if region:
@@ -88,9 +69,10 @@ def market_get(*, market_id: int) -> Market:
     return market_list().get(pk=market_id)
 
 
-def store_get(*, actor: User | None, store_id: int) -> Store:
-    """Return one visible store with its market and region, or raise Store.DoesNotExist."""
-    return store_list(actor=actor).get(pk=store_id)
+def store_get(*, visible: QuerySet[Store] | None = None, store_id: int) -> Store:
+    """Return one store of `visible` (active stores when None) with its market and region,
+    or raise Store.DoesNotExist."""
+    return store_list(visible=visible).get(pk=store_id)
 
 
 def market_store_counts(*, market: Market) -> list[dict[str, Any]]:
@@ -102,18 +84,6 @@ def market_store_counts(*, market: Market) -> list[dict[str, Any]]:
         .order_by("category")
     )
     return [dict(row) for row in rows]
-
-
-def stores_run_by(*, user: User) -> QuerySet[Store]:
-    """Return the stores `user` owns or staffs."""
-    return Store.objects.filter(memberships__user=user).select_related("market").order_by("name")
-
-
-def user_can_manage_store(*, user: User, store: Store) -> bool:
-    """Return whether `user` is an owner or staff of `store` (or an admin)."""
-    if is_platform_admin(user):
-        return True
-    return store.memberships.filter(user=user).exists()
 
 
 # Kilometres per degree of latitude; good enough to rank markets and print "1.2km".
@@ -155,32 +125,3 @@ def market_counts_by_sido() -> list[dict[str, Any]]:
         .order_by("sido_code")
     )
     return [dict(row) for row in rows]
-
-
-class StoreNotManaged(PermissionDenied):
-    code = "store_not_managed"
-    template = _("이 가게의 사장님이나 직원만 할 수 있습니다.")
-
-
-def store_token_scope(*, user: User, store_id: int) -> str:
-    """Return the API-token scope that limits a token of `user` to store `store_id`.
-
-    Raise StoreNotManaged unless `user` owns or staffs the store.
-    """
-    store = Store.objects.filter(pk=store_id).first()
-    if store is None or not user_can_manage_store(user=user, store=store):
-        raise StoreNotManaged()
-    return f"store:{store.pk}"
-
-
-def token_allows_store(*, request: object, store: Store) -> bool:
-    """Return whether the API token of `request` (if any) may act for `store`.
-
-    A token without a scope acts wherever its owner may; a store-scoped token (a POS) only
-    at its store. Requests without a token (a browser session) are not limited here.
-    """
-    token = getattr(request, "api_token", None)
-    if token is None or not token.scope:
-        return True
-    return bool(token.scope == f"store:{store.pk}")
-

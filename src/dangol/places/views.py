@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils.functional import Promise
 from django.views.decorators.http import require_safe
 
-from dangol.accounts.models import User
+from dangol.access.checks import stores_visible_to
 from dangol.places import selectors
 from dangol.places.models import Market, Region, Store
 
@@ -81,7 +81,9 @@ def market_detail(request: HttpRequest, pk: int) -> HttpResponse:
         market = selectors.market_get(market_id=pk)
     except Market.DoesNotExist:
         raise Http404 from None
-    stores = list(selectors.store_list(actor=_actor(request), market=market.pk))
+    stores = list(
+        selectors.store_list(visible=stores_visible_to(request.user), market=market.pk)
+    )
     return render(
         request,
         "places/market.html",
@@ -92,12 +94,6 @@ def market_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "products": [str(item) for item in market.products or [] if str(item).strip()],
         },
     )
-
-
-def _actor(request: HttpRequest) -> User | None:
-    """Return the signed-in user, or None for an anonymous visitor."""
-    user = request.user
-    return user if isinstance(user, User) else None
 
 
 def _page(request: HttpRequest, queryset: QuerySet[Market]) -> Page:

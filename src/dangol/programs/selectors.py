@@ -18,12 +18,14 @@ from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from dangol.accounts.models import User
+from dangol.access import checks, policy
+from dangol.access.checks import Actor
+from dangol.core.errors import NotFound
 from dangol.core.money import format_won
-from dangol.core.tenancy import Role, is_platform_admin
 from dangol.ledger.models import Account, Entry
-from dangol.organisations.models import OrganisationMembership
+from dangol.programs.errors import NotProgramOperator
 from dangol.programs.models import Application, Enrolment, Grant, Program
 
 
@@ -95,20 +97,50 @@ def applications_queue(*, program: Program) -> QuerySet[Application]:
     )
 
 
-def programs_for(*, user: User) -> QuerySet[Program]:
-    """Return the programs `user` may see: an operator its organisations' programs, an
-    auditor (or a platform admin) every program; nobody else any."""
+def programs_for(*, user: Actor) -> QuerySet[Program]:
+    """Return the programs `user` may see (access's `programs.view`): an operator its
+    organisations' programs, an auditor (or the platform admin) every program; nobody else
+    any."""
     programs = Program.objects.select_related("operator", "fund").order_by("-starts_on", "id")
-    if not getattr(user, "is_authenticated", False):
-        return programs.none()
-    if is_platform_admin(user):
+    if checks.may_audit(user):
         return programs
-    memberships = OrganisationMembership.objects.filter(user=user)
-    if memberships.filter(role=Role.AUDITOR).exists():
-        return programs
-    return programs.filter(
-        operator_id__in=memberships.filter(role=Role.OPERATOR).values("organisation_id")
-    )
+    return programs.filter(operator__in=checks.organisations_operated_by(user))
+
+
+class ProgramNotFound(NotFound):
+    template = gettext_lazy("사업을 찾을 수 없습니다.")
+
+
+def _program_for(
+    user: Actor, program_id: int, action: policy.Action, memo: checks.Memo | None
+) -> Program:
+    program = Program.objects.select_related("operator", "fund").filter(pk=program_id).first()
+    if program is None:
+        raise ProgramNotFound()
+    if not checks.may(user, action, organisation_id=program.operator_id, memo=memo):
+        raise NotProgramOperator()
+    return program
+
+
+def program_for_reader(
+    *, user: Actor, program_id: int, action: policy.Action = policy.PROGRAM_VIEW,
+    memo: checks.Memo | None = None,
+) -> Program:
+    """Return program `program_id` if `user` may read it (`programs.view`, or the reading
+    `action` given, such as `programs.export`): an operator of its organisation, an auditor,
+    the admin. Raise ProgramNotFound, or NotProgramOperator for anyone else. (`memo`: see
+    access.checks.holds_any.)"""
+    return _program_for(user, program_id, action, memo)
+
+
+def program_for_operator(
+    *, user: Actor, program_id: int, action: policy.Action = policy.PROGRAM_REVIEW,
+    memo: checks.Memo | None = None,
+) -> Program:
+    """Return program `program_id` if `user` may take `action` on it as its operator
+    (review, roll-out, hall: an operator of its organisation, or the admin; never an
+    auditor). Raise ProgramNotFound, or NotProgramOperator."""
+    return _program_for(user, program_id, action, memo)
 
 
 def reason_message(reason: dict[str, Any]) -> str:

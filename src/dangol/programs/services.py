@@ -29,17 +29,18 @@ from typing import Any
 
 from django.db import transaction
 
+from dangol.access.checks import may, may_operate
+from dangol.access.policy import PROGRAM_APPLY
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.brn import InvalidBRN, brn_normalize
 from dangol.core.money import format_won
-from dangol.core.tenancy import Role, is_platform_admin
 from dangol.ledger.errors import InsufficientFunds
 from dangol.ledger.models import Account
 from dangol.ledger.services import account_get_or_create, ledger_transfer
 from dangol.messaging.services import message_credit_grant
-from dangol.organisations.models import Organisation, OrganisationMembership
-from dangol.places.models import Market, Region, Store, StoreMembership
+from dangol.organisations.models import Organisation
+from dangol.places.models import Market, Region, Store
 from dangol.programs.errors import (
     ApplicationDecided,
     BudgetExhausted,
@@ -268,14 +269,6 @@ def program_close(*, program: Program) -> Program:
 # --- applications ---------------------------------------------------------------------------
 
 
-def _is_operator_of(user: User, organisation_id: int) -> bool:
-    if is_platform_admin(user):
-        return True
-    return OrganisationMembership.objects.filter(
-        user=user, organisation_id=organisation_id, role=Role.OPERATOR
-    ).exists()
-
-
 def _eligibility_reasons(
     *, program: Program, store: Store, brn: str | None, declared_annual_sales: int
 ) -> list[dict[str, Any]]:
@@ -306,7 +299,7 @@ def application_submit(
     if isinstance(declared_annual_sales, bool) or not isinstance(declared_annual_sales, int) \
             or declared_annual_sales < 0:
         raise InvalidProgram(reason="declared_annual_sales")
-    if not StoreMembership.objects.filter(store=store, user=applicant, role=Role.OWNER).exists():
+    if not may(applicant, PROGRAM_APPLY, store=store):
         raise NotStoreOwner()
     with transaction.atomic():
         locked = Program.objects.select_for_update().get(pk=program.pk)
@@ -347,7 +340,7 @@ def application_approve(
     """Approve an application in review and make its grants, in one transaction; return it.
     Approving an approved application returns it. Raise NotProgramOperator, ApplicationDecided
     for a rejected one, BudgetExhausted if the budget cannot pay (nothing changes)."""
-    if not _is_operator_of(operator_user, application.program.operator_id):
+    if not may_operate(operator_user, application.program.operator_id):
         raise NotProgramOperator()
     with transaction.atomic():
         Program.objects.select_for_update().get(pk=application.program_id)
@@ -371,7 +364,7 @@ def application_reject(
 ) -> Application:
     """Reject an application in review with the operator's `reason`; return it (a rejected
     one is returned as is). Raise NotProgramOperator, ApplicationDecided for an approved one."""
-    if not _is_operator_of(operator_user, application.program.operator_id):
+    if not may_operate(operator_user, application.program.operator_id):
         raise NotProgramOperator()
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)

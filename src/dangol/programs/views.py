@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,15 +14,21 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from dangol.access import policy
+from dangol.access.checks import organisations_operated_by
+from dangol.access.pages import (
+    as_page,
+    may_on_page,
+    request_memo,
+    require_for_page,
+    store_for_page,
+)
 from dangol.accounts.models import User
 from dangol.core.errors import DangolError
 from dangol.core.money import format_won
-from dangol.core.tenancy import Role, is_platform_admin
-from dangol.organisations.models import Organisation
-from dangol.organisations.selectors import organisation_memberships_of
 from dangol.places.models import Region, Store
-from dangol.places.selectors import user_can_manage_store
 from dangol.programs import exports, hall, pledges, rollout, selectors, services
+from dangol.programs.errors import NotStoreOwner
 from dangol.programs.exports import reason_texts
 from dangol.programs.forms import (
     ApplicationForm,
@@ -58,42 +63,32 @@ def _page(request: HttpRequest, items: Any, per_page: int) -> Page:
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
-# --- who may do what ------------------------------------------------------------------------
+# --- who may do what: access decides -----------------------------------------------------
 
 
-class _Access:
-    """The console user's roles: operator organisations, and whether they read everything."""
-
-    def __init__(self, user: User) -> None:
-        self.user = user
-        self.admin = is_platform_admin(user)
-        memberships = list(organisation_memberships_of(user=user))
-        self.operator_orgs = {
-            m.organisation_id: m.organisation for m in memberships if m.role == Role.OPERATOR
-        }
-        self.auditor = any(m.role == Role.AUDITOR for m in memberships)
-        if not (self.admin or memberships):
-            raise PermissionDenied
-
-    def can_see(self, program: Program) -> bool:
-        return self.admin or self.auditor or program.operator_id in self.operator_orgs
-
-    def can_run(self, program: Program) -> bool:
-        return self.admin or program.operator_id in self.operator_orgs
-
-    def operators(self) -> QuerySet[Organisation]:
-        if self.admin:
-            return Organisation.objects.order_by("name")
-        return Organisation.objects.filter(pk__in=self.operator_orgs).order_by("name")
+def _readable(
+    request: HttpRequest, pk: int, action: policy.Action = policy.PROGRAM_VIEW
+) -> Program:
+    """Return program `pk` for a console user who may read it (404, 403)."""
+    require_for_page(request, policy.CONSOLE)
+    with as_page():
+        return selectors.program_for_reader(
+            user=request.user, program_id=pk, action=action, memo=request_memo(request)
+        )
 
 
-def _program_or_404(access: _Access, pk: int) -> Program:
-    program = Program.objects.select_related("operator", "fund").filter(pk=pk).first()
-    if program is None:
-        raise Http404
-    if not access.can_see(program):
-        raise PermissionDenied
-    return program
+def _operated(request: HttpRequest, pk: int, action: policy.Action) -> Program:
+    """Return program `pk` for its operator (or the admin) taking `action` (404, 403)."""
+    require_for_page(request, policy.CONSOLE)
+    with as_page():
+        return selectors.program_for_operator(
+            user=request.user, program_id=pk, action=action, memo=request_memo(request)
+        )
+
+
+def _can_run(request: HttpRequest, program: Program) -> bool:
+    """Return whether the user runs `program` (its buttons show): its operator or the admin."""
+    return may_on_page(request, policy.PROGRAM_REVIEW, organisation=program.operator_id)
 
 
 # --- console --------------------------------------------------------------------------------
@@ -104,17 +99,19 @@ def _program_or_404(access: _Access, pk: int) -> Program:
 def program_list(request: HttpRequest) -> HttpResponse:
     """List the programs the user runs (auditors: all) with budget, committed, spent and
     remaining."""
-    access = _Access(_user(request))
-    programs = list(selectors.programs_for(user=access.user))
+    require_for_page(request, policy.CONSOLE)
+    programs = list(selectors.programs_for(user=request.user))
     figures = selectors.programs_figures(programs=programs)
+    operated = set(organisations_operated_by(request.user).values_list("pk", flat=True))
     rows = [
-        {"program": program, "figures": figures[program.pk], "can_run": access.can_run(program)}
+        {"program": program, "figures": figures[program.pk],
+         "can_run": program.operator_id in operated}
         for program in programs
     ]
     return render(
         request,
         "programs/console_list.html",
-        {"rows": rows, "can_create": access.admin or bool(access.operator_orgs)},
+        {"rows": rows, "can_create": may_on_page(request, policy.PROGRAM_CREATE)},
     )
 
 
@@ -123,11 +120,8 @@ def program_list(request: HttpRequest) -> HttpResponse:
 def program_new(request: HttpRequest) -> HttpResponse:
     """Create a program (operators): name, period, 시군구 scope, budget, benefits; it opens
     for applications at once."""
-    access = _Access(_user(request))
-    operators = access.operators()
-    if not (access.admin or access.operator_orgs):
-        raise PermissionDenied
-    form = ProgramForm(request.POST or None, operators=operators)
+    require_for_page(request, policy.PROGRAM_CREATE)
+    form = ProgramForm(request.POST or None, operators=organisations_operated_by(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -137,7 +131,7 @@ def program_new(request: HttpRequest) -> HttpResponse:
                 regions=tuple(data["regions"]), markets=(),
                 max_annual_sales=data["max_annual_sales"],
                 applicant_cap=data["applicant_cap"], benefits=form.benefits(),
-                created_by=access.user,
+                created_by=_user(request),
             )
             program = services.program_open(program=program)
         except DangolError as exc:
@@ -157,14 +151,11 @@ def program_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One program: figures, the review queue, grants, roll-out per 시도/시군구, pledges."""
-    access = _Access(_user(request))
-    program = _program_or_404(access, pk)
-    return _detail(request, access, program)
+    return _detail(request, _readable(request, pk))
 
 
 def _detail(
     request: HttpRequest,
-    access: _Access,
     program: Program,
     *,
     enrol_form: RegionEnrolForm | None = None,
@@ -196,7 +187,7 @@ def _detail(
             or (item.pledge.program_id is None
                 and item.pledge.organisation_id == program.operator_id)
         ],
-        "can_run": access.can_run(program),
+        "can_run": _can_run(request, program),
         "enrol_form": enrol_form or RegionEnrolForm(initial={"region": regions[0] if regions
                                                                 else None}),
         "decision_form": DecisionForm(),
@@ -221,10 +212,7 @@ def _status_counts(program: Program) -> dict[str, int]:
 @login_required
 def application_decide(request: HttpRequest, pk: int, application_pk: int) -> HttpResponse:
     """Approve (grants made at once) or reject with a reason an application under review."""
-    access = _Access(_user(request))
-    program = _program_or_404(access, pk)
-    if not access.can_run(program):
-        raise PermissionDenied
+    program = _operated(request, pk, policy.PROGRAM_REVIEW)
     application = (
         Application.objects.select_related("store").filter(pk=application_pk, program=program)
         .first()
@@ -241,13 +229,13 @@ def application_decide(request: HttpRequest, pk: int, application_pk: int) -> Ht
     try:
         if form.cleaned_data["action"] == "approve":
             services.application_approve(
-                application=application, operator_user=access.user, reason=reason
+                application=application, operator_user=_user(request), reason=reason
             )
             messages.success(request, _("%(store)s 신청을 승인했습니다.") % {
                 "store": application.store.name})
         else:
             services.application_reject(
-                application=application, operator_user=access.user, reason=reason
+                application=application, operator_user=_user(request), reason=reason
             )
             messages.success(request, _("%(store)s 신청을 반려했습니다.") % {
                 "store": application.store.name})
@@ -260,13 +248,10 @@ def application_decide(request: HttpRequest, pk: int, application_pk: int) -> Ht
 @login_required
 def region_enrol(request: HttpRequest, pk: int) -> HttpResponse:
     """"시군구 전체 참여": enrol every market and shopping street of a 시군구 at once."""
-    access = _Access(_user(request))
-    program = _program_or_404(access, pk)
-    if not access.can_run(program):
-        raise PermissionDenied
+    program = _operated(request, pk, policy.PROGRAM_ROLLOUT)
     form = RegionEnrolForm(request.POST)
     if not form.is_valid():
-        return _detail(request, access, program, enrol_form=form, status=400)
+        return _detail(request, program, enrol_form=form, status=400)
     region = form.cleaned_data["region"]
     try:
         result = rollout.region_enrol(program=program, region=region)
@@ -292,8 +277,7 @@ def _export(
     request: HttpRequest, pk: int, kind: str, *, rows: Any, headers: Any, title: Any, name: str
 ) -> HttpResponse:
     """Download rows of the program as .xlsx or .csv (Korean headers)."""
-    access = _Access(_user(request))
-    program = _program_or_404(access, pk)
+    program = _readable(request, pk, policy.PROGRAM_EXPORT)
     if kind not in ("csv", "xlsx"):
         raise Http404
     data = rows(program=program)
@@ -322,7 +306,8 @@ def grants_export(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 @login_required
 def pledge_list(request: HttpRequest) -> HttpResponse:
     """Every organisation's pledges with their progress (operators and auditors read)."""
-    return _pledges_page(request, _Access(_user(request)))
+    require_for_page(request, policy.PLEDGES_VIEW)
+    return _pledges_page(request)
 
 
 # --- console actions (P6): hall curation, roll-out steps, pledges -------------------------------
@@ -331,9 +316,6 @@ HALL_SEARCH_LIMIT = 20
 MARKETS_PER_PAGE = 50
 
 
-def _must_run(access: _Access, program: Program) -> None:
-    if not access.can_run(program):
-        raise PermissionDenied
 
 
 def _posted_or_asked_store(request: HttpRequest) -> Store | None:
@@ -348,10 +330,9 @@ def _posted_or_asked_store(request: HttpRequest) -> Store | None:
 def hall_manage(request: HttpRequest, pk: int) -> HttpResponse:
     """Curate the promotion hall: find an eligible store by name, pick one of its products,
     list it with a discount and the program's share; the hall's items below."""
-    access = _Access(_user(request))
-    program = _program_or_404(access, pk)
+    program = _readable(request, pk)
     if request.method == "POST":
-        _must_run(access, program)
+        require_for_page(request, policy.PROGRAM_HALL, organisation=program.operator_id)
     store = _posted_or_asked_store(request)
     promotion = program.benefits.filter(kind=Benefit.Kind.PROMOTION_SUPPORT).first()
     initial: dict[str, Any] = {"store": store.pk if store else None}
@@ -391,7 +372,7 @@ def hall_manage(request: HttpRequest, pk: int) -> HttpResponse:
         item.share_percent = item.share_bp / 100  # type: ignore[attr-defined]
     context = {
         "program": program,
-        "can_run": access.can_run(program),
+        "can_run": _can_run(request, program),
         "query": query,
         "found": found,
         "store": store,
@@ -414,7 +395,6 @@ def _markets_region(request: HttpRequest) -> Region | None:
 
 def _markets_page(
     request: HttpRequest,
-    access: _Access,
     program: Program,
     *,
     target_form: RolloutTargetForm | None = None,
@@ -441,7 +421,7 @@ def _markets_page(
         )
     context = {
         "program": program,
-        "can_run": access.can_run(program),
+        "can_run": _can_run(request, program),
         "region": region,
         "page": page,
         "rows": rows,
@@ -457,9 +437,7 @@ def _markets_page(
 def rollout_markets(request: HttpRequest, pk: int) -> HttpResponse:
     """The enrolled markets of one 시군구 (`?region=<code>`; all without it), 50 a page,
     each with its step and buttons to advance it; the roll-out target form."""
-    access = _Access(_user(request))
-    program = _program_or_404(access, pk)
-    return _markets_page(request, access, program)
+    return _markets_page(request, _readable(request, pk))
 
 
 def _back_to_markets(request: HttpRequest, program: Program) -> HttpResponse:
@@ -472,9 +450,7 @@ def _back_to_markets(request: HttpRequest, program: Program) -> HttpResponse:
 @login_required
 def enrolment_advance(request: HttpRequest, pk: int, enrolment_pk: int) -> HttpResponse:
     """Move an enrolled market to a later step (준비 중, 운영 중)."""
-    access = _Access(_user(request))
-    program = _program_or_404(access, pk)
-    _must_run(access, program)
+    program = _operated(request, pk, policy.PROGRAM_ROLLOUT)
     enrolment = Enrolment.objects.select_related("market").filter(
         pk=enrolment_pk, program=program
     ).first()
@@ -498,9 +474,7 @@ def enrolment_advance(request: HttpRequest, pk: int, enrolment_pk: int) -> HttpR
 @login_required
 def rollout_target(request: HttpRequest, pk: int) -> HttpResponse:
     """Set the program's roll-out target (active markets by a date)."""
-    access = _Access(_user(request))
-    program = _program_or_404(access, pk)
-    _must_run(access, program)
+    program = _operated(request, pk, policy.PROGRAM_ROLLOUT)
     form = RolloutTargetForm(request.POST)
     if form.is_valid():
         try:
@@ -514,11 +488,11 @@ def rollout_target(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("확산 목표를 %(n)s곳으로 정했습니다.") % {
                 "n": target.markets})
             return _back_to_markets(request, program)
-    return _markets_page(request, access, program, target_form=form, status=400)
+    return _markets_page(request, program, target_form=form, status=400)
 
 
-def _pledge_programs(access: _Access) -> QuerySet[Program]:
-    orgs = access.operators()
+def _pledge_programs(request: HttpRequest) -> QuerySet[Program]:
+    orgs = organisations_operated_by(request.user)
     return Program.objects.filter(
         Q(operator__in=orgs) | Q(fund__organisation__in=orgs)
     ).distinct().order_by("name")
@@ -526,20 +500,20 @@ def _pledge_programs(access: _Access) -> QuerySet[Program]:
 
 def _pledges_page(
     request: HttpRequest,
-    access: _Access,
     *,
     form: PledgeForm | None = None,
     report_form: PledgeReportForm | None = None,
     report_pk: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    can_pledge = access.admin or bool(access.operator_orgs)
+    can_pledge = may_on_page(request, policy.PLEDGES_WRITE)
     own: list[dict[str, Any]] = []
     if can_pledge:
+        operated = organisations_operated_by(request.user)
         if form is None:
-            form = PledgeForm(organisations=access.operators(), programs=_pledge_programs(access))
+            form = PledgeForm(organisations=operated, programs=_pledge_programs(request))
         reported = Pledge.objects.filter(
-            metric=Pledge.Metric.REPORTED, organisation__in=access.operators()
+            metric=Pledge.Metric.REPORTED, organisation__in=operated
         ).select_related("organisation", "program").order_by("deadline", "id")
         for pledge in reported:
             bound = report_form if report_form is not None and pledge.pk == report_pk else None
@@ -562,11 +536,10 @@ def _pledges_page(
 @login_required
 def pledge_new(request: HttpRequest) -> HttpResponse:
     """Record a pledge of one of the operator's organisations (auditors may not)."""
-    access = _Access(_user(request))
-    if not (access.admin or access.operator_orgs):
-        raise PermissionDenied
+    require_for_page(request, policy.PLEDGES_WRITE)
     form = PledgeForm(
-        request.POST, organisations=access.operators(), programs=_pledge_programs(access)
+        request.POST, organisations=organisations_operated_by(request.user),
+        programs=_pledge_programs(request),
     )
     if form.is_valid():
         data = form.cleaned_data
@@ -581,7 +554,7 @@ def pledge_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("%(org)s의 약속을 등록했습니다.") % {
                 "org": data["organisation"].name})
             return redirect("programs:console_pledges")
-    return _pledges_page(request, access, form=form, status=400)
+    return _pledges_page(request, form=form, status=400)
 
 
 @require_POST
@@ -589,12 +562,11 @@ def pledge_new(request: HttpRequest) -> HttpResponse:
 def pledge_report(request: HttpRequest, pledge_pk: int) -> HttpResponse:
     """Report the value of one of the operator's organisations' `reported` pledges, with
     evidence."""
-    access = _Access(_user(request))
+    require_for_page(request, policy.CONSOLE)
     pledge = Pledge.objects.select_related("organisation").filter(pk=pledge_pk).first()
     if pledge is None:
         raise Http404
-    if not (access.admin or pledge.organisation_id in access.operator_orgs):
-        raise PermissionDenied
+    require_for_page(request, policy.PLEDGES_WRITE, organisation=pledge.organisation_id)
     form = PledgeReportForm(request.POST)
     if form.is_valid():
         try:
@@ -604,37 +576,34 @@ def pledge_report(request: HttpRequest, pledge_pk: int) -> HttpResponse:
             )
         except DangolError as exc:
             form.add_error(None, exc.message)
-            return _pledges_page(request, access, report_form=form, report_pk=pledge.pk,
+            return _pledges_page(request, report_form=form, report_pk=pledge.pk,
                                  status=exc.status)
         messages.success(request, _("약속의 진행 상황을 보고했습니다."))
         return redirect("programs:console_pledges")
-    return _pledges_page(request, access, report_form=form, report_pk=pledge.pk, status=400)
+    return _pledges_page(request, report_form=form, report_pk=pledge.pk, status=400)
 
 
 # --- merchant -------------------------------------------------------------------------------
-
-
-def _managed_store(request: HttpRequest, pk: int) -> Store:
-    store = Store.objects.select_related("market").filter(pk=pk).first()
-    if store is None:
-        raise Http404
-    if not user_can_manage_store(user=_user(request), store=store):
-        raise PermissionDenied
-    return store
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def apply(request: HttpRequest, pk: int, program_pk: int) -> HttpResponse:
     """The merchant's application: confirm the declared annual sales and submit. Eligible
-    stores are approved at once and see the credit granted; the rest wait for review."""
-    store = _managed_store(request, pk)
+    stores are approved at once and see the credit granted; the rest wait for review. Only
+    an owner applies: staff see the page, and their submission is refused (403)."""
+    store = store_for_page(request, pk, policy.PROGRAM_APPLICATION_VIEW)
     program = Program.objects.select_related("operator").filter(pk=program_pk).first()
     if program is None:
         raise Http404
     existing = Application.objects.filter(program=program, store=store).first()
     form = ApplicationForm(request.POST or None, limit=program.max_annual_sales)
-    if request.method == "POST" and existing is None and form.is_valid():
+    refused = request.method == "POST" and not may_on_page(
+        request, policy.PROGRAM_APPLY, store=store
+    )
+    if refused:
+        form.add_error(None, NotStoreOwner().message)
+    elif request.method == "POST" and existing is None and form.is_valid():
         try:
             existing = services.application_submit(
                 program=program, store=store, applicant=_user(request),
@@ -655,4 +624,4 @@ def apply(request: HttpRequest, pk: int, program_pk: int) -> HttpResponse:
         context["reasons"] = reason_texts(existing.reasons)
         context["granted"] = list(existing.grants.select_related("benefit"))
     status = 400 if request.method == "POST" and existing is None else 200
-    return render(request, "programs/apply.html", context, status=status)
+    return render(request, "programs/apply.html", context, status=403 if refused else status)

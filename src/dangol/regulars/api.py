@@ -10,13 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
+from dangol.access import policy
+from dangol.access.api import caller_store
 from dangol.accounts.api import required_auth
 from dangol.accounts.models import User
 from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
 from dangol.core.phone import phone_mask
 from dangol.places.models import Market, Store
-from dangol.places.selectors import StoreNotManaged, token_allows_store
 from dangol.regulars import selectors, services
 from dangol.regulars.models import Consent, Follow
 
@@ -143,13 +144,6 @@ def _market(market_id: int) -> Market:
     return market
 
 
-def _managed_store(request: HttpRequest, store_id: int) -> Store:
-    store = selectors.store_for_manager(user=_caller(request), store_id=store_id)
-    if not token_allows_store(request=request, store=store):
-        raise StoreNotManaged()
-    return store
-
-
 # --- the customer's follows and consents -----------------------------------------------------
 
 
@@ -238,11 +232,15 @@ def withdraw_store_consent(
 @paginate(Pagination)
 def list_regulars(request: HttpRequest, store_id: int, tag: int | None = None) -> Any:
     """Return the store's regulars, newest first, with masked numbers and consent flags."""
-    return selectors.regulars_of(store=_managed_store(request, store_id), tag_id=tag)
+    return selectors.regulars_of(
+        store=caller_store(request, store_id, policy.REGULARS_LIST), tag_id=tag
+    )
 
 
 @router.get("/stores/{int:store_id}/regulars/counts", response={200: CountsOut, **ERRORS},
             summary="가게 단골 수 / counts of a store's regulars")
 def regulars_counts(request: HttpRequest, store_id: int) -> selectors.RegularsCounts:
     """Return the store's regulars: total, with ad consent, with night consent, new today."""
-    return selectors.regulars_counts(store=_managed_store(request, store_id))
+    return selectors.regulars_counts(
+        store=caller_store(request, store_id, policy.REGULARS_LIST)
+    )

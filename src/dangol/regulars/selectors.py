@@ -1,7 +1,8 @@
 """Reads on follows, consents and a store's regulars.
 
-Merchant reads take the acting user and refuse anyone who does not run the store
-(`store_for_manager`); customer reads take the customer and return only their own rows.
+Merchant reads take a store the interface has already checked with access
+(`access.checks.store_for_manager`); customer reads take the customer and return only
+their own rows.
 """
 
 import datetime as dt
@@ -14,14 +15,8 @@ from django.db.models.functions import TruncDate
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.clock import KST
-from dangol.core.errors import NotFound
 from dangol.places.models import Market, Post, Product, Store
-from dangol.places.selectors import (
-    StoreNotManaged,
-    market_list,
-    store_list,
-    user_can_manage_store,
-)
+from dangol.places.selectors import market_list, store_list
 from dangol.regulars.models import Consent, Follow, Tag
 from dangol.regulars.rules import OptIn, consent_allows_ad_q, opt_in_stands_q
 
@@ -175,19 +170,6 @@ def ad_recipients(
 # --- a store's regulars, for its owner and staff ----------------------------------------------
 
 
-def store_for_manager(*, user: User, store_id: int) -> Store:
-    """Return store `store_id` for its owner or staff.
-
-    Raise NotFound if there is no such store, StoreNotManaged if `user` does not run it.
-    """
-    store = Store.objects.select_related("market").filter(pk=store_id).first()
-    if store is None:
-        raise NotFound()
-    if not user_can_manage_store(user=user, store=store):
-        raise StoreNotManaged()
-    return store
-
-
 def _consent_exists(*, night: bool) -> Exists:
     """Whether the regular's ad opt-in (with `night`, and the night opt-in) to the store
     stands now."""
@@ -296,5 +278,5 @@ def tags_of(*, store: Store) -> QuerySet[Tag]:
 
 def store_search(*, q: str) -> QuerySet[Store]:
     """Return active stores whose name or products match `q`, with their market."""
-    return store_list(actor=None, q=q)
+    return store_list(q=q)
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,13 +17,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from dangol.access import policy
+from dangol.access.checks import may_manage_store, stores_visible_to
+from dangol.access.pages import store_for_page
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import DangolError, NotFound
 from dangol.core.pagecache import render_cached_for_anonymous
 from dangol.core.phone import phone_display
 from dangol.places.models import Market, Store
-from dangol.places.selectors import StoreNotManaged, store_get, user_can_manage_store
+from dangol.places.selectors import store_get
 from dangol.regulars import consent_texts, selectors, services
 from dangol.regulars.models import Follow
 from dangol.regulars.poster import store_poster_pdf
@@ -87,7 +89,7 @@ def store_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _store_context(*, actor: User | None, store_id: int) -> dict[str, object]:
     """Return what the store page shows, or raise Http404 if `actor` may not see it."""
     try:
-        store = store_get(actor=actor, store_id=store_id)
+        store = store_get(visible=stores_visible_to(actor), store_id=store_id)
     except Store.DoesNotExist:
         raise Http404 from None
     return {
@@ -99,7 +101,7 @@ def _store_context(*, actor: User | None, store_id: int) -> dict[str, object]:
         "is_following": actor is not None and selectors.is_following(
             customer=actor, store=store
         ),
-        "can_manage": actor is not None and user_can_manage_store(user=actor, store=store),
+        "can_manage": actor is not None and may_manage_store(actor, store),
     }
 
 
@@ -229,22 +231,21 @@ def consent_withdraw(request: HttpRequest, consent_id: int) -> HttpResponse:
 # --- a store's regulars, for its owner and staff -----------------------------------------------
 
 
-def merchant_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Sign-in required; pass the store to `view` if the user runs it, else 403 (404 if
-    there is no such store)."""
+def merchant_store(
+    action: policy.Action,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Sign-in required; pass the store to the view if the user may take `action` there,
+    else 403 (404 if there is no such store)."""
 
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            store = selectors.store_for_manager(user=_customer(request), store_id=pk)
-        except StoreNotManaged:
-            raise PermissionDenied from None
-        except NotFound:
-            raise Http404 from None
-        return view(request, store, *args, **kwargs)
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
+            return view(request, store_for_page(request, pk, action), *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
 def _tag_param(request: HttpRequest) -> int | None:
@@ -253,7 +254,7 @@ def _tag_param(request: HttpRequest) -> int | None:
 
 
 @require_safe
-@merchant_store
+@merchant_store(policy.REGULARS_LIST)
 def regulars_list(request: HttpRequest, store: Store) -> HttpResponse:
     """The store's regulars (masked numbers), counts, 30-day growth and tags."""
     tag_id = _tag_param(request)
@@ -288,7 +289,7 @@ def _bars(growth: list[tuple[Any, int]], peak: int) -> list[dict[str, Any]]:
 
 
 @require_POST
-@merchant_store
+@merchant_store(policy.REGULARS_LIST)
 def tag_create(request: HttpRequest, store: Store) -> HttpResponse:
     """Create a tag for the store's regulars."""
     try:
@@ -301,7 +302,7 @@ def tag_create(request: HttpRequest, store: Store) -> HttpResponse:
 
 
 @require_POST
-@merchant_store
+@merchant_store(policy.REGULARS_LIST)
 def follow_tags(request: HttpRequest, store: Store, follow_id: int) -> HttpResponse:
     """Set the tags of one regular (the checked boxes)."""
     ids = [int(value) for value in request.POST.getlist("tags") if value.isdigit()]
@@ -314,7 +315,7 @@ def follow_tags(request: HttpRequest, store: Store, follow_id: int) -> HttpRespo
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@merchant_store
+@merchant_store(policy.REGULARS_IMPORT)
 def regulars_import(request: HttpRequest, store: Store) -> HttpResponse:
     """Upload an existing customer list (CSV: 이름, 휴대전화[, 동의일시, 동의방법])."""
     result = None
@@ -334,7 +335,7 @@ def regulars_import(request: HttpRequest, store: Store) -> HttpResponse:
 
 
 @require_safe
-@merchant_store
+@merchant_store(policy.REGULARS_EXPORT)
 def regulars_export(request: HttpRequest, store: Store) -> HttpResponse:
     """Download the store's regulars as CSV (UTF-8 with BOM, so Excel opens it in Korean).
 
@@ -377,7 +378,7 @@ def regulars_export(request: HttpRequest, store: Store) -> HttpResponse:
 
 
 @require_safe
-@merchant_store
+@merchant_store(policy.STORE_POSTER)
 def store_poster(request: HttpRequest, store: Store) -> HttpResponse:
     """Download the A5 counter poster: the store's name, market and follow QR code."""
     follow_url = request.build_absolute_uri(reverse("regulars:store_qr", args=[store.pk]))

@@ -1,10 +1,11 @@
-"""Settlement endpoints: a store's payouts and coming settlements, and for operators the
-settlement runs with their totals and reconciliation.
+"""Settlement endpoints: a store's payouts and coming settlements, and for the platform
+administrator and auditors the settlement runs with their totals and reconciliation.
 
 A store's settlements need a caller who owns or staffs the store and, for a store-scoped
-token (a POS), that store. Runs need a platform operator: a superuser, a platform staff
-member (`is_staff`) or an operator of an organisation; a store-scoped token never acts as
-one. Refusals answer `{code, message}` with the domain error's status.
+token (a POS), that store. Runs are platform-wide: they need the platform administrator or
+an auditor (access's `settlement.runs.view`; 403 `operator_only` for anyone else, an
+organisation's operator included); a store-scoped token never acts as either. Refusals
+answer `{code, message}` with the domain error's status.
 """
 
 import datetime as dt
@@ -15,39 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from dangol.accounts.api import api_caller as _caller
+from dangol.access.api import caller_require, caller_store
+from dangol.access.policy import SETTLEMENT_RUNS_VIEW, STATEMENTS
 from dangol.accounts.api import required_auth
-from dangol.accounts.models import User
 from dangol.core.api import DEFAULT_LIMIT, MAX_LIMIT, ErrorOut, Pagination
-from dangol.core.errors import NotFound, PermissionDenied
-from dangol.core.tenancy import Role
-from dangol.organisations.models import OrganisationMembership
-from dangol.places.api import managed_store as _managed_store
+from dangol.core.errors import NotFound
 from dangol.settlement import selectors
 from dangol.settlement.models import Payout, SettlementRun
 
 router = Router(tags=["settlement"], auth=required_auth)
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-
-
-class OperatorOnly(PermissionDenied):
-    code = "operator_only"
-    template = _("플랫폼 운영자나 기관 운영자만 볼 수 있습니다.")
-
-
-def _require_operator(request: HttpRequest) -> User:
-    """Return the caller if they operate the platform or an organisation; raise OperatorOnly
-    otherwise, and for a store-scoped token whoever its owner is."""
-    user = _caller(request)
-    token = getattr(request, "api_token", None)
-    if token is not None and token.scope:
-        raise OperatorOnly()
-    if user.is_superuser or user.is_staff:
-        return user
-    if OrganisationMembership.objects.filter(user=user, role=Role.OPERATOR).exists():
-        return user
-    raise OperatorOnly()
 
 
 # --- schemas --------------------------------------------------------------------------------
@@ -180,7 +159,7 @@ def store_settlements(
     Return the store's payouts, newest payout date first (`limit`/`offset`), and its coming
     settlements (fast and regular) with their estimated net amounts.
     """
-    store = _managed_store(request, store_id)
+    store = caller_store(request, store_id, STATEMENTS)
     payouts = (
         Payout.objects.filter(store=store)
         .select_related("run")
@@ -193,30 +172,31 @@ def store_settlements(
     }
 
 
-# --- operators ------------------------------------------------------------------------------
+# --- the platform administrator and auditors ------------------------------------------------
 
 
 @router.get("/settlement/runs", response={200: list[RunOut], **ERRORS},
-            summary="정산 실행 목록 / settlement runs (operators)")
+            summary="정산 실행 목록 / settlement runs (platform admin, auditors)")
 @paginate(Pagination)
 def list_runs(request: HttpRequest) -> Any:
-    """정산 실행과 합계, 최근 마감부터. 운영자만.
+    """정산 실행과 합계, 최근 마감부터. 플랫폼 관리자와 감사자만.
 
-    Return the settlement runs with their totals, newest cut-off first. Operators only.
+    Return the settlement runs with their totals, newest cut-off first. The platform
+    administrator and auditors only.
     """
-    _require_operator(request)
+    caller_require(request, SETTLEMENT_RUNS_VIEW)
     return selectors.settlement_runs_overview()
 
 
 @router.get("/settlement/runs/{int:run_id}", response={200: RunDetailOut, **ERRORS},
-            summary="정산 실행 자세히 / one settlement run (operators)")
+            summary="정산 실행 자세히 / one settlement run (platform admin, auditors)")
 def get_run(request: HttpRequest, run_id: int) -> RunDetailOut:
-    """정산 실행 하나의 합계와 대사(원장 ↔ 지급 기록). 운영자만.
+    """정산 실행 하나의 합계와 대사(원장 ↔ 지급 기록). 플랫폼 관리자와 감사자만.
 
     Return one run with its totals and the reconciliation of its ledger postings against
-    its payouts. Operators only.
+    its payouts. The platform administrator and auditors only.
     """
-    _require_operator(request)
+    caller_require(request, SETTLEMENT_RUNS_VIEW)
     run = selectors.settlement_run_get(run_id=run_id)
     if run is None:
         raise NotFound(_("정산 실행을 찾을 수 없습니다."))
@@ -229,14 +209,14 @@ def get_run(request: HttpRequest, run_id: int) -> RunDetailOut:
 
 
 @router.get("/settlement/runs/{int:run_id}/payouts", response={200: list[RunPayoutOut], **ERRORS},
-            summary="정산 실행의 지급 목록 / payouts of a run (operators)")
+            summary="정산 실행의 지급 목록 / payouts of a run (platform admin, auditors)")
 @paginate(Pagination)
 def list_run_payouts(request: HttpRequest, run_id: int) -> Any:
-    """정산 실행 하나의 가게별 지급, 가게 순. 운영자만.
+    """정산 실행 하나의 가게별 지급, 가게 순. 플랫폼 관리자와 감사자만.
 
-    Return the payouts of one run, in store order. Operators only.
+    Return the payouts of one run, in store order. The platform administrator and auditors only.
     """
-    _require_operator(request)
+    caller_require(request, SETTLEMENT_RUNS_VIEW)
     run = SettlementRun.objects.filter(pk=run_id).first()
     if run is None:
         raise NotFound(_("정산 실행을 찾을 수 없습니다."))

@@ -1,13 +1,13 @@
-"""Pages of settlement: the merchant's settlement page with statements, and the operators'
-console of settlement runs (run, payouts, reconciliation, transfer file). Thin: parse,
-authorise, call a service or selector, render."""
+"""Pages of settlement: the merchant's settlement page with statements, and the console of
+settlement runs (run, payouts, reconciliation, transfer file): the platform administrator
+runs settlements and downloads the bank file, auditors read. Thin: parse, authorise, call a
+service or selector, render."""
 
 import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,14 +15,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from dangol.accounts.models import User
+from dangol.access.pages import may_on_page, require_for_page, store_for_page
+from dangol.access.policy import (
+    SETTLEMENT_BANK_FILE,
+    SETTLEMENT_RUN,
+    SETTLEMENT_RUNS_VIEW,
+    STATEMENTS,
+)
 from dangol.core import clock
 from dangol.core.errors import DangolError
 from dangol.core.money import format_won
-from dangol.core.tenancy import Role, is_platform_admin
-from dangol.organisations.selectors import organisation_memberships_of
-from dangol.places.models import Store
-from dangol.places.selectors import user_can_manage_store
 from dangol.settlement import cycles, exports, selectors, services
 from dangol.settlement.forms import FastSettlementRunForm, SettlementRunForm
 from dangol.settlement.models import BASIS_POINTS, Payout, SettlementPolicy, SettlementRun
@@ -38,11 +40,6 @@ MISMATCH_REASONS = {
     "ledger_payout_differ": gettext_lazy("원장 금액과 지급액이 다릅니다"),
     "capture_differs": gettext_lazy("은행 이체 결과와 지급액이 다릅니다"),
 }
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # noqa: S101 (login_required)
-    return request.user
 
 
 def _page(request: HttpRequest, items: Any, per_page: int) -> Page:
@@ -73,21 +70,12 @@ def _policy_terms(policy: SettlementPolicy) -> dict[str, Any]:
 # --- merchant -------------------------------------------------------------------------------
 
 
-def _managed_store(request: HttpRequest, pk: int) -> Store:
-    store = Store.objects.filter(pk=pk).first()
-    if store is None:
-        raise Http404
-    if not user_can_manage_store(user=_user(request), store=store):
-        raise PermissionDenied
-    return store
-
-
 @require_safe
 @login_required
 def merchant(request: HttpRequest, pk: int) -> HttpResponse:
     """Show a store its settlement terms, bank account, next payouts, what it is owed now
     and its statements with their PDFs."""
-    store = _managed_store(request, pk)
+    store = store_for_page(request, pk, STATEMENTS)
     account = selectors.store_settlement_account(store=store)
     context: dict[str, Any] = {"store": store, "account": account}
     if account is not None:
@@ -115,26 +103,14 @@ def _pdf_response(payout: Payout) -> HttpResponse:
 @login_required
 def statement_pdf(request: HttpRequest, pk: int, payout_pk: int) -> HttpResponse:
     """Download the statement of one of the store's payouts as PDF; 404 for another store's."""
-    store = _managed_store(request, pk)
+    store = store_for_page(request, pk, STATEMENTS)
     payout = selectors.store_statement_get(store=store, payout_id=payout_pk)
     if payout is None:
         raise Http404
     return _pdf_response(payout)
 
 
-# --- operators ------------------------------------------------------------------------------
-
-
-def _console_access(request: HttpRequest) -> bool:
-    """Let operators and auditors in (403 for anyone else); return whether the user may run
-    settlements (operators and platform admins; auditors only read)."""
-    user = _user(request)
-    if is_platform_admin(user):
-        return True
-    roles = {membership.role for membership in organisation_memberships_of(user=user)}
-    if not roles:
-        raise PermissionDenied
-    return Role.OPERATOR.value in roles
+# --- the platform administrator and auditors ----------------------------------------------
 
 
 def _fast_cutoff(day: dt.date | None) -> dt.datetime:
@@ -190,11 +166,10 @@ def runs(request: HttpRequest) -> HttpResponse:
     """List settlement runs; POST runs (or resumes) a settlement of a policy at a cut-off,
     or a fast settlement. Runs are idempotent by their cut-off, so a double submit only
     shows the same run again."""
-    can_run = _console_access(request)
     if request.method != "POST":
-        return _runs_page(request, can_run=can_run)
-    if not can_run:
-        raise PermissionDenied
+        require_for_page(request, SETTLEMENT_RUNS_VIEW)
+        return _runs_page(request, can_run=may_on_page(request, SETTLEMENT_RUN))
+    require_for_page(request, SETTLEMENT_RUN)
     if request.POST.get("action") == "fast":
         return _fast_run(request)
     form = SettlementRunForm(request.POST)
@@ -237,7 +212,7 @@ def _run_or_404(pk: int) -> SettlementRun:
 def run(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one run: totals, its payouts (paged) and the reconciliation of ledger and
     payouts, with the transfer file and the statements to download."""
-    _console_access(request)
+    require_for_page(request, SETTLEMENT_RUNS_VIEW)
     settlement = _run_or_404(pk)
     page = _page(request, selectors.run_payout_rows(run=settlement), PAYOUTS_PER_PAGE)
     rows = [
@@ -263,6 +238,7 @@ def run(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "reconciliation": reconciliation,
             "mismatches": mismatches,
+            "can_download": may_on_page(request, SETTLEMENT_BANK_FILE),
         },
     )
 
@@ -270,8 +246,8 @@ def run(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @login_required
 def payouts_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    """Download the run's bank-transfer CSV (UTF-8 with BOM)."""
-    _console_access(request)
+    """Download the run's bank-transfer CSV (UTF-8 with BOM): the platform administrator."""
+    require_for_page(request, SETTLEMENT_BANK_FILE)
     settlement = _run_or_404(pk)
     response = HttpResponse(
         exports.payouts_csv(run=settlement), content_type="text/csv; charset=utf-8"
@@ -285,8 +261,8 @@ def payouts_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @login_required
 def run_statement_pdf(request: HttpRequest, payout_pk: int) -> HttpResponse:
-    """Download the statement of any store's payout as PDF (operators and auditors)."""
-    _console_access(request)
+    """Download the statement of any store's payout as PDF (the admin and auditors)."""
+    require_for_page(request, SETTLEMENT_RUNS_VIEW)
     payout = selectors.statement_get(payout_id=payout_pk)
     if payout is None:
         raise Http404

@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from dangol.access import policy
+from dangol.access.api import caller_store
 from dangol.accounts.api import anonymous_openapi, optional_auth, required_auth
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.models import User
@@ -36,7 +38,6 @@ from dangol.core.idempotency import (
 from dangol.core.korean import format_datetime
 from dangol.core.phone import phone_mask
 from dangol.payments.errors import PaymentPending
-from dangol.places.api import managed_store as _managed_store
 from dangol.places.models import Market, Store
 from dangol.vouchers import errors, selectors, services
 from dangol.vouchers.errors import PurchasePending, VoucherNotFound
@@ -500,7 +501,7 @@ def redeem_voucher(
     key returns the first redemption without charging again. Refusals: insufficient balance
     409, not accepted here 403, expired or used 409.
     """
-    store = _managed_store(request, store_id)
+    store = caller_store(request, store_id, policy.VOUCHERS_REDEEM)
     key = idempotency_key_check(idempotency_key)
     if not (body.code or body.qr_token):
         raise ValidationError(_("상품권 번호나 QR 토큰을 보내 주세요."))
@@ -527,7 +528,7 @@ def list_redemptions(request: HttpRequest, store_id: int) -> Any:
 
     Return the voucher redemptions at the store, newest first.
     """
-    store = _managed_store(request, store_id)
+    store = caller_store(request, store_id, policy.VOUCHERS_SALES)
     return (
         Redemption.objects.filter(store=store).select_related("voucher")
         .order_by("-created_at", "-id")
@@ -543,7 +544,7 @@ def check_voucher(request: HttpRequest, store_id: int, code: str) -> PosVoucherO
     Look a voucher up by counter code or QR token: status, balance, whether this store
     accepts it.
     """
-    store = _managed_store(request, store_id)
+    store = caller_store(request, store_id, policy.VOUCHERS_REDEEM)
     voucher = _voucher_by_code_or_token(code)
     if voucher is None:
         raise VoucherNotFound()

@@ -16,17 +16,18 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dangol.access import policy
+from dangol.access.checks import may, stores_managed_by
+from dangol.access.pages import market_for_page, store_for_page
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import DangolError
 from dangol.core.korean import format_date
 from dangol.core.money import format_won
 from dangol.core.phone import mobile_normalize, phone_mask
-from dangol.core.tenancy import Role, is_platform_admin
 from dangol.payments.errors import PaymentPending
 from dangol.payments.providers.sandbox import sandbox_cards
-from dangol.places.models import Market, MarketMembership, Store, StoreMembership
-from dangol.places.selectors import stores_run_by, user_can_manage_store
+from dangol.places.models import Market, Store
 from dangol.vouchers import selectors, services
 from dangol.vouchers.errors import (
     NotAccepted,
@@ -47,15 +48,6 @@ def _user(request: HttpRequest) -> User:
 def _qr_svg(data: str) -> SafeString:
     # segno writes the SVG itself from the data: nothing user-controlled reaches markup.
     return mark_safe(segno.make(data, error="m").svg_inline(scale=6, border=2))  # noqa: S308
-
-
-def _managed_store(request: HttpRequest, pk: int) -> Store:
-    store = Store.objects.select_related("market").filter(pk=pk).first()
-    if store is None:
-        raise Http404
-    if not user_can_manage_store(user=_user(request), store=store):
-        raise PermissionDenied
-    return store
 
 
 def _last_day(voucher: Voucher) -> dt.datetime:
@@ -306,7 +298,7 @@ def _settlement_url(store: Store) -> str:
 def merchant(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the store's voucher figures: sold (its own products) and redeemed here, today
     and this month, the fee taken and the latest redemptions."""
-    store = _managed_store(request, pk)
+    store = store_for_page(request, pk, policy.VOUCHERS_SALES)
     return render(
         request,
         "vouchers/merchant.html",
@@ -315,7 +307,7 @@ def merchant(request: HttpRequest, pk: int) -> HttpResponse:
             "summary": selectors.store_voucher_summary(store=store),
             "products": list(VoucherProduct.objects.filter(store=store).order_by("-id")),
             "settlement_url": _settlement_url(store),
-            "is_owner": _is_owner(_user(request), store),
+            "is_owner": may(request.user, policy.VOUCHERS_STORE_PRODUCT, store=store),
         },
     )
 
@@ -365,7 +357,7 @@ def _redeem_preview(request: HttpRequest, *, store: Store, voucher: Voucher | No
 def merchant_redeem(request: HttpRequest, pk: int) -> HttpResponse:
     """Redeem at the counter: enter the code (or arrive from the QR), see the voucher and
     whether it is accepted here, enter the amount, confirm."""
-    store = _managed_store(request, pk)
+    store = store_for_page(request, pk, policy.VOUCHERS_REDEEM)
     if request.method == "POST":
         form = RedeemForm(request.POST)
         if not form.is_valid():
@@ -412,12 +404,12 @@ def voucher_scan(request: HttpRequest, token: str) -> HttpResponse:
             request, "vouchers/refused.html",
             {"message": _("상품권을 찾을 수 없습니다.")}, status=404,
         )
-    stores = list(stores_run_by(user=_user(request)))
-    if not stores:
+    if not may(request.user, policy.VOUCHERS_SCAN):
         return render(
             request, "vouchers/refused.html",
             {"message": _("가게 사장님이나 직원만 상품권을 사용 처리할 수 있습니다.")}, status=403,
         )
+    stores = list(stores_managed_by(request.user))
     accepting = [
         store for store in stores
         if services.voucher_accepted_at(product=voucher.product, store=store)
@@ -432,12 +424,6 @@ def voucher_scan(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request, "vouchers/choose_store.html", {"stores": accepting, "token": token}
     )
-
-
-def _is_owner(user: User, store: Store) -> bool:
-    return is_platform_admin(user) or StoreMembership.objects.filter(
-        store=store, user=user, role=Role.OWNER
-    ).exists()
 
 
 def _product_new_page(
@@ -467,9 +453,7 @@ def _product_new_page(
 @require_http_methods(["GET", "HEAD", "POST"])
 def product_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Let a store's owner create a voucher product of the store."""
-    store = _managed_store(request, pk)
-    if not _is_owner(_user(request), store):
-        raise PermissionDenied
+    store = store_for_page(request, pk, policy.VOUCHERS_STORE_PRODUCT)
     return _product_new_page(request, store=store, market=None)
 
 
@@ -477,14 +461,6 @@ def product_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def market_product_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Let a market's merchants' association (상인회) create a market-wide voucher product."""
-    market = Market.objects.filter(pk=pk).first()
-    if market is None:
-        raise Http404
-    user = _user(request)
-    allowed = is_platform_admin(user) or MarketMembership.objects.filter(
-        market=market, user=user, role=Role.ASSOCIATION
-    ).exists()
-    if not allowed:
-        raise PermissionDenied
+    market = market_for_page(request, pk, policy.VOUCHERS_MARKET_PRODUCT)
     return _product_new_page(request, store=None, market=market)
 

@@ -3,12 +3,14 @@
 import math
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from dangol.access.checks import stores_managed_by
+from dangol.access.pages import may_on_page, require_for_page
+from dangol.access.policy import CONSOLE, MERCHANT_HOME, SETTLEMENT_RUNS_VIEW
 from dangol.accounts.models import User
 from dangol.core.clock import today_kst
 from dangol.coupons.selectors import coupons_redeemed_count, stamps_given_count
@@ -18,7 +20,6 @@ from dangol.places.selectors import (
     market_list,
     market_memberships_of,
     markets_near,
-    stores_run_by,
 )
 from dangol.regulars.selectors import (
     markets_followed_by,
@@ -53,7 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
     is_customer = True
     follower: User | None = None
     if isinstance(user, User):
-        context["my_stores"] = list(stores_run_by(user=user))
+        context["my_stores"] = list(stores_managed_by(user))
         context["my_markets"] = list(market_memberships_of(user=user))
         context["my_organisations"] = list(organisation_memberships_of(user=user))
         has_role = bool(
@@ -86,17 +87,19 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @login_required
 def console(request: HttpRequest) -> HttpResponse:
-    """Show an operator or auditor their organisations and the markets per 시도."""
+    """Show an operator or auditor their organisations and the markets per 시도, and the
+    way to the settlement runs to those who may see them."""
+    require_for_page(request, CONSOLE)
     user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    memberships = list(organisation_memberships_of(user=user))
-    if not memberships and not user.is_superuser:
-        raise PermissionDenied
+    assert isinstance(user, User)  # noqa: S101 (login_required, and the console's roles)
     return render(
         request,
         "web/console.html",
-        {"memberships": memberships, "markets_per_sido": market_counts_by_sido()},
+        {
+            "memberships": list(organisation_memberships_of(user=user)),
+            "markets_per_sido": market_counts_by_sido(),
+            "can_see_settlement": may_on_page(request, SETTLEMENT_RUNS_VIEW),
+        },
     )
 
 
@@ -119,12 +122,8 @@ def _position(request: HttpRequest) -> tuple[float, float] | None:
 def merchant_home(request: HttpRequest) -> HttpResponse:
     """Show each store the merchant runs with today's new regulars, coupons redeemed and
     stamps given, and the counter actions, on one phone screen."""
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    stores = list(stores_run_by(user=user))
-    if not stores:
-        raise PermissionDenied
+    require_for_page(request, MERCHANT_HOME)
+    stores = list(stores_managed_by(request.user))
     today = today_kst()
     panels = [
         {

@@ -1,7 +1,8 @@
 """`dangol token create|list|revoke`: API tokens for integrations (a POS, a city's system).
 
-The tokens are accounts' rows; the command lives in places because a token can be limited
-to one store, and only places knows who runs a store (accounts imports no domain app)."""
+The tokens are accounts' rows; the command lives in access because a token can be limited
+to one store, and access decides who may hold such a token (accounts imports no domain
+app)."""
 
 from argparse import ArgumentParser
 from datetime import datetime
@@ -11,10 +12,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangol.access.checks import store_token_scope
 from dangol.accounts import services
 from dangol.accounts.models import ApiToken, User
 from dangol.core.errors import DangolError
-from dangol.places.selectors import store_token_scope
 
 
 class Command(BaseCommand):

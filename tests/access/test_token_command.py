@@ -1,4 +1,4 @@
-"""`dangol token create|list|revoke` (a places command: a token may be limited to a store)."""
+"""`dangol token create|list|revoke` (an access command: a token may be limited to a store)."""
 
 from io import StringIO
 
