@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from dangol.core.errors import DangolError, PermissionDenied, ValidationError
+from dangol.core.errors import DangolError, NotFound, PermissionDenied, ValidationError
 
 
 class ProgramsError(DangolError):
@@ -118,3 +118,7 @@ class EnrolmentBackwards(DangolError):
     code = "enrolment_backwards"
     template = _("참여 단계는 되돌릴 수 없습니다. (현재: %(current)s)")
     status = 409
+
+
+class ProgramNotFound(NotFound):
+    template = _("사업을 찾을 수 없습니다.")

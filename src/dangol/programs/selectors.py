@@ -18,14 +18,12 @@ from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from dangol.access import checks, policy
 from dangol.access.checks import Actor
-from dangol.core.errors import NotFound
 from dangol.core.money import format_won
 from dangol.ledger.models import Account, Entry
-from dangol.programs.errors import NotProgramOperator
+from dangol.programs.errors import NotProgramOperator, ProgramNotFound
 from dangol.programs.models import Application, Enrolment, Grant, Program
 
 
@@ -105,10 +103,6 @@ def programs_for(*, user: Actor) -> QuerySet[Program]:
     if checks.may_audit(user):
         return programs
     return programs.filter(operator__in=checks.organisations_operated_by(user))
-
-
-class ProgramNotFound(NotFound):
-    template = gettext_lazy("사업을 찾을 수 없습니다.")
 
 
 def _program_for(
