@@ -19,6 +19,7 @@ from dangol.accounts.models import ApiToken, User
 from dangol.accounts.services import api_token_create
 from dangol.core import clock
 from dangol.coupons import services as coupons
+from dangol.coupons import stamps
 from dangol.coupons.models import Coupon, CouponTemplate
 from dangol.ledger.models import Account
 from dangol.ledger.services import account_get_or_create
@@ -162,13 +163,13 @@ def _regulars_and_coupons(world: World) -> None:
         )
         world.templates[name] = template
         world.coupons[name] = coupons.coupon_claim(template=template, customer=customer)
-        coupons.stamp_program_create(
+        stamps.stamp_program_create(
             store=store, name=f"{name} 스탬프", stamps_required=10, reward=template,
             per_day_limit=50, per_visit_limit=50,
         )
     for name in ("A", "B"):
         regulars.follow_join(customer=customer, market=world.markets[name], ad=True)
-    world.customer_code = coupons.customer_code_get_or_create(customer=customer).code
+    world.customer_code = stamps.customer_code_get_or_create(customer=customer).code
 
 
 def _vouchers(world: World) -> None:

@@ -2,7 +2,7 @@ import pytest
 from django.utils.dateparse import parse_datetime
 
 from dangol.accounts.services import api_token_create
-from dangol.coupons import services
+from dangol.coupons import services, stamps
 from dangol.coupons.models import Coupon, Stamp
 from tests.coupons.utils import NOW, make_program, make_template
 from tests.factories import CustomerFactory, StaffUserFactory, StoreFactory, StoreMembershipFactory
@@ -106,7 +106,7 @@ def test_foreign_coupon_token_is_refused_with_its_message(client, store, owner):
 def test_pos_gives_stamps_by_customer_code_idempotently(client, store, owner):
     make_program(store, stamps_required=2, per_visit_limit=2, per_day_limit=2)
     customer = CustomerFactory()
-    code = services.customer_code_get_or_create(customer=customer).code
+    code = stamps.customer_code_get_or_create(customer=customer).code
     headers = bearer(owner, scope=f"store:{store.pk}")
     body = {"customer_code": code, "count": 2, "idempotency_key": "visit-9"}
 

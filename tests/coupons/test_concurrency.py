@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from dangol.core.errors import DangolError
-from dangol.coupons import errors, services
+from dangol.coupons import errors, services, stamps
 from dangol.coupons.models import Coupon, Stamp
 from tests.concurrency import many_connections
 from tests.coupons.utils import NOW, make_program, make_template
@@ -78,7 +78,7 @@ def test_fifty_concurrent_stamps_past_the_daily_limit_give_exactly_the_limit():
     make_program(store, stamps_required=4, per_visit_limit=1, per_day_limit=7)
 
     successes, refusals = run_concurrently(
-        lambda: services.stamp_give(store=store, staff=staff, customer=customer)
+        lambda: stamps.stamp_give(store=store, staff=staff, customer=customer)
     )
 
     assert successes == 7

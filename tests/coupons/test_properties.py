@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from dangol.core import clock
 from dangol.core.clock import KST
 from dangol.core.errors import DangolError
-from dangol.coupons import errors, services
+from dangol.coupons import errors, services, stamps
 from dangol.coupons.models import Coupon, CouponTemplate
 from tests.coupons.utils import NOW, make_template
 from tests.factories import CustomerFactory, StaffUserFactory, StoreFactory
@@ -119,7 +119,7 @@ def test_stamp_gives_never_pass_limits_and_rewards_follow_total(required, per_vi
             store, kind=CouponTemplate.Kind.FREE_ITEM, free_item="식혜", claimable=False,
             valid_until=NOW + dt.timedelta(days=400),
         )
-        services.stamp_program_create(
+        stamps.stamp_program_create(
             store=store, name="카드", stamps_required=required, reward=reward,
             per_visit_limit=per_visit, per_day_limit=per_day,
         )
@@ -133,7 +133,7 @@ def test_stamp_gives_never_pass_limits_and_rewards_follow_total(required, per_vi
             day = moment.astimezone(KST).date()  # the KST day, never the UTC one
             allowed = count <= per_visit and given_on.get(day, 0) + count <= per_day
             try:
-                result = services.stamp_give(
+                result = stamps.stamp_give(
                     store=store, staff=staff, customer=customer, count=count
                 )
             except (errors.StampVisitLimit, errors.StampDayLimit):

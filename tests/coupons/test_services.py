@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from dangol.core.errors import IdempotencyKeyReused
-from dangol.coupons import errors, selectors, services
+from dangol.coupons import errors, selectors, services, stamps
 from dangol.coupons.models import Coupon, CouponTemplate, Stamp, StampCard
 from dangol.regulars.services import follow_create
 from tests.coupons.utils import NOW, make_program, make_template
@@ -309,48 +309,48 @@ def test_issue_to_regulars_runs_constant_queries(store, django_assert_max_num_qu
 def test_stamp_give_by_code_and_by_phone(store, staff):
     make_program(store)
     customer = CustomerFactory(phone="+821055550001")
-    code = services.customer_code_get_or_create(customer=customer)
-    assert services.customer_code_get_or_create(customer=customer) == code
+    code = stamps.customer_code_get_or_create(customer=customer)
+    assert stamps.customer_code_get_or_create(customer=customer) == code
 
-    services.stamp_give(store=store, staff=staff, customer_code=code.code)
-    result = services.stamp_give(store=store, staff=staff, phone="010-5555-0001")
+    stamps.stamp_give(store=store, staff=staff, customer_code=code.code)
+    result = stamps.stamp_give(store=store, staff=staff, phone="010-5555-0001")
 
     assert result.card.stamps == 2 and result.card.customer == customer
 
 
 def test_stamp_give_refuses_unknown_customer_and_store_without_program(store, staff):
     with pytest.raises(errors.NoStampProgram):
-        services.stamp_give(store=store, staff=staff, phone="010-5555-0002")
+        stamps.stamp_give(store=store, staff=staff, phone="010-5555-0002")
     make_program(store)
     with pytest.raises(errors.CustomerNotFound, match="고객을 찾을 수 없습니다"):
-        services.stamp_give(store=store, staff=staff, customer_code="99999999")
+        stamps.stamp_give(store=store, staff=staff, customer_code="99999999")
 
 
 def test_stamp_give_refuses_over_per_visit_limit(store, staff):
     make_program(store, per_visit_limit=2, per_day_limit=5)
     with pytest.raises(errors.StampVisitLimit, match="한 번에 스탬프를 2개까지만"):
-        services.stamp_give(store=store, staff=staff, customer=CustomerFactory(), count=3)
+        stamps.stamp_give(store=store, staff=staff, customer=CustomerFactory(), count=3)
 
 
 def test_stamp_give_refuses_over_per_day_limit_until_next_kst_day(store, staff, frozen_clock):
     make_program(store, per_visit_limit=2, per_day_limit=2, stamps_required=10)
     customer = CustomerFactory()
     frozen_clock(NOW.replace(hour=23, minute=59))
-    services.stamp_give(store=store, staff=staff, customer=customer, count=2)
+    stamps.stamp_give(store=store, staff=staff, customer=customer, count=2)
 
     with pytest.raises(errors.StampDayLimit, match="오늘은 이미 스탬프 2개를 받았습니다"):
-        services.stamp_give(store=store, staff=staff, customer=customer)
+        stamps.stamp_give(store=store, staff=staff, customer=customer)
     frozen_clock(NOW.replace(hour=23, minute=59) + dt.timedelta(minutes=1))
-    assert services.stamp_give(store=store, staff=staff, customer=customer).card.stamps == 3
+    assert stamps.stamp_give(store=store, staff=staff, customer=customer).card.stamps == 3
 
 
 def test_full_card_issues_reward_and_carries_extra_stamps(store, staff, frozen_clock):
     program = make_program(store, stamps_required=3, per_visit_limit=2, per_day_limit=2)
     customer = CustomerFactory()
-    services.stamp_give(store=store, staff=staff, customer=customer, count=2)
+    stamps.stamp_give(store=store, staff=staff, customer=customer, count=2)
     frozen_clock(NOW + dt.timedelta(days=1))
 
-    result = services.stamp_give(store=store, staff=staff, customer=customer, count=2)
+    result = stamps.stamp_give(store=store, staff=staff, customer=customer, count=2)
 
     assert result.card.stamps == 1 and result.card.completed_count == 1
     assert [c.template_id for c in result.rewards] == [program.reward_id]
@@ -360,25 +360,25 @@ def test_full_card_issues_reward_and_carries_extra_stamps(store, staff, frozen_c
 def test_stamp_give_with_same_key_returns_first_result(store, staff):
     make_program(store, stamps_required=2)
     customer = CustomerFactory()
-    first = services.stamp_give(store=store, staff=staff, customer=customer, count=2,
+    first = stamps.stamp_give(store=store, staff=staff, customer=customer, count=2,
                                 idempotency_key="pos-1")
-    again = services.stamp_give(store=store, staff=staff, customer=customer, count=2,
+    again = stamps.stamp_give(store=store, staff=staff, customer=customer, count=2,
                                 idempotency_key="pos-1")
     assert again.stamp.pk == first.stamp.pk
     assert [c.pk for c in again.rewards] == [c.pk for c in first.rewards]
     assert Stamp.objects.count() == 1 and Coupon.objects.count() == 1
     with pytest.raises(IdempotencyKeyReused):
-        services.stamp_give(store=store, staff=staff, customer=customer, count=1,
+        stamps.stamp_give(store=store, staff=staff, customer=customer, count=1,
                             idempotency_key="pos-1")
 
 
 def test_stamp_program_needs_unlimited_reward_of_same_store(store):
     with pytest.raises(errors.InvalidStampProgram, match="수량 제한"):
-        services.stamp_program_create(
+        stamps.stamp_program_create(
             store=store, name="x", stamps_required=5, reward=make_template(store, total_quantity=9)
         )
     with pytest.raises(errors.InvalidStampProgram, match="같은 가게"):
-        services.stamp_program_create(
+        stamps.stamp_program_create(
             store=store, name="x", stamps_required=5, reward=make_template(StoreFactory())
         )
 
@@ -392,10 +392,10 @@ def test_daily_counts_follow_the_kst_day(store, staff, frozen_clock):
     day = NOW.date()
     frozen_clock(NOW.replace(hour=0, minute=0))  # 00:00 KST is still 'today' in Korea
     services.coupon_redeem(store=store, staff=staff, code=claim(template).code)
-    services.stamp_give(store=store, staff=staff, customer=CustomerFactory(), count=3)
+    stamps.stamp_give(store=store, staff=staff, customer=CustomerFactory(), count=3)
     frozen_clock(NOW.replace(hour=0, minute=0) - US)
     services.coupon_redeem(store=store, staff=staff, code=claim(template).code)
-    services.stamp_give(store=store, staff=staff, customer=CustomerFactory(), count=1)
+    stamps.stamp_give(store=store, staff=staff, customer=CustomerFactory(), count=1)
 
     assert selectors.coupons_redeemed_count(store=store, day=day) == 1
     assert selectors.stamps_given_count(store=store, day=day) == 3

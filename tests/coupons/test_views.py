@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from dangol.coupons import services
+from dangol.coupons import services, stamps
 from dangol.coupons.models import Coupon, CouponTemplate, Stamp
 from dangol.regulars.services import follow_create
 from tests.coupons.utils import NOW, make_program, make_template
@@ -121,7 +121,7 @@ def test_my_code_and_stamp_cards_render(client, store, owner, customer):
     page = client.get(reverse("coupons:my_code")).content.decode()
     code = customer.customer_code.code
     assert code in page and "<svg" in page
-    services.stamp_give(store=store, staff=owner, customer_code=code)
+    stamps.stamp_give(store=store, staff=owner, customer_code=code)
     assert "1 / 3개" in client.get(reverse("coupons:stamps")).content.decode()
 
 
@@ -235,7 +235,7 @@ def test_merchant_starts_a_stamp_program(client, store, owner):
 
 
 def test_customer_qr_sends_staff_to_stamp_screen(client, store, owner, customer):
-    code = services.customer_code_get_or_create(customer=customer).code
+    code = stamps.customer_code_get_or_create(customer=customer).code
     client.force_login(owner)
     response = client.get(reverse("coupons:customer_scan", args=[code]))
     assert response["Location"].endswith(f"?customer_code={code}")
@@ -244,14 +244,14 @@ def test_customer_qr_sends_staff_to_stamp_screen(client, store, owner, customer)
 def test_stamp_pages_have_constant_queries(client, store, owner, django_assert_max_num_queries):
     make_program(store, per_day_limit=9, per_visit_limit=9)
     customer = CustomerFactory()
-    services.stamp_give(store=store, staff=owner, customer=customer)
+    stamps.stamp_give(store=store, staff=owner, customer=customer)
     client.force_login(customer)
     with django_assert_max_num_queries(5) as few:
         client.get(reverse("coupons:stamps"))
     for _ in range(4):
         other = StoreFactory()
         make_program(other)
-        services.stamp_give(store=other, staff=owner, customer=customer)
+        stamps.stamp_give(store=other, staff=owner, customer=customer)
     with django_assert_max_num_queries(len(few)):
         assert client.get(reverse("coupons:stamps")).content.decode().count("<progress") == 5
 
@@ -260,6 +260,6 @@ def test_stamp_pages_have_constant_queries(client, store, owner, django_assert_m
     with django_assert_max_num_queries(10) as few:
         client.get(url)
     for _ in range(5):
-        services.stamp_give(store=store, staff=owner, customer=CustomerFactory())
+        stamps.stamp_give(store=store, staff=owner, customer=CustomerFactory())
     with django_assert_max_num_queries(len(few)):
         client.get(url)

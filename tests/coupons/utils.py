@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from dangol.core import clock
-from dangol.coupons import services
+from dangol.coupons import services, stamps
 from dangol.coupons.models import CouponTemplate, StampCardProgram
 from dangol.places.models import Store
 
@@ -35,4 +35,4 @@ def make_program(store: Store, **overrides: Any) -> StampCardProgram:
         "per_visit_limit": 2, "per_day_limit": 2,
     }
     fields.update(overrides)
-    return services.stamp_program_create(store=store, **fields)
+    return stamps.stamp_program_create(store=store, **fields)

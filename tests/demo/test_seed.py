@@ -15,7 +15,8 @@ from dangol.core import clock
 from dangol.core.brn import brn_is_valid
 from dangol.core.phone import mobile_normalize
 from dangol.demo import seed
-from dangol.demo.seed import DEMO_PASSWORD, demo_seed
+from dangol.demo.data import DEMO_PASSWORD
+from dangol.demo.seed import demo_seed
 from dangol.ledger.selectors import ledger_verify
 from dangol.messaging.models import Campaign
 from dangol.messaging.selectors import inbox_for, message_credit_balance

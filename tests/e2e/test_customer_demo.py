@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from dangol.demo.seed import DEMO_CUSTOMER_PHONE, demo_seed
+from dangol.demo.data import DEMO_CUSTOMER_PHONE
+from dangol.demo.seed import demo_seed
 from dangol.places.models import Market
 from dangol.regulars.selectors import stores_followed_by
 

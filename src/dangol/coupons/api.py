@@ -19,7 +19,7 @@ from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
 from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
-from dangol.coupons import errors, selectors, services
+from dangol.coupons import errors, selectors, services, stamps
 from dangol.coupons.models import Coupon, CouponTemplate
 
 router = Router(tags=["coupons"], auth=required_auth)
@@ -89,7 +89,7 @@ class StampOut(Schema):
     reward_coupon_ids: list[int]
 
 
-def _stamp_out(result: services.StampResult) -> StampOut:
+def _stamp_out(result: stamps.StampResult) -> StampOut:
     return StampOut(
         stamp_id=result.stamp.pk, count=result.stamp.count, card_stamps=result.card.stamps,
         stamps_required=result.program.stamps_required,
@@ -124,7 +124,7 @@ def redeem_coupon(request: HttpRequest, store_id: int, body: RedeemIn) -> Coupon
 def give_stamps(request: HttpRequest, store_id: int, body: StampIn) -> StampOut:
     """Give stamps to the customer with `customer_code` or `phone`."""
     store = caller_store(request, store_id, policy.STAMPS_GIVE)
-    result = services.stamp_give(
+    result = stamps.stamp_give(
         store=store, staff=_caller(request), customer_code=body.customer_code,
         phone=body.phone, count=body.count, idempotency_key=body.idempotency_key,
     )

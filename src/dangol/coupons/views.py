@@ -18,7 +18,7 @@ from dangol.access.checks import may, stores_managed_by, stores_visible_to
 from dangol.access.pages import store_for_page
 from dangol.accounts.models import User
 from dangol.core.errors import DangolError
-from dangol.coupons import errors, rules, selectors, services
+from dangol.coupons import errors, rules, selectors, services, stamps
 from dangol.coupons.forms import CouponTemplateForm, RedeemForm, StampForm, StampProgramForm
 from dangol.coupons.models import Coupon, CouponTemplate
 from dangol.places.models import Store
@@ -106,7 +106,7 @@ def stamp_cards(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_code(request: HttpRequest) -> HttpResponse:
     """Show the customer's personal code (digits and QR) for stamps at the counter."""
-    code = services.customer_code_get_or_create(customer=_user(request))
+    code = stamps.customer_code_get_or_create(customer=_user(request))
     scan_url = request.build_absolute_uri(reverse("coupons:customer_scan", args=[code.code]))
     return render(request, "coupons/my_code.html", {"code": code, "qr_svg": _qr_svg(scan_url)})
 
@@ -236,7 +236,7 @@ def merchant_stamps(request: HttpRequest, pk: int) -> HttpResponse:
         program_form.fields["reward"].queryset = rewards  # type: ignore[attr-defined]
         if program_form.is_valid():
             try:
-                services.stamp_program_create(store=store, **program_form.cleaned_data)
+                stamps.stamp_program_create(store=store, **program_form.cleaned_data)
             except DangolError as exc:
                 program_form.add_error(None, exc.message)
             else:
@@ -247,7 +247,7 @@ def merchant_stamps(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                result = services.stamp_give(
+                result = stamps.stamp_give(
                     store=store, staff=_user(request), customer_code=data["customer_code"] or None,
                     phone=data["phone"] or None, count=data["count"],
                 )
