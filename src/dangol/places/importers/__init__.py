@@ -9,79 +9,34 @@ bulk statements. Running an import again updates rows in place.
 
 from __future__ import annotations
 
-import os
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import Any
 
 from django.db import transaction
-from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dangol.core import clock
-from dangol.core.csvfile import (
-    CP949,
-    UTF8_OR_CP949,
-    CsvFileMalformed,
-    CsvFileUnreadable,
-    CsvFileWrongEncoding,
-    csv_bytes,
-    csv_decode,
-    csv_records,
-)
+from dangol.core.csvfile import CP949, UTF8_OR_CP949
 from dangol.places.errors import (
-    ImportFileEmpty,
-    ImportFileMalformed,
-    ImportFileUnreadable,
     ImportFileWrongColumns,
-    ImportFileWrongEncoding,
     MarketsNotImported,
     RegionsNotImported,
 )
+from dangol.places.importers.reading import (
+    ImportReport,
+    ImportSource,
+    RowProblem,
+    RowRejected,
+    Table,
+    read_table,
+    read_text,
+    record_cells,
+)
 from dangol.places.models import Facility, Market, Region, market_source_key
-
-ImportSource = str | os.PathLike[str] | IO[bytes]
-
-
-# --- reports --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """A note on one row of the file: its line (header = line 1) and what was wrong."""
-
-    line: int
-    reason: str
-
-
-@dataclass
-class ImportReport:
-    """What one import did with each row of its file."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[RowProblem] = field(default_factory=list)
-    # Rows imported after correcting their data (an address typo, a missing space).
-    corrected: list[RowProblem] = field(default_factory=list)
-    # Rows outside what the import keeps (읍면동 lines of the legal-dong list).
-    skipped: int = 0
-    # Rows already in the database that this file does not list; they are left as they are.
-    absent: int = 0
-    # How each market's 시군구 was found (`exact`, `successor`, `lot_address`, …).
-    resolutions: Counter[str] = field(default_factory=Counter)
-    # Markets that sit in a region made current by an entry of REGION_CHANGES, by its label.
-    reconciled: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def total(self) -> int:
-        """Return the number of rows handled: imported or rejected."""
-        return self.created + self.updated + self.unchanged + len(self.rejected)
-
 
 # --- the reconciliation table ---------------------------------------------------------------
 
@@ -164,69 +119,6 @@ def reconciliation_label(code: str) -> str | None:
     return None
 
 
-# --- reading files --------------------------------------------------------------------------
-
-
-def _read_text(source: ImportSource, *, encodings: Sequence[str]) -> str:
-    """Return the text of `source` through the core CSV reader, refusing the file with the
-    import's own errors: unreadable, empty, or not in `encodings` (tried in order)."""
-    try:
-        raw = csv_bytes(source)
-    except CsvFileUnreadable as error:
-        raise ImportFileUnreadable(file=error.file, error=error.error) from error
-    if not raw.strip():
-        raise ImportFileEmpty()
-    try:
-        return csv_decode(raw, encodings=encodings)
-    except CsvFileWrongEncoding as error:
-        raise ImportFileWrongEncoding(expected=error.expected, found=error.found) from error
-
-
-@dataclass(frozen=True)
-class _Table:
-    """A CSV file read into its header and its records, each with its first line number."""
-
-    columns: dict[str, int]
-    width: int
-    records: list[tuple[int, list[str]]]
-
-
-def _read_table(text: str, *, dataset: str | Promise, required: Sequence[str]) -> _Table:
-    """Return the records of CSV `text`; refuse a file without data or without `required`."""
-    try:
-        records = csv_records(text)
-    except CsvFileMalformed as error:
-        raise ImportFileMalformed(line=error.line, error=error.error) from error
-    if not records:
-        raise ImportFileEmpty()
-    _, header = records[0]
-    columns = {cell.strip().lstrip("\ufeff").strip(): index for index, cell in enumerate(header)}
-    missing = [name for name in required if name not in columns]
-    if missing:
-        raise ImportFileWrongColumns(dataset=dataset, missing=", ".join(missing))
-    if len(records) == 1:
-        raise ImportFileEmpty()
-    return _Table(columns=columns, width=len(header), records=records[1:])
-
-
-class _RowRejected(Exception):
-    """Raised while reading one row that cannot be used; carries the reason."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _cells(table: _Table, record: list[str]) -> dict[str, str]:
-    """Return the record's cells by column name, stripped; reject a record of the wrong width."""
-    if len(record) < table.width or any(cell.strip() for cell in record[table.width :]):
-        raise _RowRejected(
-            gettext("열 개수가 맞지 않습니다(%(expected)s개여야 하는데 %(found)s개입니다).")
-            % {"expected": table.width, "found": len(record)}
-        )
-    return {name: record[index].strip() for name, index in table.columns.items()}
-
-
 # --- regions --------------------------------------------------------------------------------
 
 REGION_COLUMNS = ("법정동코드", "법정동명", "폐지여부")
@@ -248,17 +140,17 @@ class _RegionRow:
         return self.code[:2] if self.level == Region.Level.SIGUNGU else None
 
 
-def _region_rows(table: _Table, report: ImportReport) -> dict[str, _RegionRow]:
+def _region_rows(table: Table, report: ImportReport) -> dict[str, _RegionRow]:
     """Return the 시도 and 시군구 rows of the legal-dong list by code; skip 읍면동 rows."""
     rows: dict[str, _RegionRow] = {}
     sido_names: dict[str, str] = {}
     pending: list[tuple[int, str, str, bool]] = []
     for line, record in table.records:
         try:
-            cells = _cells(table, record)
+            cells = record_cells(table, record)
             code, full_name = cells["법정동코드"], " ".join(cells["법정동명"].split())
             if len(code) != 10 or not (code.isascii() and code.isdigit()):
-                raise _RowRejected(
+                raise RowRejected(
                     gettext("법정동코드 '%(value)s'은(는) 10자리 숫자가 아닙니다.")
                     % {"value": code}
                 )
@@ -266,15 +158,15 @@ def _region_rows(table: _Table, report: ImportReport) -> dict[str, _RegionRow]:
                 report.skipped += 1
                 continue
             if cells["폐지여부"] not in _REGION_STATUS:
-                raise _RowRejected(
+                raise RowRejected(
                     gettext("폐지여부 '%(value)s'은(는) '존재' 또는 '폐지'여야 합니다.")
                     % {"value": cells["폐지여부"]}
                 )
             if not full_name:
-                raise _RowRejected(gettext("법정동명이 비어 있습니다."))
+                raise RowRejected(gettext("법정동명이 비어 있습니다."))
             if len(full_name) > 80:
-                raise _RowRejected(gettext("법정동명이 너무 깁니다(최대 80자)."))
-        except _RowRejected as rejected:
+                raise RowRejected(gettext("법정동명이 너무 깁니다(최대 80자)."))
+        except RowRejected as rejected:
             report.rejected.append(RowProblem(line, rejected.reason))
             continue
         is_active = _REGION_STATUS[cells["폐지여부"]]
@@ -364,8 +256,8 @@ def regions_import(*, file: ImportSource) -> ImportReport:
     REGION_CHANGES and write them in one transaction. Raise ImportFileRefused, writing nothing,
     if the file is not such a list. Leave regions that the file does not list as they are.
     """
-    text = _read_text(file, encodings=UTF8_OR_CP949)
-    table = _read_table(text, dataset=_("법정동코드"), required=REGION_COLUMNS)
+    text = read_text(file, encodings=UTF8_OR_CP949)
+    table = read_table(text, dataset=_("법정동코드"), required=REGION_COLUMNS)
     report = ImportReport()
     rows = _region_rows(table, report)
     _reconcile(rows)
@@ -618,7 +510,7 @@ _SIX_PLACES = Decimal("0.000001")
 def _text(cells: Mapping[str, str], column: str, max_length: int) -> str:
     value = " ".join(cells[column].split())
     if len(value) > max_length:
-        raise _RowRejected(
+        raise RowRejected(
             gettext("%(column)s 값이 너무 깁니다(최대 %(max)s자).")
             % {"column": column, "max": max_length}
         )
@@ -630,7 +522,7 @@ def _whole_number(cells: Mapping[str, str], column: str) -> int | None:
     if not value:
         return None
     if not (value.isascii() and value.isdigit()):
-        raise _RowRejected(
+        raise RowRejected(
             gettext("%(column)s 값 '%(value)s'은(는) 0 이상의 정수가 아닙니다.")
             % {"column": column, "value": cells[column]}
         )
@@ -646,7 +538,7 @@ def _coordinate(cells: Mapping[str, str], column: str) -> Decimal | None:
     except InvalidOperation:
         number = Decimal("NaN")
     if not number.is_finite():
-        raise _RowRejected(
+        raise RowRejected(
             gettext("%(column)s 값 '%(value)s'은(는) 숫자가 아닙니다.")
             % {"column": column, "value": value}
         )
@@ -656,12 +548,12 @@ def _coordinate(cells: Mapping[str, str], column: str) -> Decimal | None:
 def _coordinates(cells: Mapping[str, str]) -> tuple[Decimal | None, Decimal | None]:
     latitude, longitude = _coordinate(cells, LATITUDE), _coordinate(cells, LONGITUDE)
     if (latitude is None) != (longitude is None):
-        raise _RowRejected(gettext("위도와 경도 중 하나만 있습니다."))
+        raise RowRejected(gettext("위도와 경도 중 하나만 있습니다."))
     if latitude is not None and longitude is not None and not (
         _LATITUDE_RANGE[0] <= latitude <= _LATITUDE_RANGE[1]
         and _LONGITUDE_RANGE[0] <= longitude <= _LONGITUDE_RANGE[1]
     ):
-        raise _RowRejected(
+        raise RowRejected(
             gettext(
                 "위도·경도가 대한민국 범위를 벗어납니다(위도 %(latitude)s, 경도 %(longitude)s)."
             )
@@ -676,7 +568,7 @@ def _coordinates(cells: Mapping[str, str]) -> tuple[Decimal | None, Decimal | No
 def _flag(cells: Mapping[str, str], column: str) -> bool | None:
     value = cells[column].upper()
     if value not in _FLAGS:
-        raise _RowRejected(
+        raise RowRejected(
             gettext("%(column)s 값 '%(value)s'은(는) Y 또는 N이어야 합니다.")
             % {"column": column, "value": cells[column]}
         )
@@ -686,7 +578,7 @@ def _flag(cells: Mapping[str, str], column: str) -> bool | None:
 def _opened_year(cells: Mapping[str, str], today: date) -> int | None:
     year = _whole_number(cells, OPENED)
     if year is not None and not 1000 <= year <= today.year:
-        raise _RowRejected(
+        raise RowRejected(
             gettext("개설연도 '%(value)s'이(가) 올바르지 않습니다.") % {"value": cells[OPENED]}
         )
     return year
@@ -702,19 +594,19 @@ def _data_date(cells: Mapping[str, str]) -> date | None:
             raise ValueError(value)
         return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError as error:
-        raise _RowRejected(
+        raise RowRejected(
             gettext("데이터기준일자 '%(value)s'이(가) 날짜가 아닙니다.") % {"value": value}
         ) from error
 
 
 def _market_values(cells: Mapping[str, str], today: date) -> dict[str, Any]:
-    """Return the Market field values of one row, region aside; raise _RowRejected if unusable."""
+    """Return the Market field values of one row, region aside; raise RowRejected if unusable."""
     name = _text(cells, NAME, 100)
     if not name:
-        raise _RowRejected(gettext("시장명이 비어 있습니다."))
+        raise RowRejected(gettext("시장명이 비어 있습니다."))
     market_type = _MARKET_TYPES.get(cells[TYPE].replace(" ", ""))
     if market_type is None:
-        raise _RowRejected(
+        raise RowRejected(
             gettext(
                 "시장유형 '%(value)s'을(를) 알 수 없습니다(상설장, 5일장, 상설장+5일장 중 하나)."
             )
@@ -752,8 +644,8 @@ def markets_import(*, file: ImportSource) -> ImportReport:
     cannot be used and import the others. Raise ImportFileRefused if the file is not that list
     and RegionsNotImported if the regions are missing; both write nothing.
     """
-    text = _read_text(file, encodings=(CP949,))
-    table = _read_table(text, dataset=_("전국전통시장표준데이터"), required=MARKET_COLUMNS)
+    text = read_text(file, encodings=(CP949,))
+    table = read_table(text, dataset=_("전국전통시장표준데이터"), required=MARKET_COLUMNS)
     directory = RegionDirectory.load()
     missing = directory.missing_sido()
     if missing:
@@ -764,19 +656,19 @@ def markets_import(*, file: ImportSource) -> ImportReport:
     rows: dict[str, tuple[int, dict[str, Any]]] = {}
     for line, record in table.records:
         try:
-            cells = _cells(table, record)
+            cells = record_cells(table, record)
             values = _market_values(cells, today)
             resolution = directory.resolve(road=values["road_address"], lot=values["lot_address"])
             if isinstance(resolution, str):
-                raise _RowRejected(resolution)
+                raise RowRejected(resolution)
             key = market_source_key(region_code=resolution.code, name=values["name"])
             if key in rows:
-                raise _RowRejected(
+                raise RowRejected(
                     gettext("같은 시군구(%(region)s)에 같은 이름의 시장이 %(line)s번째 줄에 이미 "
                             "있습니다.")
                     % {"region": directory.full_name(resolution.code), "line": rows[key][0]}
                 )
-        except _RowRejected as rejected:
+        except RowRejected as rejected:
             report.rejected.append(RowProblem(line, rejected.reason))
             continue
         values["region_id"] = resolution.code
@@ -874,8 +766,8 @@ def market_facilities_import(*, file: ImportSource) -> ImportReport:
     is not listed. Raise ImportFileRefused if the file is not that list and MarketsNotImported
     if no market is listed yet; both write nothing.
     """
-    text = _read_text(file, encodings=(CP949,))
-    table = _read_table(
+    text = read_text(file, encodings=(CP949,))
+    table = read_table(
         text, dataset=_("전통시장현황"), required=(*FACILITY_IDENTITY_COLUMNS, "시도", "시군구")
     )
     present = [column for column in FACILITY_COLUMNS if column in table.columns]
@@ -901,11 +793,11 @@ def market_facilities_import(*, file: ImportSource) -> ImportReport:
     to_update: list[Market] = []
     for line, record in table.records:
         try:
-            cells = _cells(table, record)
+            cells = record_cells(table, record)
             name = " ".join(cells["시장명"].split())
             kind = _MARKET_KINDS.get(cells["시장 유형"].replace(" ", ""))
             if kind is None:
-                raise _RowRejected(
+                raise RowRejected(
                     gettext("시장 유형 '%(value)s'을(를) 알 수 없습니다(전통시장 또는 상점가).")
                     % {"value": cells["시장 유형"]}
                 )
@@ -925,7 +817,7 @@ def market_facilities_import(*, file: ImportSource) -> ImportReport:
                 ):
                     resolution = stated
             if isinstance(resolution, str):
-                raise _RowRejected(resolution)
+                raise RowRejected(resolution)
             key = market_source_key(region_code=resolution.code, name=name)
             market: Market | None = markets.get(key)
             candidates = in_city.get((resolution.code[:4], name), [])
@@ -935,15 +827,15 @@ def market_facilities_import(*, file: ImportSource) -> ImportReport:
                 market = candidates[0]
                 key = market.source_key or key
             if market is None:
-                raise _RowRejected(
+                raise RowRejected(
                     gettext("시장 목록에 없는 시장입니다: %(name)s (%(region)s)")
                     % {"name": name, "region": directory.full_name(resolution.code)}
                 )
             if key in seen:
-                raise _RowRejected(
+                raise RowRejected(
                     gettext("같은 시장이 %(line)s번째 줄에 이미 있습니다.") % {"line": seen[key]}
                 )
-        except _RowRejected as rejected:
+        except RowRejected as rejected:
             report.rejected.append(RowProblem(line, rejected.reason))
             continue
         seen[key] = line

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from dangol.core.errors import DangolError
 from dangol.places import importers
+from dangol.places.importers.reading import ImportReport
 from dangol.places.models import Region
 
 # How a market's 시군구 was found, as ImportReport.resolutions counts it.
@@ -67,7 +68,7 @@ class Command(BaseCommand):
             )
         self.write_problems(report)
 
-    def write_regions_summary(self, report: importers.ImportReport) -> None:
+    def write_regions_summary(self, report: ImportReport) -> None:
         self.stdout.write(
             _("지역 %(total)s개 처리: 새로 만듦 %(created)s, 갱신 %(updated)s, 변경 없음 "
               "%(unchanged)s, 거부 %(rejected)s (읍면동 %(skipped)s줄은 건너뜀)")
@@ -82,7 +83,7 @@ class Command(BaseCommand):
             }
         )
 
-    def write_markets_summary(self, report: importers.ImportReport, *, verbosity: int) -> None:
+    def write_markets_summary(self, report: ImportReport, *, verbosity: int) -> None:
         self.stdout.write(
             _("시장 %(total)s개 처리: 새로 만듦 %(created)s, 갱신 %(updated)s, 변경 없음 "
               "%(unchanged)s, 거부 %(rejected)s")
@@ -105,7 +106,7 @@ class Command(BaseCommand):
                     % {"change": label, "count": number(count)}
                 )
 
-    def write_problems(self, report: importers.ImportReport) -> None:
+    def write_problems(self, report: ImportReport) -> None:
         for problem in report.rejected:
             self.stdout.write(self.style.WARNING(
                 _("  %(line)s번째 줄 거부: %(reason)s")
@@ -118,7 +119,7 @@ class Command(BaseCommand):
             )
 
     @staticmethod
-    def counts(report: importers.ImportReport, **extra: str) -> dict[str, str]:
+    def counts(report: ImportReport, **extra: str) -> dict[str, str]:
         return {
             "total": number(report.total),
             "created": number(report.created),
