@@ -18,7 +18,6 @@ from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
-from dangol.places import importers
 from dangol.places.errors import (
     ImportFileEmpty,
     ImportFileRefused,
@@ -31,8 +30,8 @@ from dangol.places.importers import (
     MARKET_COLUMNS,
     market_facilities_import,
     markets_import,
-    regions_import,
 )
+from dangol.places.importers.regions import REGION_CHANGES, regions_import
 from dangol.places.models import Market, Region, market_source_key
 from tests.conftest import shared_data_file
 from tests.factories import MarketFactory
@@ -834,6 +833,6 @@ def test_full_facilities_file_finds_the_listed_markets(db):
 
 
 def test_reconciliation_table_names_a_date_and_label_for_every_change():
-    for change in importers.REGION_CHANGES:
+    for change in REGION_CHANGES:
         assert change.effective <= date(2024, 11, 4)
         assert change.label and change.new

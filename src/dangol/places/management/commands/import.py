@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from dangol.core.errors import DangolError
 from dangol.places import importers
 from dangol.places.importers.reading import ImportReport
+from dangol.places.importers.regions import regions_import
 from dangol.places.models import Region
 
 # How a market's 시군구 was found, as ImportReport.resolutions counts it.
@@ -48,7 +49,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         dataset = options["dataset"]
         service = {
-            "regions": importers.regions_import,
+            "regions": regions_import,
             "markets": importers.markets_import,
             "facilities": importers.market_facilities_import,
         }[dataset]
