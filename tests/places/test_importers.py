@@ -26,11 +26,8 @@ from dangol.places.errors import (
     MarketsNotImported,
     RegionsNotImported,
 )
-from dangol.places.importers import (
-    MARKET_COLUMNS,
-    market_facilities_import,
-    markets_import,
-)
+from dangol.places.importers import market_facilities_import
+from dangol.places.importers.markets import MARKET_COLUMNS, markets_import
 from dangol.places.importers.regions import REGION_CHANGES, regions_import
 from dangol.places.models import Market, Region, market_source_key
 from tests.conftest import shared_data_file

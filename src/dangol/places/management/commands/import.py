@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from dangol.core.errors import DangolError
 from dangol.places import importers
+from dangol.places.importers.markets import markets_import
 from dangol.places.importers.reading import ImportReport
 from dangol.places.importers.regions import regions_import
 from dangol.places.models import Region
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         dataset = options["dataset"]
         service = {
             "regions": regions_import,
-            "markets": importers.markets_import,
+            "markets": markets_import,
             "facilities": importers.market_facilities_import,
         }[dataset]
         try:
