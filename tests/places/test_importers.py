@@ -26,7 +26,7 @@ from dangol.places.errors import (
     MarketsNotImported,
     RegionsNotImported,
 )
-from dangol.places.importers import market_facilities_import
+from dangol.places.importers.facilities import market_facilities_import
 from dangol.places.importers.markets import MARKET_COLUMNS, markets_import
 from dangol.places.importers.regions import REGION_CHANGES, regions_import
 from dangol.places.models import Market, Region, market_source_key

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangol.core.errors import DangolError
-from dangol.places import importers
+from dangol.places.importers.facilities import market_facilities_import
 from dangol.places.importers.markets import markets_import
 from dangol.places.importers.reading import ImportReport
 from dangol.places.importers.regions import regions_import
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         service = {
             "regions": regions_import,
             "markets": markets_import,
-            "facilities": importers.market_facilities_import,
+            "facilities": market_facilities_import,
         }[dataset]
         try:
             report = service(file=options["file"])
