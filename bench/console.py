@@ -65,7 +65,8 @@ def seed(*, data: Path, stores: int, applications: int) -> dict[str, Any]:
     from dangol.core import clock
     from dangol.core.tenancy import Role
     from dangol.organisations.models import Organisation, OrganisationMembership
-    from dangol.places.importers import markets_import, regions_import
+    from dangol.places.importers.markets import markets_import
+    from dangol.places.importers.regions import regions_import
     from dangol.places.models import Market, Region, Store, StoreMembership
     from dangol.programs import pledges, rollout, services
     from dangol.programs.models import Application, Enrolment, Grant, Pledge

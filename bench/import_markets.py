@@ -42,7 +42,8 @@ def main() -> int:
         django.setup()
         from django.core.management import call_command
 
-        from dangol.places.importers import markets_import, regions_import
+        from dangol.places.importers.markets import markets_import
+        from dangol.places.importers.regions import regions_import
         from dangol.places.models import Market
 
         call_command("migrate", verbosity=0)

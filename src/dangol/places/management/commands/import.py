@@ -8,7 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangol.core.errors import DangolError
-from dangol.places import importers
+from dangol.places.importers.facilities import market_facilities_import
+from dangol.places.importers.markets import markets_import
+from dangol.places.importers.reading import ImportReport
+from dangol.places.importers.regions import regions_import
 from dangol.places.models import Region
 
 # How a market's 시군구 was found, as ImportReport.resolutions counts it.
@@ -47,9 +50,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         dataset = options["dataset"]
         service = {
-            "regions": importers.regions_import,
-            "markets": importers.markets_import,
-            "facilities": importers.market_facilities_import,
+            "regions": regions_import,
+            "markets": markets_import,
+            "facilities": market_facilities_import,
         }[dataset]
         try:
             report = service(file=options["file"])
@@ -67,7 +70,7 @@ class Command(BaseCommand):
             )
         self.write_problems(report)
 
-    def write_regions_summary(self, report: importers.ImportReport) -> None:
+    def write_regions_summary(self, report: ImportReport) -> None:
         self.stdout.write(
             _("지역 %(total)s개 처리: 새로 만듦 %(created)s, 갱신 %(updated)s, 변경 없음 "
               "%(unchanged)s, 거부 %(rejected)s (읍면동 %(skipped)s줄은 건너뜀)")
@@ -82,7 +85,7 @@ class Command(BaseCommand):
             }
         )
 
-    def write_markets_summary(self, report: importers.ImportReport, *, verbosity: int) -> None:
+    def write_markets_summary(self, report: ImportReport, *, verbosity: int) -> None:
         self.stdout.write(
             _("시장 %(total)s개 처리: 새로 만듦 %(created)s, 갱신 %(updated)s, 변경 없음 "
               "%(unchanged)s, 거부 %(rejected)s")
@@ -105,7 +108,7 @@ class Command(BaseCommand):
                     % {"change": label, "count": number(count)}
                 )
 
-    def write_problems(self, report: importers.ImportReport) -> None:
+    def write_problems(self, report: ImportReport) -> None:
         for problem in report.rejected:
             self.stdout.write(self.style.WARNING(
                 _("  %(line)s번째 줄 거부: %(reason)s")
@@ -118,7 +121,7 @@ class Command(BaseCommand):
             )
 
     @staticmethod
-    def counts(report: importers.ImportReport, **extra: str) -> dict[str, str]:
+    def counts(report: ImportReport, **extra: str) -> dict[str, str]:
         return {
             "total": number(report.total),
             "created": number(report.created),
