@@ -72,7 +72,7 @@ def seed(*, recipients: int) -> int:
     from dangol.core import clock
     from dangol.ledger.models import Account
     from dangol.ledger.services import account_get_or_create
-    from dangol.messaging import services
+    from dangol.messaging.credit import message_credit_grant
     from dangol.places.models import Market, Region, Store
 
     started = time.perf_counter()
@@ -123,7 +123,7 @@ def seed(*, recipients: int) -> int:
         owner_type="", owner_id=None, kind=Account.Kind.EXTERNAL, non_negative=False,
         name="외부 입금",
     )
-    services.message_credit_grant(
+    message_credit_grant(
         store=store, amount=recipients * 15 * ROUNDS, from_account=external,
         idempotency_key="bench-fanout",
     )

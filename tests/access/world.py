@@ -23,6 +23,7 @@ from dangol.coupons.models import Coupon, CouponTemplate
 from dangol.ledger.models import Account
 from dangol.ledger.services import account_get_or_create
 from dangol.messaging import services as messaging
+from dangol.messaging.credit import message_credit_grant
 from dangol.messaging.models import Campaign, Delivery
 from dangol.organisations.models import Organisation
 from dangol.payments.providers.sandbox import CARD_APPROVE
@@ -207,7 +208,7 @@ def _messages(world: World) -> None:
         "A": {"market": world.markets["A"]}, "B": {"market": world.markets["B"]},
     }
     for name, sender in senders.items():
-        messaging.message_credit_grant(
+        message_credit_grant(
             **sender, amount=100_000, from_account=external, idempotency_key=f"world-{name}",
         )
         campaign = messaging.campaign_create(

@@ -6,6 +6,11 @@ from dangol.core.clock import kst
 from dangol.ledger.models import Account, Transaction
 from dangol.ledger.selectors import ledger_verify
 from dangol.messaging import services
+from dangol.messaging.credit import (
+    message_credit_account,
+    message_credit_grant,
+    message_credit_top_up,
+)
 from dangol.messaging.errors import CampaignInvalid, MessageCreditShort, TopUpFailed
 from dangol.messaging.models import Campaign, Delivery, MessagePrice
 from dangol.messaging.selectors import message_credit_balance
@@ -103,10 +108,10 @@ def test_unsent_campaign_with_no_credit_account_is_refused(store, consenting_reg
 
 @pytest.mark.django_db
 def test_top_up_through_the_payment_provider(store):
-    posting = services.message_credit_top_up(
+    posting = message_credit_top_up(
         store=store, amount=30_000, card_number=APPROVED, idempotency_key="top-1"
     )
-    again = services.message_credit_top_up(
+    again = message_credit_top_up(
         store=store, amount=30_000, card_number=APPROVED, idempotency_key="top-1"
     )
     assert again.pk == posting.pk
@@ -114,11 +119,11 @@ def test_top_up_through_the_payment_provider(store):
     cash = Account.objects.get(owner_type="", kind=Account.Kind.CASH)
     assert cash.balance == -30_000
     with pytest.raises(TopUpFailed):
-        services.message_credit_top_up(
+        message_credit_top_up(
             store=store, amount=10_000, card_number=DECLINED, idempotency_key="top-2"
         )
     with pytest.raises(CampaignInvalid):
-        services.message_credit_top_up(
+        message_credit_top_up(
             store=store, amount=0, card_number=APPROVED, idempotency_key="top-3"
         )
     assert message_credit_balance(store=store) == 30_000
@@ -128,14 +133,14 @@ def test_top_up_through_the_payment_provider(store):
 @pytest.mark.django_db
 def test_grant_from_an_account_for_the_programs_issue(market):
     source = external_account()
-    services.message_credit_grant(
+    message_credit_grant(
         market=market, amount=300_000, from_account=source, idempotency_key="kakao-1"
     )
-    services.message_credit_grant(
+    message_credit_grant(
         market=market, amount=300_000, from_account=source, idempotency_key="kakao-1"
     )
     assert message_credit_balance(market=market) == 300_000
-    account = services.message_credit_account(market=market)
+    account = message_credit_account(market=market)
     assert (account.owner_type, account.owner_id, account.non_negative) == (
         "market", market.pk, True,
     )

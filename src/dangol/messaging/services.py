@@ -49,19 +49,23 @@ from dangol.core.errors import DangolError, IdempotencyKeyReused
 from dangol.core.money import format_won
 from dangol.coupons.models import CouponTemplate
 from dangol.ledger import catalogue
-from dangol.ledger.models import Account, Transaction
-from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_transfer
+from dangol.ledger.models import Account
+from dangol.ledger.services import accounts_lock, ledger_transfer
 from dangol.messaging import rules
+from dangol.messaging.credit import (
+    CHARGE_KIND,
+    REFUND_KIND,
+    message_credit_account,
+    message_credit_balance_of,
+    message_prices,
+)
 from dangol.messaging.errors import (
     CampaignInvalid,
     MessageCreditShort,
-    TopUpFailed,
 )
 from dangol.messaging.informational import delivery_notice_id
-from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery, MessagePrice
+from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
 from dangol.notices.models import Notice
-from dangol.payments.errors import PaymentDeclined
-from dangol.payments.services import payment_charge
 from dangol.places.models import Market, Store
 from dangol.regulars.models import Consent, Follow, Tag
 from dangol.regulars.rules import OptIn, is_night_kst, opt_in_stands_q, opt_in_stands_sql
@@ -69,17 +73,12 @@ from dangol.regulars.services import consent_withdraw
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PRICES = {Channel.IN_APP: 15, Channel.SMS: 20, Channel.LMS: 50, Channel.EMAIL: 0}
 AD_TEMPLATES = {Campaign.Template.FREE, Campaign.Template.CLOSING_SALE}
 INFO_TEMPLATES = {
     Campaign.Template.VOUCHER_RECEIVED, Campaign.Template.EXPIRY,
     Campaign.Template.SETTLEMENT_PAID, Campaign.Template.CONSENT_RECONFIRMATION,
 }
 SELECTABLE_CHANNELS = (Channel.IN_APP, Channel.SMS, Channel.EMAIL)
-CHARGE_KIND = "message_charge"
-REFUND_KIND = "message_refund"
-TOP_UP_KIND = "message_top_up"
-GRANT_KIND = "message_grant"
 RELEASE_BATCH = 5000
 REFUND_BATCH = 5000
 # The opt-out path the pages serve (M4: `o/<token>/`); the site's origin comes from settings.
@@ -92,82 +91,6 @@ class SuppressedReason:
     OPTED_OUT = "opted_out"
     WITHDRAWN_BEFORE_DISPATCH = "withdrawn_before_dispatch"
     QUIET_HOURS_WITHDRAWN = "quiet_hours_withdrawn"
-
-
-# --- sender and accounts ----------------------------------------------------------------------
-
-
-def _one_sender(store: Store | None, market: Market | None) -> None:
-    if (store is None) == (market is None):
-        raise ValueError("name exactly one sender: a store or a market")
-
-
-def _sender_owner(store: Store | None, market: Market | None) -> tuple[str, int]:
-    _one_sender(store, market)
-    if store is not None:
-        return "store", store.pk
-    assert market is not None  # noqa: S101 (checked above)
-    return "market", market.pk
-
-
-def message_credit_account(*, store: Store | None = None, market: Market | None = None) -> Account:
-    """Return the sender's message credit account (non-negative), opening it at ₩0."""
-    owner_type, owner_id = _sender_owner(store, market)
-    sender = store or market
-    return account_get_or_create(
-        owner_type=owner_type, owner_id=owner_id, kind=Account.Kind.MESSAGE_CREDIT,
-        non_negative=True, name=f"{sender} 메시지 충전금",
-    )
-
-
-def message_credit_top_up(
-    *, store: Store | None = None, market: Market | None = None, amount: int, card_number: str,
-    idempotency_key: str,
-) -> Transaction:
-    """Charge `amount` won to `card_number` through the payment provider (authorize and
-    capture) and add it to the sender's message credit (cash → credit); return the posting.
-
-    A retry with the same key charges nothing more and returns the same posting. Raise
-    TopUpFailed when the card is declined, PaymentPending when the provider did not answer
-    (retry with the same key), CampaignInvalid for an amount ≤ 0.
-    """
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise CampaignInvalid(reason=_("충전 금액은 0원보다 커야 합니다"))
-    credit = message_credit_account(store=store, market=market)
-    try:
-        payment = payment_charge(
-            amount=amount, source=card_number, idempotency_key=f"message-credit:{idempotency_key}"
-        )
-    except PaymentDeclined as declined:
-        raise TopUpFailed(message=declined.reason) from declined
-    return ledger_transfer(
-        idempotency_key=f"messaging:top-up:{idempotency_key}", kind=TOP_UP_KIND,
-        source=catalogue.cash_account(), destination=credit, amount=amount,
-        description=f"메시지 충전금 충전 {format_won(amount)}",
-        metadata={"payment": payment.pk},
-    )
-
-
-def message_credit_grant(
-    *, store: Store | None = None, market: Market | None = None, amount: int,
-    from_account: Account, idempotency_key: str, description: str = "",
-) -> Transaction:
-    """Move `amount` won from `from_account` (a program budget, a subsidy, an external
-    clearing account) to the sender's message credit; return the posting (idempotent by key).
-    """
-    credit = message_credit_account(store=store, market=market)
-    return ledger_transfer(
-        idempotency_key=f"messaging:grant:{idempotency_key}", kind=GRANT_KIND,
-        source=from_account, destination=credit, amount=amount,
-        description=description or f"메시지 충전금 지원 {format_won(amount)}",
-    )
-
-
-def message_prices() -> dict[str, int]:
-    """Return the price per recipient of every channel, in won (operator rows over defaults)."""
-    prices = {str(channel): price for channel, price in DEFAULT_PRICES.items()}
-    prices.update(MessagePrice.objects.values_list("channel", "price"))
-    return prices
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -434,17 +357,6 @@ def campaign_check(
         problems.append(_("받을 수 있는 사람이 없습니다"))
     check.problems = problems
     return check
-
-
-def message_credit_balance_of(*, store: Store | None = None, market: Market | None = None) -> int:
-    """Return the sender's message credit balance in won (0 before any credit)."""
-    owner_type, owner_id = _sender_owner(store, market)
-    balance = (
-        Account.objects.filter(
-            owner_type=owner_type, owner_id=owner_id, kind=Account.Kind.MESSAGE_CREDIT
-        ).values_list("balance", flat=True).first()
-    )
-    return int(balance or 0)
 
 
 def _validate_audience(campaign: Campaign) -> None:

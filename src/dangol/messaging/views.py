@@ -24,6 +24,7 @@ from dangol.core import clock
 from dangol.core.errors import DangolError
 from dangol.core.templatetags.korean import kdatetime, won
 from dangol.ledger.selectors import account_statement
+from dangol.messaging.credit import message_credit_account, message_credit_top_up
 from dangol.messaging.forms import ClosingSaleForm, ComposerForm, TopUpForm
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.messaging.rules import ad_text, closing_sale_body
@@ -41,8 +42,6 @@ from dangol.messaging.services import (
     delivery_click,
     delivery_opt_out,
     delivery_read,
-    message_credit_account,
-    message_credit_top_up,
 )
 from dangol.places.models import Market, Store
 from dangol.regulars.rules import is_night_kst
