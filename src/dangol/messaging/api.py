@@ -41,7 +41,7 @@ from dangol.core.idempotency import (
     idempotent_call,
 )
 from dangol.coupons.models import CouponTemplate
-from dangol.messaging import selectors, services
+from dangol.messaging import rendering, selectors, services
 from dangol.messaging.errors import DeliveryNotFound
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
 from dangol.places.models import Market, Store
@@ -212,7 +212,7 @@ def _preview(sender: _Sender, body: ComposeIn) -> tuple[str, str]:
     draft = Campaign(store=sender.store, market=sender.market, kind=body.kind,
                      template=body.template, body=body.body)
     try:
-        return services.campaign_text(campaign=draft), ""
+        return rendering.campaign_text(campaign=draft), ""
     except DangolError as error:
         return body.body, error.message
 
@@ -408,7 +408,7 @@ def _inbox_item(delivery: Delivery) -> InboxItemOut:
     text = campaign.body
     if is_ad:
         try:
-            text = services.campaign_text(campaign=campaign, token=delivery.opt_out_token)
+            text = rendering.campaign_text(campaign=campaign, token=delivery.opt_out_token)
         except DangolError:  # a sender who has since lost its contact: the body as written
             text = campaign.body
     has_sender = campaign.store_id is not None or campaign.market_id is not None
@@ -418,7 +418,7 @@ def _inbox_item(delivery: Delivery) -> InboxItemOut:
         body=campaign.body, text=text, image_url=campaign.image.url if campaign.image else "",
         coupon_template_id=campaign.coupon_template_id, link_url=campaign.link_url,
         link_label=campaign.link_label,
-        opt_out_url=services.opt_out_url(delivery.opt_out_token) if is_ad else "",
+        opt_out_url=rendering.opt_out_url(delivery.opt_out_token) if is_ad else "",
         created_at=delivery.created_at, read_at=delivery.read_at,
     )
 

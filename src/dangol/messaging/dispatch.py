@@ -210,7 +210,7 @@ def _sender(campaign: Campaign) -> tuple[str, str]:
 def delivery_text(delivery: Delivery) -> str:
     """Return the exact text the recipient gets (the fan-out's renderer: ads framed by the
     system with "(광고)", sender, contact and this delivery's opt-out link)."""
-    from dangol.messaging.services import campaign_text
+    from dangol.messaging.rendering import campaign_text
 
     return campaign_text(campaign=delivery.campaign, token=delivery.opt_out_token)
 
@@ -268,7 +268,7 @@ def _send_email(delivery: Delivery, mail_connection: Any) -> SendResult:
         return SendResult(accepted=False, error="no e-mail address", retryable=False)
     headers = {"Message-ID": f"<delivery-{delivery.pk}@dangol>"}
     if delivery.campaign.kind == Campaign.Kind.AD:
-        from dangol.messaging.services import opt_out_url
+        from dangol.messaging.rendering import opt_out_url
 
         url = opt_out_url(delivery.opt_out_token)
         headers["List-Unsubscribe"] = f"<{url}>"

@@ -65,6 +65,7 @@ from dangol.messaging.errors import (
 )
 from dangol.messaging.informational import delivery_notice_id
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
+from dangol.messaging.rendering import campaign_text, sms_channel
 from dangol.notices.models import Notice
 from dangol.places.models import Market, Store
 from dangol.regulars.models import Consent, Follow, Tag
@@ -81,9 +82,6 @@ INFO_TEMPLATES = {
 SELECTABLE_CHANNELS = (Channel.IN_APP, Channel.SMS, Channel.EMAIL)
 RELEASE_BATCH = 5000
 REFUND_BATCH = 5000
-# The opt-out path the pages serve (M4: `o/<token>/`); the site's origin comes from settings.
-OPT_OUT_PATH = "/o/{token}/"
-TOKEN_PLACEHOLDER = "0" * 32
 
 
 class SuppressedReason:
@@ -91,37 +89,6 @@ class SuppressedReason:
     OPTED_OUT = "opted_out"
     WITHDRAWN_BEFORE_DISPATCH = "withdrawn_before_dispatch"
     QUIET_HOURS_WITHDRAWN = "quiet_hours_withdrawn"
-
-
-# --- rendering ------------------------------------------------------------------------------
-
-
-def opt_out_url(token: str) -> str:
-    """Return the absolute opt-out address of a delivery's token."""
-    origin = str(getattr(settings, "SITE_URL", "")).rstrip("/")
-    return origin + OPT_OUT_PATH.format(token=token)
-
-
-def _sender_of(campaign: Campaign) -> Store | Market | None:
-    return campaign.store or campaign.market
-
-
-def campaign_text(*, campaign: Campaign, token: str = TOKEN_PLACEHOLDER) -> str:
-    """Return the text a recipient sees: for an ad the "(광고)" prefix, sender name, body,
-    contact and the free opt-out line with the delivery's link; an informational message as
-    written from its template."""
-    sender = _sender_of(campaign)
-    if campaign.kind != Campaign.Kind.AD or sender is None:
-        return campaign.body
-    return rules.ad_text(
-        body=campaign.body, sender_name=sender.name,
-        sender_contact=getattr(sender, "phone", "") or "",
-        opt_out_url=opt_out_url(token),
-    )
-
-
-def _sms_channel(campaign: Campaign) -> str:
-    return str(rules.sms_kind(campaign_text(campaign=campaign)))
 
 
 # --- audience SQL ---------------------------------------------------------------------------
@@ -311,7 +278,7 @@ def _check_counts(
             rows = counts.with_email
         else:
             rows = counts.with_phone
-        stored = _sms_channel(campaign) if channel == Channel.SMS else channel
+        stored = sms_channel(campaign) if channel == Channel.SMS else channel
         if channel == Channel.SMS:
             check.sms_channel = stored
         check.deliveries[stored] = rows
@@ -411,7 +378,7 @@ def _validate(campaign: Campaign) -> None:
         # The law's sender name, contact and opt-out line must render (AdSenderIncomplete),
         # and an SMS must fit an LMS (SmsTooLong).
         if Channel.SMS in campaign.channels:
-            _sms_channel(campaign)
+            sms_channel(campaign)
         else:
             campaign_text(campaign=campaign)
 

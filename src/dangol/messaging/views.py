@@ -27,6 +27,7 @@ from dangol.ledger.selectors import account_statement
 from dangol.messaging.credit import message_credit_account, message_credit_top_up
 from dangol.messaging.forms import ClosingSaleForm, ComposerForm, TopUpForm
 from dangol.messaging.models import Campaign, Channel, Delivery
+from dangol.messaging.rendering import TOKEN_PLACEHOLDER
 from dangol.messaging.rules import ad_text, closing_sale_body
 from dangol.messaging.selectors import (
     campaign_stats,
@@ -35,7 +36,6 @@ from dangol.messaging.selectors import (
     message_credit_balance,
 )
 from dangol.messaging.services import (
-    TOKEN_PLACEHOLDER,
     campaign_check,
     campaign_is_due,
     campaign_submit,
