@@ -1,6 +1,7 @@
 """The audience of a campaign in SQL: who is in it, who may get it and when, the counts the
 composer shows and the one `INSERT … SELECT` per channel that makes the deliveries; and the
-consent filter (`consent_stands`) that the 08:00 release re-checks.
+consent of a delivery's recipient to its sender, re-checked by the 08:00 release (the ORM
+filter `consent_stands`) and by the dispatch claim (its SQL twin `consent_sql`).
 
 Audience. A store's campaign goes to its followers (optionally those with one tag); a market
 channel's campaign to the channel's own followers (consent is per sender: following a store
@@ -169,3 +170,22 @@ def consent_stands(*, at: dt.datetime, night: bool = False) -> Q:
         stands, customer=OuterRef("customer_id"), market_id=OuterRef("campaign__market_id"),
     ))
     return Q(campaign__kind=Campaign.Kind.INFO) | by_store | by_market
+
+
+def consent_sql(*, at: dt.datetime, night: bool) -> tuple[str, list[Any]]:
+    """SQL and parameters: the ad opt-in of the delivery's recipient to the campaign's
+    sender stands at `at` (and, with `night`, the night opt-in too), by regulars' rule
+    (`opt_in_stands_sql`). Aliases d (delivery), c (campaign)."""
+    consent = Consent._meta.db_table
+    stands, params = opt_in_stands_sql(OptIn.AD, at, alias="k")
+    if night:
+        night_sql, night_params = opt_in_stands_sql(OptIn.NIGHT, at, alias="k")
+        stands, params = f"{stands} AND {night_sql}", [*params, *night_params]
+    # Table names and fixed fragments only; every value is a parameter.
+    sql = (
+        f"EXISTS (SELECT 1 FROM {consent} k "  # noqa: S608
+        "WHERE k.customer_id = d.customer_id AND "
+        "((c.store_id IS NOT NULL AND k.store_id = c.store_id) OR "
+        f"(c.market_id IS NOT NULL AND k.market_id = c.market_id)) AND {stands})"
+    )
+    return sql, params
