@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from dangol.core import clock
 from dangol.core.clock import KST, kst
 from dangol.messaging import services
+from dangol.messaging.deliveries import SuppressedReason, deliveries_release
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.messaging.rules import (
     ConsentState,
@@ -213,7 +214,7 @@ def test_fanout_and_release_agree_with_ad_decision(case, credited_store, credite
             break
         _apply(event, moment, customers, store, market)
     with clock.travel(release):
-        services.deliveries_release(at=release)
+        deliveries_release(at=release)
     for customer in customers:
         if customer.pk not in reached or decisions[customer.pk].outcome is not Outcome.HOLD:
             continue
@@ -231,5 +232,5 @@ def test_fanout_and_release_agree_with_ad_decision(case, credited_store, credite
                 assert not row.refunded
             else:
                 assert row.status == Delivery.Status.SUPPRESSED, (customer.pk, channel, again)
-                assert row.suppressed_reason == services.SuppressedReason.QUIET_HOURS_WITHDRAWN
+                assert row.suppressed_reason == SuppressedReason.QUIET_HOURS_WITHDRAWN
                 assert row.refunded

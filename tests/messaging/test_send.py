@@ -11,6 +11,7 @@ from dangol.core.clock import kst
 from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger.selectors import ledger_verify
 from dangol.messaging import services
+from dangol.messaging.deliveries import delivery_opt_out
 from dangol.messaging.errors import CampaignInvalid, MessageCreditShort
 from dangol.messaging.models import Campaign, Delivery
 from dangol.messaging.selectors import message_credit_balance
@@ -312,10 +313,10 @@ def test_opt_out_from_a_delivery_withdraws_consent_at_once_and_keeps_the_first_t
     campaign = services.campaign_send(campaign=_ad(store))
     delivery = Delivery.objects.select_related("campaign", "customer").get(campaign=campaign)
 
-    services.delivery_opt_out(delivery=delivery)
+    delivery_opt_out(delivery=delivery)
     first = delivery.opted_out_at
     frozen_clock(kst(2026, 11, 21, 13, 0))
-    services.delivery_opt_out(delivery=delivery)  # a second tap changes nothing
+    delivery_opt_out(delivery=delivery)  # a second tap changes nothing
 
     assert first == NOON and delivery.opted_out_at == first
     consent = regular.consents.get(store=store)

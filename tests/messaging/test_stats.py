@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dangol.core.clock import kst
 from dangol.messaging import services
+from dangol.messaging.deliveries import deliveries_release, delivery_click, delivery_read
 from dangol.messaging.models import Campaign, Delivery
 from dangol.messaging.selectors import (
     campaign_stats,
@@ -43,15 +44,15 @@ def test_stats_of_a_night_campaign_through_its_life(store, consenting_regular, c
     assert stats.suppressed == {"no_consent": 1}
 
     inbox = {d.customer_id: d for d in Delivery.objects.filter(campaign=campaign)}
-    services.delivery_read(delivery=inbox[reader.pk])
-    services.delivery_read(delivery=inbox[reader.pk])  # the second open changes nothing
-    services.delivery_click(delivery=inbox[clicker.pk])
+    delivery_read(delivery=inbox[reader.pk])
+    delivery_read(delivery=inbox[reader.pk])  # the second open changes nothing
+    delivery_click(delivery=inbox[clicker.pk])
     Delivery.objects.filter(pk=inbox[opted.pk].pk).update(opted_out_at=EVENING)
     consent_withdraw(customer=opted, store=store)
     frozen_clock(kst(2026, 11, 22, 7, 0))
     consent_withdraw(customer=held_leaves, store=store)
     frozen_clock(MORNING)
-    services.deliveries_release()
+    deliveries_release()
 
     with CaptureQueriesContext(connection) as queries:
         stats = campaign_stats(campaign=campaign)
@@ -101,5 +102,5 @@ def test_inbox_newest_first_with_constant_queries(store, market, consenting_regu
     assert [row.campaign_id for row in rows] == [c.pk for c in reversed(sent)]
     assert names == [store.name, market.name, store.name]
     assert unread_count(user=person) == 3
-    services.delivery_read(delivery=rows[0])
+    delivery_read(delivery=rows[0])
     assert unread_count(user=person) == 2

@@ -41,7 +41,7 @@ from dangol.core.idempotency import (
     idempotent_call,
 )
 from dangol.coupons.models import CouponTemplate
-from dangol.messaging import rendering, selectors, services
+from dangol.messaging import deliveries, rendering, selectors, services
 from dangol.messaging.errors import DeliveryNotFound
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
 from dangol.places.models import Market, Store
@@ -456,4 +456,4 @@ def read_message(request: HttpRequest, delivery_id: int) -> InboxItemOut:
     )
     if delivery is None:
         raise DeliveryNotFound()
-    return _inbox_item(services.delivery_read(delivery=delivery))
+    return _inbox_item(deliveries.delivery_read(delivery=delivery))

@@ -132,7 +132,7 @@ def _refund(delivery_ids: list[int]) -> None:
     """Refund suppressed/failed deliveries through the fan-out's set-based refund."""
     if not delivery_ids:
         return
-    from dangol.messaging.services import deliveries_refund
+    from dangol.messaging.deliveries import deliveries_refund
 
     deliveries_refund(delivery_ids=delivery_ids)
 

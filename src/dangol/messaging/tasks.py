@@ -45,6 +45,6 @@ def campaigns_send_due() -> int:
 def deliveries_release() -> int:
     """Every minute: release held deliveries whose 08:00 KST has come, re-checking consent
     (withdrawn → suppressed and refunded); return how many were released."""
-    from dangol.messaging import services
+    from dangol.messaging import deliveries
 
-    return services.deliveries_release().released
+    return deliveries.deliveries_release().released

@@ -25,6 +25,7 @@ from dangol.core.errors import DangolError
 from dangol.core.templatetags.korean import kdatetime, won
 from dangol.ledger.selectors import account_statement
 from dangol.messaging.credit import message_credit_account, message_credit_top_up
+from dangol.messaging.deliveries import delivery_click, delivery_opt_out, delivery_read
 from dangol.messaging.forms import ClosingSaleForm, ComposerForm, TopUpForm
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.messaging.rendering import TOKEN_PLACEHOLDER
@@ -35,14 +36,7 @@ from dangol.messaging.selectors import (
     inbox_for,
     message_credit_balance,
 )
-from dangol.messaging.services import (
-    campaign_check,
-    campaign_is_due,
-    campaign_submit,
-    delivery_click,
-    delivery_opt_out,
-    delivery_read,
-)
+from dangol.messaging.services import campaign_check, campaign_is_due, campaign_submit
 from dangol.places.models import Market, Store
 from dangol.regulars.rules import is_night_kst
 
