@@ -5,7 +5,7 @@ import pytest
 from dangol.core.clock import kst
 from dangol.ledger.models import Account, Transaction
 from dangol.ledger.selectors import ledger_verify
-from dangol.messaging import services
+from dangol.messaging.campaigns import campaign_check, campaign_create, campaign_send
 from dangol.messaging.credit import (
     message_credit_account,
     message_credit_grant,
@@ -22,7 +22,7 @@ APPROVED, DECLINED = "4000-0000-0000-0002", "4000-0000-0000-0069"
 
 
 def _ad(store, key, channels=("in_app",)):
-    return services.campaign_create(
+    return campaign_create(
         store=store, kind="ad", body="고등어 30% 할인", audience="all", channels=list(channels),
         idempotency_key=key,
     )
@@ -46,7 +46,7 @@ def test_operator_price_is_used(store, consenting_regular, credited_store, froze
     MessagePrice.objects.filter(channel="in_app").update(price=7)
     credited_store(100)
     consenting_regular(), consenting_regular()
-    campaign = services.campaign_send(campaign=_ad(store, "p"))
+    campaign = campaign_send(campaign=_ad(store, "p"))
     assert campaign.cost == 14
     assert set(Delivery.objects.values_list("price", flat=True)) == {7}
     assert message_credit_balance(store=store) == 86
@@ -61,19 +61,19 @@ def test_cost_above_balance_is_refused_before_anything_is_inserted(
     consenting_regular(), consenting_regular()
     campaign = _ad(store, "short")
     with pytest.raises(MessageCreditShort) as error:
-        services.campaign_send(campaign=campaign)
+        campaign_send(campaign=campaign)
     assert "₩30" in error.value.message and "₩29" in error.value.message
     assert not Delivery.objects.exists()
     campaign.refresh_from_db()
     assert (campaign.status, campaign.cost, campaign.charge) == ("scheduled", 0, None)
     assert message_credit_balance(store=store) == 29
-    check = services.campaign_check(
+    check = campaign_check(
         sender_store=store, kind="ad", audience="all", channels=["in_app"], at=NOON
     )
     assert (check.cost, check.balance) == (30, 29)
     assert check.problems == ["메시지 충전금이 부족합니다. 비용 ₩30, 잔액 ₩29"]
     credited_store(1)
-    assert services.campaign_send(campaign=campaign).cost == 30
+    assert campaign_send(campaign=campaign).cost == 30
     assert message_credit_balance(store=store) == 0
     _verify()
 
@@ -86,7 +86,7 @@ def test_exact_balance_is_enough_and_charge_is_one_transaction(
     credited_store(130)  # 2 × in-app ₩15 + 2 × LMS ₩50 (the rendered ad is over 90 bytes)
     consenting_regular(), consenting_regular()
     before = Transaction.objects.count()
-    campaign = services.campaign_send(campaign=_ad(store, "exact", ("in_app", "sms")))
+    campaign = campaign_send(campaign=_ad(store, "exact", ("in_app", "sms")))
     assert campaign.cost == 130
     assert Transaction.objects.count() == before + 1
     assert campaign.charge.kind == "message_charge"
@@ -102,7 +102,7 @@ def test_unsent_campaign_with_no_credit_account_is_refused(store, consenting_reg
     frozen_clock(NOON)
     consenting_regular()
     with pytest.raises(MessageCreditShort):
-        services.campaign_send(campaign=_ad(store, "none"))
+        campaign_send(campaign=_ad(store, "none"))
     assert not Delivery.objects.exists()
 
 
@@ -159,7 +159,7 @@ def test_two_concurrent_sends_against_credit_for_one(store, consenting_regular, 
     campaigns = [first, second]
 
     results, refusals = run_concurrently(
-        lambda index: services.campaign_send(campaign=campaigns[index]), threads=2
+        lambda index: campaign_send(campaign=campaigns[index]), threads=2
     )
     assert len(results) == 1
     assert len(refusals) == 1 and isinstance(refusals[0], MessageCreditShort)

@@ -5,7 +5,7 @@ import pytest
 from dangol.core.clock import kst
 from dangol.ledger.models import Transaction
 from dangol.ledger.selectors import ledger_verify
-from dangol.messaging import services
+from dangol.messaging.campaigns import campaign_create, campaign_send
 from dangol.messaging.deliveries import deliveries_refund, deliveries_release
 from dangol.messaging.models import Delivery
 from dangol.messaging.selectors import inbox_for, message_credit_balance, unread_count
@@ -23,11 +23,11 @@ def _verify():
 
 
 def _night_campaign(store, channels=("in_app", "sms")):
-    campaign = services.campaign_create(
+    campaign = campaign_create(
         store=store, kind="ad", body="내일 아침 고등어 입고", audience="all",
         channels=list(channels), idempotency_key="night",
     )
-    return services.campaign_send(campaign=campaign)
+    return campaign_send(campaign=campaign)
 
 
 def test_held_rows_released_at_eight(store, consenting_regular, credited_store, frozen_clock):

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from dangol.core import clock
 from dangol.core.clock import KST, kst
-from dangol.messaging import services
+from dangol.messaging.campaigns import campaign_create, campaign_send
 from dangol.messaging.deliveries import SuppressedReason, deliveries_release
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.messaging.rules import (
@@ -148,12 +148,12 @@ def test_fanout_and_release_agree_with_ad_decision(case, credited_store, credite
         sender_kw, sender = {"market": market}, Sender(market_id=market.pk)
         audience = case["market_audience"]
     with clock.travel(send_at):
-        campaign = services.campaign_create(
+        campaign = campaign_create(
             **sender_kw, kind=Campaign.Kind.AD, body="고등어 30% 할인, 오늘 19시까지!",
             audience=audience, channels=case["channels"],
             idempotency_key=f"rules-vs-sql-{uuid.uuid4().hex}",
         )
-        campaign = services.campaign_send(campaign=campaign)
+        campaign = campaign_send(campaign=campaign)
     assert campaign.status == Campaign.Status.SENT
 
     # Who is in the audience at all: the pure one-copy rule over the follow rows.

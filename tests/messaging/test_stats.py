@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dangol.core.clock import kst
-from dangol.messaging import services
+from dangol.messaging.campaigns import campaign_create, campaign_send
 from dangol.messaging.deliveries import deliveries_release, delivery_click, delivery_read
 from dangol.messaging.models import Campaign, Delivery
 from dangol.messaging.selectors import (
@@ -34,7 +34,7 @@ def test_stats_of_a_night_campaign_through_its_life(store, consenting_regular, c
     held_leaves = consenting_regular()
     no_consent = customer_factory()
     follow_create(customer=no_consent, store=store)
-    campaign = services.campaign_send(campaign=services.campaign_create(
+    campaign = campaign_send(campaign=campaign_create(
         store=store, kind="ad", body="고등어", audience="all", channels=["in_app"],
         idempotency_key="stats", link_url="https://dangol.kr/s/1", link_label="보기",
     ))
@@ -68,10 +68,10 @@ def test_stats_of_a_night_campaign_through_its_life(store, consenting_regular, c
 
 def test_campaigns_of_a_sender_only(store, market, credited_store, frozen_clock):
     frozen_clock(kst(2026, 11, 21, 12, 0))
-    mine = services.campaign_create(
+    mine = campaign_create(
         store=store, kind="ad", body="a", audience="all", channels=["in_app"], idempotency_key="a"
     )
-    theirs = services.campaign_create(
+    theirs = campaign_create(
         market=market, kind="ad", body="b", audience="market", channels=["in_app"],
         idempotency_key="b",
     )
@@ -91,7 +91,7 @@ def test_inbox_newest_first_with_constant_queries(store, market, consenting_regu
     for hour, sender in [(10, {"store": store}), (11, {"market": market}), (12, {"store": store})]:
         frozen_clock(kst(2026, 11, 21, hour, 0))
         audience = "market" if "market" in sender else "all"
-        sent.append(services.campaign_send(campaign=services.campaign_create(
+        sent.append(campaign_send(campaign=campaign_create(
             kind="ad", body=f"{hour}시 소식", audience=audience, channels=["in_app", "sms"],
             idempotency_key=f"inbox-{hour}", **sender,
         )))

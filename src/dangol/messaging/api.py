@@ -41,7 +41,7 @@ from dangol.core.idempotency import (
     idempotent_call,
 )
 from dangol.coupons.models import CouponTemplate
-from dangol.messaging import deliveries, rendering, selectors, services
+from dangol.messaging import campaigns, deliveries, rendering, selectors
 from dangol.messaging.errors import DeliveryNotFound
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
 from dangol.places.models import Market, Store
@@ -206,7 +206,7 @@ class PageIn(Schema):
 
 
 def _preview(sender: _Sender, body: ComposeIn) -> tuple[str, str]:
-    """Return the text recipients would see (services.campaign_text) with a placeholder
+    """Return the text recipients would see (rendering.campaign_text) with a placeholder
     opt-out link, and the problem that stops the ad from being rendered (a sender without a
     contact: the law requires one) or ""; the body as written in that case."""
     draft = Campaign(store=sender.store, market=sender.market, kind=body.kind,
@@ -236,7 +236,7 @@ def _coupon(sender: _Sender, template_id: int | None) -> CouponTemplate | None:
 
 
 def _check(sender: _Sender, body: ComposeIn) -> CheckOut:
-    result = services.campaign_check(
+    result = campaigns.campaign_check(
         sender_store=sender.store, sender_market=sender.market, kind=body.kind,
         audience=body.audience, tag=_tag(sender, body.tag_id), channels=body.channels,
         at=body.scheduled_at or clock.now(), body=body.body, template=body.template,
@@ -267,7 +267,7 @@ def _send(request: HttpRequest, sender: _Sender, body: ComposeIn, key: str | Non
     service_key = idempotency_service_key(scope=sender.scope, key=key)
 
     def send() -> tuple[int, Any]:
-        campaign = services.campaign_submit(
+        campaign = campaigns.campaign_submit(
             store=sender.store, market=sender.market, kind=body.kind, template=body.template,
             body=body.body, audience=body.audience, tag=_tag(sender, body.tag_id),
             channels=body.channels,

@@ -36,9 +36,9 @@ def deliveries_dispatch_due() -> list[str]:
 def campaigns_send_due() -> int:
     """Every minute: send the scheduled campaigns whose time has come (idempotent: the send
     re-checks the campaign's status under its row lock)."""
-    from dangol.messaging import services
+    from dangol.messaging import campaigns
 
-    return services.campaigns_send_due()
+    return campaigns.campaigns_send_due()
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -24,6 +24,7 @@ from dangol.core import clock
 from dangol.core.errors import DangolError
 from dangol.core.templatetags.korean import kdatetime, won
 from dangol.ledger.selectors import account_statement
+from dangol.messaging.campaigns import campaign_check, campaign_is_due, campaign_submit
 from dangol.messaging.credit import message_credit_account, message_credit_top_up
 from dangol.messaging.deliveries import delivery_click, delivery_opt_out, delivery_read
 from dangol.messaging.forms import ClosingSaleForm, ComposerForm, TopUpForm
@@ -36,7 +37,6 @@ from dangol.messaging.selectors import (
     inbox_for,
     message_credit_balance,
 )
-from dangol.messaging.services import campaign_check, campaign_is_due, campaign_submit
 from dangol.places.models import Market, Store
 from dangol.regulars.rules import is_night_kst
 

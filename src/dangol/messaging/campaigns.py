@@ -1,5 +1,5 @@
-"""Writes on messaging: compose a campaign, fan it out, release held deliveries, refund, and
-keep each sender's message credit (메시지 충전금).
+"""Writes on campaigns: check, validate and create a campaign, decide when it is due, submit
+it, fan it out (`campaign_send`), cancel it, and send the scheduled ones whose time has come.
 
 Fan-out (`campaign_send`). One database transaction: lock the campaign row and the sender's
 credit account, count the audience with one aggregate query, refuse with MessageCreditShort
