@@ -72,7 +72,7 @@ def seed(*, recipients: int) -> int:
     from dangol.core import clock
     from dangol.ledger.models import Account
     from dangol.ledger.services import account_get_or_create
-    from dangol.messaging import services
+    from dangol.messaging.credit import message_credit_grant
     from dangol.places.models import Market, Region, Store
 
     started = time.perf_counter()
@@ -123,7 +123,7 @@ def seed(*, recipients: int) -> int:
         owner_type="", owner_id=None, kind=Account.Kind.EXTERNAL, non_negative=False,
         name="외부 입금",
     )
-    services.message_credit_grant(
+    message_credit_grant(
         store=store, amount=recipients * 15 * ROUNDS, from_account=external,
         idempotency_key="bench-fanout",
     )
@@ -168,17 +168,17 @@ def raw_insert(*, store_id: int, round_no: int) -> float:
 
 def dangol_send(*, store_id: int, round_no: int, recipients: int) -> float:
     """Create and send one in-app ad through the services; return the seconds it took."""
-    from dangol.messaging import services
+    from dangol.messaging.campaigns import campaign_create, campaign_send
     from dangol.messaging.models import Delivery
     from dangol.places.models import Store
 
     store = Store.objects.get(pk=store_id)
     started = time.perf_counter()
-    campaign = services.campaign_create(
+    campaign = campaign_create(
         store=store, kind="ad", body="고등어 30% 할인, 오늘 19시까지", audience="all",
         channels=["in_app"], idempotency_key=f"bench-dangol-{round_no}",
     )
-    campaign = services.campaign_send(campaign=campaign)
+    campaign = campaign_send(campaign=campaign)
     elapsed = time.perf_counter() - started
     rows = Delivery.objects.filter(campaign=campaign).count()
     assert rows == recipients, rows

@@ -23,7 +23,8 @@ from dangol.coupons import stamps
 from dangol.coupons.models import Coupon, CouponTemplate
 from dangol.ledger.models import Account
 from dangol.ledger.services import account_get_or_create
-from dangol.messaging import services as messaging
+from dangol.messaging.campaigns import campaign_create, campaign_send
+from dangol.messaging.credit import message_credit_grant
 from dangol.messaging.models import Campaign, Delivery
 from dangol.organisations.models import Organisation
 from dangol.payments.providers.sandbox import CARD_APPROVE
@@ -208,16 +209,16 @@ def _messages(world: World) -> None:
         "A": {"market": world.markets["A"]}, "B": {"market": world.markets["B"]},
     }
     for name, sender in senders.items():
-        messaging.message_credit_grant(
+        message_credit_grant(
             **sender, amount=100_000, from_account=external, idempotency_key=f"world-{name}",
         )
-        campaign = messaging.campaign_create(
+        campaign = campaign_create(
             **sender, kind=Campaign.Kind.AD, body=f"{name}의 이번 주 소식입니다.",
             audience=Campaign.Audience.MARKET if "market" in sender else Campaign.Audience.ALL,
             channels=["in_app"], idempotency_key=f"world-campaign-{name}",
             link_url="https://example.com/sale", link_label="보기",
         )
-        world.campaigns[name] = messaging.campaign_send(campaign=campaign)
+        world.campaigns[name] = campaign_send(campaign=campaign)
         world.deliveries[name] = Delivery.objects.get(
             campaign=campaign, customer=world.users["customer"]
         )

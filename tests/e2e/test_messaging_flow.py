@@ -19,8 +19,9 @@ from dangol.core import clock
 from dangol.ledger.models import Account
 from dangol.ledger.selectors import ledger_verify
 from dangol.ledger.services import account_get_or_create
+from dangol.messaging.credit import message_credit_grant
+from dangol.messaging.deliveries import deliveries_release
 from dangol.messaging.models import Campaign, Delivery
-from dangol.messaging.services import deliveries_release, message_credit_grant
 from dangol.regulars.models import Consent
 from tests.e2e.conftest import sign_in_customer, sign_in_staff
 from tests.factories import (

@@ -81,7 +81,7 @@ def consenting_regular(store: Store, customer_factory: Callable[..., User]) -> C
 
 @pytest.fixture
 def credited_store(store: Store) -> Callable[..., Store]:
-    from dangol.messaging.services import message_credit_grant
+    from dangol.messaging.credit import message_credit_grant
 
     def credit(amount: int, sender_store: Store | None = None) -> Store:
         target = sender_store or store
@@ -96,7 +96,7 @@ def credited_store(store: Store) -> Callable[..., Store]:
 
 @pytest.fixture
 def credited_market(market: Market) -> Callable[..., Market]:
-    from dangol.messaging.services import message_credit_grant
+    from dangol.messaging.credit import message_credit_grant
 
     def credit(amount: int, sender_market: Market | None = None) -> Market:
         target = sender_market or market

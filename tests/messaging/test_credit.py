@@ -5,7 +5,12 @@ import pytest
 from dangol.core.clock import kst
 from dangol.ledger.models import Account, Transaction
 from dangol.ledger.selectors import ledger_verify
-from dangol.messaging import services
+from dangol.messaging.campaigns import campaign_check, campaign_create, campaign_send
+from dangol.messaging.credit import (
+    message_credit_account,
+    message_credit_grant,
+    message_credit_top_up,
+)
 from dangol.messaging.errors import CampaignInvalid, MessageCreditShort, TopUpFailed
 from dangol.messaging.models import Campaign, Delivery, MessagePrice
 from dangol.messaging.selectors import message_credit_balance
@@ -17,7 +22,7 @@ APPROVED, DECLINED = "4000-0000-0000-0002", "4000-0000-0000-0069"
 
 
 def _ad(store, key, channels=("in_app",)):
-    return services.campaign_create(
+    return campaign_create(
         store=store, kind="ad", body="고등어 30% 할인", audience="all", channels=list(channels),
         idempotency_key=key,
     )
@@ -41,7 +46,7 @@ def test_operator_price_is_used(store, consenting_regular, credited_store, froze
     MessagePrice.objects.filter(channel="in_app").update(price=7)
     credited_store(100)
     consenting_regular(), consenting_regular()
-    campaign = services.campaign_send(campaign=_ad(store, "p"))
+    campaign = campaign_send(campaign=_ad(store, "p"))
     assert campaign.cost == 14
     assert set(Delivery.objects.values_list("price", flat=True)) == {7}
     assert message_credit_balance(store=store) == 86
@@ -56,19 +61,19 @@ def test_cost_above_balance_is_refused_before_anything_is_inserted(
     consenting_regular(), consenting_regular()
     campaign = _ad(store, "short")
     with pytest.raises(MessageCreditShort) as error:
-        services.campaign_send(campaign=campaign)
+        campaign_send(campaign=campaign)
     assert "₩30" in error.value.message and "₩29" in error.value.message
     assert not Delivery.objects.exists()
     campaign.refresh_from_db()
     assert (campaign.status, campaign.cost, campaign.charge) == ("scheduled", 0, None)
     assert message_credit_balance(store=store) == 29
-    check = services.campaign_check(
+    check = campaign_check(
         sender_store=store, kind="ad", audience="all", channels=["in_app"], at=NOON
     )
     assert (check.cost, check.balance) == (30, 29)
     assert check.problems == ["메시지 충전금이 부족합니다. 비용 ₩30, 잔액 ₩29"]
     credited_store(1)
-    assert services.campaign_send(campaign=campaign).cost == 30
+    assert campaign_send(campaign=campaign).cost == 30
     assert message_credit_balance(store=store) == 0
     _verify()
 
@@ -81,7 +86,7 @@ def test_exact_balance_is_enough_and_charge_is_one_transaction(
     credited_store(130)  # 2 × in-app ₩15 + 2 × LMS ₩50 (the rendered ad is over 90 bytes)
     consenting_regular(), consenting_regular()
     before = Transaction.objects.count()
-    campaign = services.campaign_send(campaign=_ad(store, "exact", ("in_app", "sms")))
+    campaign = campaign_send(campaign=_ad(store, "exact", ("in_app", "sms")))
     assert campaign.cost == 130
     assert Transaction.objects.count() == before + 1
     assert campaign.charge.kind == "message_charge"
@@ -97,16 +102,16 @@ def test_unsent_campaign_with_no_credit_account_is_refused(store, consenting_reg
     frozen_clock(NOON)
     consenting_regular()
     with pytest.raises(MessageCreditShort):
-        services.campaign_send(campaign=_ad(store, "none"))
+        campaign_send(campaign=_ad(store, "none"))
     assert not Delivery.objects.exists()
 
 
 @pytest.mark.django_db
 def test_top_up_through_the_payment_provider(store):
-    posting = services.message_credit_top_up(
+    posting = message_credit_top_up(
         store=store, amount=30_000, card_number=APPROVED, idempotency_key="top-1"
     )
-    again = services.message_credit_top_up(
+    again = message_credit_top_up(
         store=store, amount=30_000, card_number=APPROVED, idempotency_key="top-1"
     )
     assert again.pk == posting.pk
@@ -114,11 +119,11 @@ def test_top_up_through_the_payment_provider(store):
     cash = Account.objects.get(owner_type="", kind=Account.Kind.CASH)
     assert cash.balance == -30_000
     with pytest.raises(TopUpFailed):
-        services.message_credit_top_up(
+        message_credit_top_up(
             store=store, amount=10_000, card_number=DECLINED, idempotency_key="top-2"
         )
     with pytest.raises(CampaignInvalid):
-        services.message_credit_top_up(
+        message_credit_top_up(
             store=store, amount=0, card_number=APPROVED, idempotency_key="top-3"
         )
     assert message_credit_balance(store=store) == 30_000
@@ -128,14 +133,14 @@ def test_top_up_through_the_payment_provider(store):
 @pytest.mark.django_db
 def test_grant_from_an_account_for_the_programs_issue(market):
     source = external_account()
-    services.message_credit_grant(
+    message_credit_grant(
         market=market, amount=300_000, from_account=source, idempotency_key="kakao-1"
     )
-    services.message_credit_grant(
+    message_credit_grant(
         market=market, amount=300_000, from_account=source, idempotency_key="kakao-1"
     )
     assert message_credit_balance(market=market) == 300_000
-    account = services.message_credit_account(market=market)
+    account = message_credit_account(market=market)
     assert (account.owner_type, account.owner_id, account.non_negative) == (
         "market", market.pk, True,
     )
@@ -154,7 +159,7 @@ def test_two_concurrent_sends_against_credit_for_one(store, consenting_regular, 
     campaigns = [first, second]
 
     results, refusals = run_concurrently(
-        lambda index: services.campaign_send(campaign=campaigns[index]), threads=2
+        lambda index: campaign_send(campaign=campaigns[index]), threads=2
     )
     assert len(results) == 1
     assert len(refusals) == 1 and isinstance(refusals[0], MessageCreditShort)

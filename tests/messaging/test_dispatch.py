@@ -13,15 +13,12 @@ from dangol.core import clock
 from dangol.core.clock import kst
 from dangol.ledger.selectors import ledger_verify
 from dangol.messaging import dispatch
+from dangol.messaging.campaigns import campaign_create, campaign_send
+from dangol.messaging.credit import message_credit_balance_of
 from dangol.messaging.dispatch import deliveries_claim, deliveries_dispatch, rate_limit_wait
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.messaging.providers import NhnCloudSms
-from dangol.messaging.services import (
-    campaign_create,
-    campaign_send,
-    message_credit_balance_of,
-    opt_out_url,
-)
+from dangol.messaging.rendering import opt_out_url
 from dangol.places.models import Store
 from dangol.regulars.services import consent_grant, consent_withdraw
 from tests.messaging.sms_server import APP_KEY, SECRET_KEY, SENDER, FakeNhnSms

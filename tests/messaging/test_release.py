@@ -5,7 +5,8 @@ import pytest
 from dangol.core.clock import kst
 from dangol.ledger.models import Transaction
 from dangol.ledger.selectors import ledger_verify
-from dangol.messaging import services
+from dangol.messaging.campaigns import campaign_create, campaign_send
+from dangol.messaging.deliveries import deliveries_refund, deliveries_release
 from dangol.messaging.models import Delivery
 from dangol.messaging.selectors import inbox_for, message_credit_balance, unread_count
 from dangol.regulars.services import consent_night_withdraw, consent_withdraw
@@ -22,11 +23,11 @@ def _verify():
 
 
 def _night_campaign(store, channels=("in_app", "sms")):
-    campaign = services.campaign_create(
+    campaign = campaign_create(
         store=store, kind="ad", body="내일 아침 고등어 입고", audience="all",
         channels=list(channels), idempotency_key="night",
     )
-    return services.campaign_send(campaign=campaign)
+    return campaign_send(campaign=campaign)
 
 
 def test_held_rows_released_at_eight(store, consenting_regular, credited_store, frozen_clock):
@@ -37,15 +38,15 @@ def test_held_rows_released_at_eight(store, consenting_regular, credited_store, 
     assert campaign.cost == 130 and message_credit_balance(store=store) == 870
     assert list(inbox_for(user=night_ok)) and not list(inbox_for(user=day_only))
     frozen_clock(kst(2026, 11, 22, 7, 59))
-    assert services.deliveries_release().released == 0
+    assert deliveries_release().released == 0
     frozen_clock(MORNING)
-    result = services.deliveries_release()
+    result = deliveries_release()
     assert (result.released, result.suppressed, result.still_held) == (2, 0, 0)
     rows = {d.channel: d for d in Delivery.objects.filter(customer=day_only)}
     assert (rows["in_app"].status, rows["lms"].status) == ("visible", "queued")
     assert [d.campaign_id for d in inbox_for(user=day_only)] == [campaign.pk]
     assert unread_count(user=day_only) == 1
-    assert services.deliveries_release().released == 0  # rerun: nothing left
+    assert deliveries_release().released == 0  # rerun: nothing left
     assert message_credit_balance(store=store) == 870
     _verify()
 
@@ -61,7 +62,7 @@ def test_withdrawal_between_hold_and_release_is_suppressed_and_refunded(
     frozen_clock(kst(2026, 11, 22, 6, 0))
     consent_withdraw(customer=leaves, store=store)
     frozen_clock(MORNING)
-    result = services.deliveries_release()
+    result = deliveries_release()
     assert (result.released, result.suppressed) == (2, 2)
     gone = Delivery.objects.filter(customer=leaves)
     assert {(d.status, d.suppressed_reason, d.refunded) for d in gone} == {
@@ -73,7 +74,7 @@ def test_withdrawal_between_hold_and_release_is_suppressed_and_refunded(
     assert message_credit_balance(store=store) == 870 + 65
     refund = Transaction.objects.get(kind="message_refund")
     assert refund.idempotency_key.startswith(f"messaging:refund:{campaign.pk}:")
-    assert services.deliveries_refund(delivery_ids=list(gone.values_list("pk", flat=True))) == 0
+    assert deliveries_refund(delivery_ids=list(gone.values_list("pk", flat=True))) == 0
     assert message_credit_balance(store=store) == 935
     _verify()
 
@@ -86,7 +87,7 @@ def test_release_at_night_keeps_rows_without_night_consent(store, consenting_reg
     _night_campaign(store, channels=("in_app",))
     late = kst(2026, 11, 22, 21, 10)  # the release task was down all day
     frozen_clock(late)
-    result = services.deliveries_release()
+    result = deliveries_release()
     assert (result.released, result.suppressed, result.still_held) == (0, 0, 1)
     row = Delivery.objects.get(customer=person)
     assert (row.status, row.release_at) == ("held", kst(2026, 11, 23, 8, 0))
@@ -102,7 +103,7 @@ def test_night_withdrawal_alone_does_not_suppress_at_eight(store, consenting_reg
     _night_campaign(store, channels=("in_app",))
     assert Delivery.objects.get(customer=person).status == "held"
     frozen_clock(MORNING)
-    assert services.deliveries_release().released == 1
+    assert deliveries_release().released == 1
 
 
 def test_release_in_small_batches(store, consenting_regular, credited_store, frozen_clock):
@@ -112,7 +113,7 @@ def test_release_in_small_batches(store, consenting_regular, credited_store, fro
         consenting_regular()
     _night_campaign(store, channels=("in_app",))
     frozen_clock(MORNING)
-    assert services.deliveries_release(batch=2).released == 5
+    assert deliveries_release(batch=2).released == 5
     assert not Delivery.objects.filter(status="held").exists()
 
 
@@ -127,8 +128,8 @@ def test_failed_deliveries_refunded_once_per_campaign(store, consenting_regular,
     ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True))
     Delivery.objects.filter(pk__in=ids[:2]).update(status="failed", error="provider down")
     # Only failed/suppressed rows are refunded; the queued one is not.
-    assert services.deliveries_refund(delivery_ids=ids) == 100
-    assert services.deliveries_refund(delivery_ids=ids) == 0
+    assert deliveries_refund(delivery_ids=ids) == 100
+    assert deliveries_refund(delivery_ids=ids) == 0
     assert message_credit_balance(store=store) == 950
     assert list(Delivery.objects.order_by("pk").values_list("refunded", flat=True)) == [
         True, True, False,

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from dangol.core import clock
 from dangol.core.clock import KST, kst
-from dangol.messaging import services
+from dangol.messaging.campaigns import campaign_create, campaign_send
+from dangol.messaging.deliveries import SuppressedReason, deliveries_release
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.messaging.rules import (
     ConsentState,
@@ -147,12 +148,12 @@ def test_fanout_and_release_agree_with_ad_decision(case, credited_store, credite
         sender_kw, sender = {"market": market}, Sender(market_id=market.pk)
         audience = case["market_audience"]
     with clock.travel(send_at):
-        campaign = services.campaign_create(
+        campaign = campaign_create(
             **sender_kw, kind=Campaign.Kind.AD, body="고등어 30% 할인, 오늘 19시까지!",
             audience=audience, channels=case["channels"],
             idempotency_key=f"rules-vs-sql-{uuid.uuid4().hex}",
         )
-        campaign = services.campaign_send(campaign=campaign)
+        campaign = campaign_send(campaign=campaign)
     assert campaign.status == Campaign.Status.SENT
 
     # Who is in the audience at all: the pure one-copy rule over the follow rows.
@@ -213,7 +214,7 @@ def test_fanout_and_release_agree_with_ad_decision(case, credited_store, credite
             break
         _apply(event, moment, customers, store, market)
     with clock.travel(release):
-        services.deliveries_release(at=release)
+        deliveries_release(at=release)
     for customer in customers:
         if customer.pk not in reached or decisions[customer.pk].outcome is not Outcome.HOLD:
             continue
@@ -231,5 +232,5 @@ def test_fanout_and_release_agree_with_ad_decision(case, credited_store, credite
                 assert not row.refunded
             else:
                 assert row.status == Delivery.Status.SUPPRESSED, (customer.pk, channel, again)
-                assert row.suppressed_reason == services.SuppressedReason.QUIET_HOURS_WITHDRAWN
+                assert row.suppressed_reason == SuppressedReason.QUIET_HOURS_WITHDRAWN
                 assert row.refunded

@@ -10,7 +10,15 @@ from dangol.core import clock
 from dangol.core.clock import kst
 from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger.selectors import ledger_verify
-from dangol.messaging import services
+from dangol.messaging.campaigns import (
+    campaign_check,
+    campaign_create,
+    campaign_is_due,
+    campaign_send,
+    campaign_submit,
+    campaigns_send_due,
+)
+from dangol.messaging.deliveries import delivery_opt_out
 from dangol.messaging.errors import CampaignInvalid, MessageCreditShort
 from dangol.messaging.models import Campaign, Delivery
 from dangol.messaging.selectors import message_credit_balance
@@ -23,7 +31,7 @@ NOON = kst(2026, 11, 21, 12, 0)
 
 def _ad(store=None, market=None, *, key="k1", channels=("in_app",), audience="all", tag=None,
         body="고등어 30% 할인, 오늘 19시까지", scheduled_at=None, template=""):
-    return services.campaign_create(
+    return campaign_create(
         store=store, market=market, kind="ad", template=template, body=body, audience=audience,
         tag=tag, channels=list(channels), idempotency_key=key, scheduled_at=scheduled_at,
     )
@@ -41,7 +49,7 @@ def test_send_in_app_to_consenting_regulars_only(store, consenting_regular, cust
     a, b = consenting_regular(), consenting_regular()
     follower_only = customer_factory()
     follow_create(customer=follower_only, store=store)
-    campaign = services.campaign_send(campaign=_ad(store))
+    campaign = campaign_send(campaign=_ad(store))
     assert campaign.status == Campaign.Status.SENT
     counts = (campaign.targeted, campaign.suppressed_no_consent, campaign.held_quiet_hours)
     assert counts == (3, 1, 0)
@@ -63,8 +71,8 @@ def test_send_is_idempotent(store, consenting_regular, credited_store, frozen_cl
     credited_store(1_000)
     consenting_regular()
     campaign = _ad(store)
-    services.campaign_send(campaign=campaign)
-    again = services.campaign_send(campaign=campaign)
+    campaign_send(campaign=campaign)
+    again = campaign_send(campaign=campaign)
     assert again.status == Campaign.Status.SENT
     assert Delivery.objects.filter(campaign=campaign).count() == 1
     assert message_credit_balance(store=store) == 985
@@ -79,15 +87,15 @@ def test_send_uses_constant_queries(store, consenting_regular, credited_store, f
     credited_store(10_000)
     for _ in range(3):
         consenting_regular()
-    services.campaign_send(campaign=_ad(store, key="warm-up"))  # opens the usage account
+    campaign_send(campaign=_ad(store, key="warm-up"))  # opens the usage account
     small = _ad(store, key="small", channels=("in_app", "sms"))
     with CaptureQueriesContext(connection) as few:
-        services.campaign_send(campaign=small)
+        campaign_send(campaign=small)
     for _ in range(20):
         consenting_regular()
     big = _ad(store, key="big", channels=("in_app", "sms"))
     with CaptureQueriesContext(connection) as many:
-        services.campaign_send(campaign=big)
+        campaign_send(campaign=big)
     assert Delivery.objects.filter(campaign=big).count() == 46
     assert len(many.captured_queries) == len(few.captured_queries)
 
@@ -98,7 +106,7 @@ def test_sms_email_channels_and_missing_addresses(store, consenting_regular, cre
     credited_store(1_000)
     with_email = consenting_regular(email="dan@example.kr")
     without_email = consenting_regular()
-    campaign = services.campaign_send(
+    campaign = campaign_send(
         campaign=_ad(store, channels=("in_app", "sms", "email"), body="고등어 할인")
     )
     rows = {(d.customer_id, d.channel): d for d in Delivery.objects.filter(campaign=campaign)}
@@ -112,7 +120,7 @@ def test_sms_email_channels_and_missing_addresses(store, consenting_regular, cre
     assert rows[(with_email.pk, "email")].address == "dan@example.kr"
     assert campaign.cost == 2 * 15 + 2 * 50 + 0
     assert message_credit_balance(store=store) == 870
-    check = services.campaign_check(
+    check = campaign_check(
         sender_store=store, kind="ad", audience="all", channels=["in_app", "sms", "email"],
         at=NOON, body="고등어 할인",
     )
@@ -132,7 +140,7 @@ def test_quiet_hours_boundaries(store, consenting_regular, credited_store, froze
     credited_store(1_000)
     night_ok = consenting_regular(night=True)
     day_only = consenting_regular()
-    campaign = services.campaign_send(campaign=_ad(store, channels=("in_app", "sms")))
+    campaign = campaign_send(campaign=_ad(store, channels=("in_app", "sms")))
     rows = {(d.customer_id, d.channel): d for d in Delivery.objects.filter(campaign=campaign)}
     assert len(rows) == 4
     assert rows[(night_ok.pk, "in_app")].status == "visible"
@@ -161,7 +169,7 @@ def test_check_tells_how_many_are_held_before_sending(store, consenting_regular,
     consenting_regular(night=True)
     consenting_regular()
     consenting_regular()
-    check = services.campaign_check(
+    check = campaign_check(
         sender_store=store, kind="ad", audience="all", channels=["in_app"],
         at=kst(2026, 11, 21, 21, 30),
     )
@@ -177,13 +185,13 @@ def test_withdrawal_after_scheduling_is_honoured(store, consenting_regular, cred
     credited_store(1_000)
     stays, leaves = consenting_regular(), consenting_regular()
     campaign = _ad(store, scheduled_at=kst(2026, 11, 21, 15, 0))
-    assert services.campaign_send(campaign=campaign).status == Campaign.Status.SCHEDULED  # not due
+    assert campaign_send(campaign=campaign).status == Campaign.Status.SCHEDULED  # not due
     assert not Delivery.objects.exists()
     frozen_clock(kst(2026, 11, 21, 14, 0))
     consent_withdraw(customer=leaves, store=store)
     frozen_clock(kst(2026, 11, 21, 15, 0))
-    assert services.campaigns_send_due() == 1
-    assert services.campaigns_send_due() == 0
+    assert campaigns_send_due() == 1
+    assert campaigns_send_due() == 0
     campaign.refresh_from_db()
     assert list(Delivery.objects.values_list("customer_id", flat=True)) == [stays.pk]
     assert (campaign.targeted, campaign.suppressed_no_consent, campaign.cost) == (2, 1, 15)
@@ -199,8 +207,8 @@ def test_store_and_market_follower_gets_one_copy(store, market, consenting_regul
     consenting_regular(market=market, customer=both)
     store_only = consenting_regular()
     market_only = consenting_regular(market=market)
-    market_campaign = services.campaign_send(campaign=_ad(market=market, key="m"))
-    store_campaign = services.campaign_send(campaign=_ad(store, key="s"))
+    market_campaign = campaign_send(campaign=_ad(market=market, key="m"))
+    store_campaign = campaign_send(campaign=_ad(store, key="s"))
     assert sorted(Delivery.objects.filter(campaign=market_campaign)
                   .values_list("customer_id", flat=True)) == sorted([both.pk, market_only.pk])
     assert sorted(Delivery.objects.filter(campaign=store_campaign)
@@ -218,7 +226,7 @@ def test_market_consent_does_not_reach_store_audience(store, market, consenting_
     with clock.travel(kst(2026, 1, 1, 12)):
         follow_create(customer=person, store=store)
         consent_grant(customer=person, market=market)  # consent to the market, not the store
-    campaign = services.campaign_send(campaign=_ad(store))
+    campaign = campaign_send(campaign=_ad(store))
     assert (campaign.targeted, campaign.suppressed_no_consent, campaign.cost) == (1, 1, 0)
     assert not Delivery.objects.exists()
     assert campaign.charge is None
@@ -232,7 +240,7 @@ def test_tag_audience(store, consenting_regular, credited_store, frozen_clock):
     tagged, _untagged = consenting_regular(), consenting_regular()
     tag = tag_create(store=store, name="김장 고객")
     Follow.objects.get(customer=tagged, store=store).tags.add(tag)
-    campaign = services.campaign_send(campaign=_ad(store, audience="tag", tag=tag))
+    campaign = campaign_send(campaign=_ad(store, audience="tag", tag=tag))
     assert list(Delivery.objects.values_list("customer_id", flat=True)) == [tagged.pk]
     assert (campaign.targeted, campaign.cost) == (1, 15)
 
@@ -260,7 +268,7 @@ def test_create_refusals(store, frozen_clock, fields, fragment):
         "channels": ["in_app"], "idempotency_key": "x",
     } | fields
     with pytest.raises(CampaignInvalid) as error:
-        services.campaign_create(**args)
+        campaign_create(**args)
     assert fragment in error.value.message
     assert not Campaign.objects.exists()
 
@@ -272,12 +280,12 @@ def test_coupon_of_the_same_store_only(store, frozen_clock):
     frozen_clock(NOON)
     other = make_template(StoreFactory(market=store.market))
     with pytest.raises(CampaignInvalid, match="쿠폰"):
-        services.campaign_create(
+        campaign_create(
             store=store, kind="ad", body="고등어", audience="all", channels=["in_app"],
             idempotency_key="c1", coupon_template=other,
         )
     own = make_template(store)
-    campaign = services.campaign_create(
+    campaign = campaign_create(
         store=store, kind="ad", body="고등어", audience="all", channels=["in_app"],
         idempotency_key="c2", coupon_template=own,
     )
@@ -300,7 +308,7 @@ def test_closing_sale_template_allowed(store, consenting_regular, credited_store
     credited_store(100)
     consenting_regular()
     campaign = _ad(store, template="closing_sale", body="마감 세일: 고등어 ₩8,000, 19:00까지")
-    assert services.campaign_send(campaign=campaign).cost == 15
+    assert campaign_send(campaign=campaign).cost == 15
 
 
 def test_opt_out_from_a_delivery_withdraws_consent_at_once_and_keeps_the_first_time(
@@ -309,18 +317,18 @@ def test_opt_out_from_a_delivery_withdraws_consent_at_once_and_keeps_the_first_t
     frozen_clock(NOON)
     credited_store(1_000)
     regular = consenting_regular()
-    campaign = services.campaign_send(campaign=_ad(store))
+    campaign = campaign_send(campaign=_ad(store))
     delivery = Delivery.objects.select_related("campaign", "customer").get(campaign=campaign)
 
-    services.delivery_opt_out(delivery=delivery)
+    delivery_opt_out(delivery=delivery)
     first = delivery.opted_out_at
     frozen_clock(kst(2026, 11, 21, 13, 0))
-    services.delivery_opt_out(delivery=delivery)  # a second tap changes nothing
+    delivery_opt_out(delivery=delivery)  # a second tap changes nothing
 
     assert first == NOON and delivery.opted_out_at == first
     consent = regular.consents.get(store=store)
     assert consent.ad_withdrawn_at == first
-    again = services.campaign_send(campaign=_ad(store, key="k2"))
+    again = campaign_send(campaign=_ad(store, key="k2"))
     assert not Delivery.objects.filter(campaign=again, customer=regular).exists()
 
 
@@ -328,7 +336,7 @@ def test_opt_out_from_a_delivery_withdraws_consent_at_once_and_keeps_the_first_t
 
 
 def _submit(store, *, key="s1", scheduled_at=None):
-    return services.campaign_submit(
+    return campaign_submit(
         store=store, kind="ad", body="고등어 30% 할인, 오늘 19시까지", audience="all",
         channels=["in_app"], idempotency_key=key, scheduled_at=scheduled_at,
     )
@@ -358,9 +366,9 @@ def test_submit_schedules_what_is_not_due_and_the_minute_task_sends_it(
     campaign = _submit(store, scheduled_at=later)
 
     assert campaign.status == Campaign.Status.SCHEDULED and not campaign.deliveries.exists()
-    assert not services.campaign_is_due(scheduled_at=later)
+    assert not campaign_is_due(scheduled_at=later)
     frozen_clock(later)
-    assert services.campaigns_send_due() == 1
+    assert campaigns_send_due() == 1
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SENT
 

@@ -5,7 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dangol.core.clock import kst
-from dangol.messaging import services
+from dangol.messaging.campaigns import campaign_create, campaign_send
+from dangol.messaging.deliveries import deliveries_release, delivery_click, delivery_read
 from dangol.messaging.models import Campaign, Delivery
 from dangol.messaging.selectors import (
     campaign_stats,
@@ -33,7 +34,7 @@ def test_stats_of_a_night_campaign_through_its_life(store, consenting_regular, c
     held_leaves = consenting_regular()
     no_consent = customer_factory()
     follow_create(customer=no_consent, store=store)
-    campaign = services.campaign_send(campaign=services.campaign_create(
+    campaign = campaign_send(campaign=campaign_create(
         store=store, kind="ad", body="고등어", audience="all", channels=["in_app"],
         idempotency_key="stats", link_url="https://dangol.kr/s/1", link_label="보기",
     ))
@@ -43,15 +44,15 @@ def test_stats_of_a_night_campaign_through_its_life(store, consenting_regular, c
     assert stats.suppressed == {"no_consent": 1}
 
     inbox = {d.customer_id: d for d in Delivery.objects.filter(campaign=campaign)}
-    services.delivery_read(delivery=inbox[reader.pk])
-    services.delivery_read(delivery=inbox[reader.pk])  # the second open changes nothing
-    services.delivery_click(delivery=inbox[clicker.pk])
+    delivery_read(delivery=inbox[reader.pk])
+    delivery_read(delivery=inbox[reader.pk])  # the second open changes nothing
+    delivery_click(delivery=inbox[clicker.pk])
     Delivery.objects.filter(pk=inbox[opted.pk].pk).update(opted_out_at=EVENING)
     consent_withdraw(customer=opted, store=store)
     frozen_clock(kst(2026, 11, 22, 7, 0))
     consent_withdraw(customer=held_leaves, store=store)
     frozen_clock(MORNING)
-    services.deliveries_release()
+    deliveries_release()
 
     with CaptureQueriesContext(connection) as queries:
         stats = campaign_stats(campaign=campaign)
@@ -67,10 +68,10 @@ def test_stats_of_a_night_campaign_through_its_life(store, consenting_regular, c
 
 def test_campaigns_of_a_sender_only(store, market, credited_store, frozen_clock):
     frozen_clock(kst(2026, 11, 21, 12, 0))
-    mine = services.campaign_create(
+    mine = campaign_create(
         store=store, kind="ad", body="a", audience="all", channels=["in_app"], idempotency_key="a"
     )
-    theirs = services.campaign_create(
+    theirs = campaign_create(
         market=market, kind="ad", body="b", audience="market", channels=["in_app"],
         idempotency_key="b",
     )
@@ -90,7 +91,7 @@ def test_inbox_newest_first_with_constant_queries(store, market, consenting_regu
     for hour, sender in [(10, {"store": store}), (11, {"market": market}), (12, {"store": store})]:
         frozen_clock(kst(2026, 11, 21, hour, 0))
         audience = "market" if "market" in sender else "all"
-        sent.append(services.campaign_send(campaign=services.campaign_create(
+        sent.append(campaign_send(campaign=campaign_create(
             kind="ad", body=f"{hour}시 소식", audience=audience, channels=["in_app", "sms"],
             idempotency_key=f"inbox-{hour}", **sender,
         )))
@@ -101,5 +102,5 @@ def test_inbox_newest_first_with_constant_queries(store, market, consenting_regu
     assert [row.campaign_id for row in rows] == [c.pk for c in reversed(sent)]
     assert names == [store.name, market.name, store.name]
     assert unread_count(user=person) == 3
-    services.delivery_read(delivery=rows[0])
+    delivery_read(delivery=rows[0])
     assert unread_count(user=person) == 2

@@ -49,7 +49,7 @@ def association(market):
 
 def send(store=None, *, market=None, body="고등어 세일", **extra: Any) -> Campaign:
     """Create and send an ad now through the services (what the composer does)."""
-    from dangol.messaging.services import campaign_create, campaign_send
+    from dangol.messaging.campaigns import campaign_create, campaign_send
 
     fields: dict[str, Any] = {
         "store": store, "market": market, "kind": Campaign.Kind.AD,

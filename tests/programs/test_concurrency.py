@@ -10,7 +10,7 @@ an application the budget cannot pay waits in `review` with the reason `budget_e
 import pytest
 
 from dangol.ledger.selectors import ledger_verify
-from dangol.messaging.services import message_credit_account
+from dangol.messaging.credit import message_credit_account
 from dangol.programs import selectors, services
 from dangol.programs.models import Application, Grant
 from tests.concurrency import run_concurrently

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from dangol.ledger.models import Account
 from dangol.ledger.services import account_get_or_create, ledger_transfer
-from dangol.messaging.services import message_credit_account
+from dangol.messaging.credit import message_credit_account
 from dangol.programs import services
 from dangol.programs.models import Enrolment
 

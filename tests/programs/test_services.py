@@ -8,7 +8,7 @@ from dangol.core import clock
 from dangol.ledger.models import Account, Transaction
 from dangol.ledger.selectors import ledger_verify
 from dangol.ledger.services import account_get_or_create, ledger_transfer
-from dangol.messaging.services import message_credit_account
+from dangol.messaging.credit import message_credit_account
 from dangol.programs import selectors, services
 from dangol.programs.errors import (
     ApplicationDecided,

@@ -11,8 +11,8 @@ from django.urls import reverse
 from dangol.core import clock
 from dangol.ledger.models import Account
 from dangol.ledger.services import account_get_or_create, ledger_transfer
+from dangol.messaging.credit import message_credit_account
 from dangol.messaging.selectors import message_credit_balance
-from dangol.messaging.services import message_credit_account
 from dangol.programs import selectors
 from dangol.programs.models import Application, Benefit, Enrolment, Grant, Program
 from dangol.programs.pledges import pledge_create

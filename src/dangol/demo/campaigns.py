@@ -11,8 +11,9 @@ import random
 
 from dangol.accounts.models import User
 from dangol.core import clock
+from dangol.messaging.campaigns import campaign_submit
+from dangol.messaging.credit import message_credit_top_up
 from dangol.messaging.models import Campaign, Channel
-from dangol.messaging.services import campaign_submit, message_credit_top_up
 from dangol.payments.providers.sandbox import CARD_APPROVE
 from dangol.places.models import Market, Store
 from dangol.regulars.models import Follow

@@ -41,7 +41,7 @@ from dangol.core.idempotency import (
     idempotent_call,
 )
 from dangol.coupons.models import CouponTemplate
-from dangol.messaging import selectors, services
+from dangol.messaging import campaigns, deliveries, rendering, selectors
 from dangol.messaging.errors import DeliveryNotFound
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel, Delivery
 from dangol.places.models import Market, Store
@@ -206,13 +206,13 @@ class PageIn(Schema):
 
 
 def _preview(sender: _Sender, body: ComposeIn) -> tuple[str, str]:
-    """Return the text recipients would see (services.campaign_text) with a placeholder
+    """Return the text recipients would see (rendering.campaign_text) with a placeholder
     opt-out link, and the problem that stops the ad from being rendered (a sender without a
     contact: the law requires one) or ""; the body as written in that case."""
     draft = Campaign(store=sender.store, market=sender.market, kind=body.kind,
                      template=body.template, body=body.body)
     try:
-        return services.campaign_text(campaign=draft), ""
+        return rendering.campaign_text(campaign=draft), ""
     except DangolError as error:
         return body.body, error.message
 
@@ -236,7 +236,7 @@ def _coupon(sender: _Sender, template_id: int | None) -> CouponTemplate | None:
 
 
 def _check(sender: _Sender, body: ComposeIn) -> CheckOut:
-    result = services.campaign_check(
+    result = campaigns.campaign_check(
         sender_store=sender.store, sender_market=sender.market, kind=body.kind,
         audience=body.audience, tag=_tag(sender, body.tag_id), channels=body.channels,
         at=body.scheduled_at or clock.now(), body=body.body, template=body.template,
@@ -267,7 +267,7 @@ def _send(request: HttpRequest, sender: _Sender, body: ComposeIn, key: str | Non
     service_key = idempotency_service_key(scope=sender.scope, key=key)
 
     def send() -> tuple[int, Any]:
-        campaign = services.campaign_submit(
+        campaign = campaigns.campaign_submit(
             store=sender.store, market=sender.market, kind=body.kind, template=body.template,
             body=body.body, audience=body.audience, tag=_tag(sender, body.tag_id),
             channels=body.channels,
@@ -408,7 +408,7 @@ def _inbox_item(delivery: Delivery) -> InboxItemOut:
     text = campaign.body
     if is_ad:
         try:
-            text = services.campaign_text(campaign=campaign, token=delivery.opt_out_token)
+            text = rendering.campaign_text(campaign=campaign, token=delivery.opt_out_token)
         except DangolError:  # a sender who has since lost its contact: the body as written
             text = campaign.body
     has_sender = campaign.store_id is not None or campaign.market_id is not None
@@ -418,7 +418,7 @@ def _inbox_item(delivery: Delivery) -> InboxItemOut:
         body=campaign.body, text=text, image_url=campaign.image.url if campaign.image else "",
         coupon_template_id=campaign.coupon_template_id, link_url=campaign.link_url,
         link_label=campaign.link_label,
-        opt_out_url=services.opt_out_url(delivery.opt_out_token) if is_ad else "",
+        opt_out_url=rendering.opt_out_url(delivery.opt_out_token) if is_ad else "",
         created_at=delivery.created_at, read_at=delivery.read_at,
     )
 
@@ -456,4 +456,4 @@ def read_message(request: HttpRequest, delivery_id: int) -> InboxItemOut:
     )
     if delivery is None:
         raise DeliveryNotFound()
-    return _inbox_item(services.delivery_read(delivery=delivery))
+    return _inbox_item(deliveries.delivery_read(delivery=delivery))

@@ -9,7 +9,8 @@ runs under the database's single write lock. A claimed row is `sending` with a l
 which is how a killed worker's batch is recovered. Every claim counts as an attempt.
 
 Before claiming, each step re-checks in SQL what may have changed since the fan-out, with
-regulars' consent rule judged at the claim instant (`regulars.rules.opt_in_stands_sql`):
+regulars' consent rule judged at the claim instant (`audience.consent_sql`, the SQL twin of
+the release's `consent_stands`, built on `regulars.rules.opt_in_stands_sql`):
 - an ad whose recipient has withdrawn the sender's consent is suppressed
   (`withdrawn_before_dispatch`) and refunded;
 - at night (21:00–08:00 KST) an ad whose recipient has no standing night opt-in (a retry
@@ -51,11 +52,11 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 
 from dangol.core import clock, ratelimit
+from dangol.messaging.audience import consent_sql
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.messaging.providers import SendResult, text_provider
 from dangol.messaging.rules import release_at
-from dangol.regulars.models import Consent
-from dangol.regulars.rules import OptIn, is_night_kst, opt_in_stands_sql
+from dangol.regulars.rules import is_night_kst
 
 logger = logging.getLogger("dangol.messaging")
 
@@ -100,25 +101,6 @@ def _db_time(value: dt.datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _consent_sql(*, at: dt.datetime, night: bool) -> tuple[str, list[Any]]:
-    """SQL and parameters: the ad opt-in of the delivery's recipient to the campaign's
-    sender stands at `at` (and, with `night`, the night opt-in too), by regulars' rule
-    (`opt_in_stands_sql`). Aliases d (delivery), c (campaign)."""
-    consent = Consent._meta.db_table
-    stands, params = opt_in_stands_sql(OptIn.AD, at, alias="k")
-    if night:
-        night_sql, night_params = opt_in_stands_sql(OptIn.NIGHT, at, alias="k")
-        stands, params = f"{stands} AND {night_sql}", [*params, *night_params]
-    # Table names and fixed fragments only; every value is a parameter.
-    sql = (
-        f"EXISTS (SELECT 1 FROM {consent} k "  # noqa: S608
-        "WHERE k.customer_id = d.customer_id AND "
-        "((c.store_id IS NOT NULL AND k.store_id = c.store_id) OR "
-        f"(c.market_id IS NOT NULL AND k.market_id = c.market_id)) AND {stands})"
-    )
-    return sql, params
-
-
 def _update_claimable(
     *, channel: str, now: dt.datetime, limit: int, condition: str, set_sql: str,
     set_params: list[Any], condition_params: list[Any],
@@ -150,7 +132,7 @@ def _refund(delivery_ids: list[int]) -> None:
     """Refund suppressed/failed deliveries through the fan-out's set-based refund."""
     if not delivery_ids:
         return
-    from dangol.messaging.services import deliveries_refund
+    from dangol.messaging.deliveries import deliveries_refund
 
     deliveries_refund(delivery_ids=delivery_ids)
 
@@ -166,7 +148,7 @@ def deliveries_claim(*, channel: str, limit: int, now: dt.datetime | None = None
     now = now or clock.now()
     ad = f"c.kind = '{Campaign.Kind.AD.value}'"
     with transaction.atomic():
-        stands, stands_params = _consent_sql(at=now, night=False)
+        stands, stands_params = consent_sql(at=now, night=False)
         withdrawn = _update_claimable(
             channel=channel, now=now, limit=limit,
             condition=f"{ad} AND NOT {stands}", condition_params=stands_params,
@@ -176,14 +158,14 @@ def deliveries_claim(*, channel: str, limit: int, now: dt.datetime | None = None
         _refund(withdrawn)
     night = is_night_kst(now)
     if night:
-        stands, stands_params = _consent_sql(at=now, night=True)
+        stands, stands_params = consent_sql(at=now, night=True)
         _update_claimable(
             channel=channel, now=now, limit=limit,
             condition=f"{ad} AND NOT {stands}", condition_params=stands_params,
             set_sql="status = %s, release_at = %s, claimed_until = NULL",
             set_params=[Delivery.Status.HELD, _db_time(release_at(now))],
         )
-    stands, stands_params = _consent_sql(at=now, night=night)
+    stands, stands_params = consent_sql(at=now, night=night)
     with transaction.atomic():
         return _update_claimable(
             channel=channel, now=now, limit=limit,
@@ -210,7 +192,7 @@ def _sender(campaign: Campaign) -> tuple[str, str]:
 def delivery_text(delivery: Delivery) -> str:
     """Return the exact text the recipient gets (the fan-out's renderer: ads framed by the
     system with "(광고)", sender, contact and this delivery's opt-out link)."""
-    from dangol.messaging.services import campaign_text
+    from dangol.messaging.rendering import campaign_text
 
     return campaign_text(campaign=delivery.campaign, token=delivery.opt_out_token)
 
@@ -268,7 +250,7 @@ def _send_email(delivery: Delivery, mail_connection: Any) -> SendResult:
         return SendResult(accepted=False, error="no e-mail address", retryable=False)
     headers = {"Message-ID": f"<delivery-{delivery.pk}@dangol>"}
     if delivery.campaign.kind == Campaign.Kind.AD:
-        from dangol.messaging.services import opt_out_url
+        from dangol.messaging.rendering import opt_out_url
 
         url = opt_out_url(delivery.opt_out_token)
         headers["List-Unsubscribe"] = f"<{url}>"

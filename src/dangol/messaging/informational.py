@@ -11,7 +11,7 @@ MessagingConfig.ready) and turns every new Notice, in notice_send's transaction,
 - one in-app Delivery, status visible at once (informational messages are not ads: no
   consent needed, sent at night too): the inbox copy of the notice. The Notice stays the
   record that /me/notices/ lists; the inbox lists the delivery. Reading either marks both
-  read (`notice_read_sync` here, `services.delivery_read`);
+  read (`notice_read_sync` here, `deliveries.delivery_read`);
 - one SMS (or LMS, over 90 bytes: rules.sms_kind) Delivery to the phone, status queued with
   release_at = now, for the dispatcher to send.
 

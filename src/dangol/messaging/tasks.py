@@ -36,15 +36,15 @@ def deliveries_dispatch_due() -> list[str]:
 def campaigns_send_due() -> int:
     """Every minute: send the scheduled campaigns whose time has come (idempotent: the send
     re-checks the campaign's status under its row lock)."""
-    from dangol.messaging import services
+    from dangol.messaging import campaigns
 
-    return services.campaigns_send_due()
+    return campaigns.campaigns_send_due()
 
 
 @db_periodic_task(crontab(minute="*"))
 def deliveries_release() -> int:
     """Every minute: release held deliveries whose 08:00 KST has come, re-checking consent
     (withdrawn → suppressed and refunded); return how many were released."""
-    from dangol.messaging import services
+    from dangol.messaging import deliveries
 
-    return services.deliveries_release().released
+    return deliveries.deliveries_release().released

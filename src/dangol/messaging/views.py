@@ -24,25 +24,18 @@ from dangol.core import clock
 from dangol.core.errors import DangolError
 from dangol.core.templatetags.korean import kdatetime, won
 from dangol.ledger.selectors import account_statement
+from dangol.messaging.campaigns import campaign_check, campaign_is_due, campaign_submit
+from dangol.messaging.credit import message_credit_account, message_credit_top_up
+from dangol.messaging.deliveries import delivery_click, delivery_opt_out, delivery_read
 from dangol.messaging.forms import ClosingSaleForm, ComposerForm, TopUpForm
 from dangol.messaging.models import Campaign, Channel, Delivery
+from dangol.messaging.rendering import TOKEN_PLACEHOLDER
 from dangol.messaging.rules import ad_text, closing_sale_body
 from dangol.messaging.selectors import (
     campaign_stats,
     campaigns_of,
     inbox_for,
     message_credit_balance,
-)
-from dangol.messaging.services import (
-    TOKEN_PLACEHOLDER,
-    campaign_check,
-    campaign_is_due,
-    campaign_submit,
-    delivery_click,
-    delivery_opt_out,
-    delivery_read,
-    message_credit_account,
-    message_credit_top_up,
 )
 from dangol.places.models import Market, Store
 from dangol.regulars.rules import is_night_kst

@@ -38,7 +38,7 @@ from dangol.core.money import format_won
 from dangol.ledger.errors import InsufficientFunds
 from dangol.ledger.models import Account
 from dangol.ledger.services import account_get_or_create, ledger_transfer
-from dangol.messaging.services import message_credit_grant
+from dangol.messaging.credit import message_credit_grant
 from dangol.organisations.models import Organisation
 from dangol.places.models import Market, Region, Store
 from dangol.programs.errors import (
