@@ -14,11 +14,11 @@ from dangol.core.clock import kst
 from dangol.ledger.selectors import ledger_verify
 from dangol.messaging import dispatch
 from dangol.messaging.campaigns import campaign_create, campaign_send
-from dangol.messaging.credit import message_credit_balance_of
 from dangol.messaging.dispatch import deliveries_claim, deliveries_dispatch, rate_limit_wait
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.messaging.providers import NhnCloudSms
 from dangol.messaging.rendering import opt_out_url
+from dangol.messaging.selectors import message_credit_balance
 from dangol.places.models import Store
 from dangol.regulars.services import consent_grant, consent_withdraw
 from tests.messaging.sms_server import APP_KEY, SECRET_KEY, SENDER, FakeNhnSms
@@ -169,7 +169,7 @@ def test_ad_sms_goes_out_through_the_provider_with_the_delivery_key(
         assert message["body"].endswith(f"무료 수신거부: {opt_out_url(row.opt_out_token)}")
         assert message["title"] == "(광고) 바다수산"
         assert message["recipientList"][0]["recipientGroupingKey"] == f"delivery-{row.pk}"
-    assert message_credit_balance_of(store=store) == 1_000 - 2 * LMS_PRICE
+    assert message_credit_balance(store=store) == 1_000 - 2 * LMS_PRICE
     assert ledger_verify().ok
 
 
@@ -194,7 +194,7 @@ def test_withdrawal_after_sending_and_before_dispatch_is_honoured_and_refunded(
     )
     assert report.claimed == 1
     assert list(sms_server.accepted) == [f"delivery-{kept.pk}"]
-    assert message_credit_balance_of(store=store) == 1_000 - LMS_PRICE
+    assert message_credit_balance(store=store) == 1_000 - LMS_PRICE
     assert ledger_verify().ok
 
 
@@ -311,7 +311,7 @@ def test_after_the_last_attempt_the_row_fails_and_is_refunded(
     with clock.travel(AFTERNOON):
         campaign = send_ad(store)
         deliveries_dispatch(channel=Channel.LMS)
-    assert message_credit_balance_of(store=store) == 1_000 - LMS_PRICE
+    assert message_credit_balance(store=store) == 1_000 - LMS_PRICE
 
     report = deliveries_dispatch(channel=Channel.LMS, now=AFTERNOON + dt.timedelta(minutes=1))
 
@@ -320,7 +320,7 @@ def test_after_the_last_attempt_the_row_fails_and_is_refunded(
     assert (row.status, row.attempts, row.error, row.refunded) == (
         Delivery.Status.FAILED, 2, "HTTP 500", True
     )
-    assert message_credit_balance_of(store=store) == 1_000
+    assert message_credit_balance(store=store) == 1_000
     an_hour_later = AFTERNOON + dt.timedelta(hours=1)
     assert deliveries_dispatch(channel=Channel.LMS, now=an_hour_later).claimed == 0
     assert ledger_verify().ok
@@ -341,7 +341,7 @@ def test_a_refused_number_fails_at_once_and_is_refunded(
     assert report.failed == 1
     assert (row.status, row.attempts, row.refunded) == (Delivery.Status.FAILED, 1, True)
     assert row.error == "-2000: Invalid recipient number"
-    assert message_credit_balance_of(store=store) == 1_000
+    assert message_credit_balance(store=store) == 1_000
     assert ledger_verify().ok
 
 

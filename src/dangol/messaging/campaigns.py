@@ -38,7 +38,6 @@ from dangol.messaging.audience import (
 from dangol.messaging.credit import (
     CHARGE_KIND,
     message_credit_account,
-    message_credit_balance_of,
     message_prices,
 )
 from dangol.messaging.errors import (
@@ -47,6 +46,7 @@ from dangol.messaging.errors import (
 )
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel
 from dangol.messaging.rendering import campaign_text, sms_channel
+from dangol.messaging.selectors import message_credit_balance
 from dangol.places.models import Market, Store
 from dangol.regulars.models import Tag
 
@@ -157,7 +157,7 @@ def campaign_check(
     except DangolError as error:  # a text too long even for LMS, a sender without contact
         return CampaignCheck(problems=[error.message])
     if sender_store is not None or sender_market is not None:
-        check.balance = message_credit_balance_of(store=sender_store, market=sender_market)
+        check.balance = message_credit_balance(store=sender_store, market=sender_market)
         if check.cost > check.balance:
             problems.append(str(MessageCreditShort(
                 cost=format_won(check.cost), balance=format_won(check.balance)

@@ -9,6 +9,7 @@ from dangol.ledger.models import Account, Transaction
 from dangol.ledger.services import account_get_or_create, ledger_transfer
 from dangol.messaging.errors import CampaignInvalid, TopUpFailed
 from dangol.messaging.models import Channel, MessagePrice
+from dangol.messaging.selectors import sender_owner
 from dangol.payments.errors import PaymentDeclined
 from dangol.payments.services import payment_charge
 from dangol.places.models import Market, Store
@@ -20,22 +21,9 @@ TOP_UP_KIND = "message_top_up"
 GRANT_KIND = "message_grant"
 
 
-def _one_sender(store: Store | None, market: Market | None) -> None:
-    if (store is None) == (market is None):
-        raise ValueError("name exactly one sender: a store or a market")
-
-
-def _sender_owner(store: Store | None, market: Market | None) -> tuple[str, int]:
-    _one_sender(store, market)
-    if store is not None:
-        return "store", store.pk
-    assert market is not None  # noqa: S101 (checked above)
-    return "market", market.pk
-
-
 def message_credit_account(*, store: Store | None = None, market: Market | None = None) -> Account:
     """Return the sender's message credit account (non-negative), opening it at ₩0."""
-    owner_type, owner_id = _sender_owner(store, market)
+    owner_type, owner_id = sender_owner(store, market)
     sender = store or market
     return account_get_or_create(
         owner_type=owner_type, owner_id=owner_id, kind=Account.Kind.MESSAGE_CREDIT,
@@ -91,14 +79,3 @@ def message_prices() -> dict[str, int]:
     prices = {str(channel): price for channel, price in DEFAULT_PRICES.items()}
     prices.update(MessagePrice.objects.values_list("channel", "price"))
     return prices
-
-
-def message_credit_balance_of(*, store: Store | None = None, market: Market | None = None) -> int:
-    """Return the sender's message credit balance in won (0 before any credit)."""
-    owner_type, owner_id = _sender_owner(store, market)
-    balance = (
-        Account.objects.filter(
-            owner_type=owner_type, owner_id=owner_id, kind=Account.Kind.MESSAGE_CREDIT
-        ).values_list("balance", flat=True).first()
-    )
-    return int(balance or 0)

@@ -23,7 +23,7 @@ from dangol.messaging import rules
 from dangol.messaging.audience import consent_stands
 from dangol.messaging.credit import REFUND_KIND, message_credit_account
 from dangol.messaging.informational import delivery_notice_id
-from dangol.messaging.models import Campaign, Channel, Delivery
+from dangol.messaging.models import Campaign, Channel, Delivery, SuppressedReason
 from dangol.notices.models import Notice
 from dangol.places.models import Market, Store
 from dangol.regulars.rules import is_night_kst
@@ -31,13 +31,6 @@ from dangol.regulars.services import consent_withdraw
 
 RELEASE_BATCH = 5000
 REFUND_BATCH = 5000
-
-
-class SuppressedReason:
-    NO_CONSENT = "no_consent"
-    OPTED_OUT = "opted_out"
-    WITHDRAWN_BEFORE_DISPATCH = "withdrawn_before_dispatch"
-    QUIET_HOURS_WITHDRAWN = "quiet_hours_withdrawn"
 
 
 # --- release and refunds ----------------------------------------------------------------------

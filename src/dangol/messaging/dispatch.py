@@ -53,7 +53,7 @@ from django.db import connection, transaction
 
 from dangol.core import clock, ratelimit
 from dangol.messaging.audience import consent_sql
-from dangol.messaging.models import Campaign, Channel, Delivery
+from dangol.messaging.models import Campaign, Channel, Delivery, SuppressedReason
 from dangol.messaging.providers import SendResult, text_provider
 from dangol.messaging.rules import release_at
 from dangol.regulars.rules import is_night_kst
@@ -62,7 +62,6 @@ logger = logging.getLogger("dangol.messaging")
 
 EXTERNAL_CHANNELS = (Channel.SMS, Channel.LMS, Channel.EMAIL)
 BACKOFF_CAP_SECONDS = 3600
-REASON_WITHDRAWN = "withdrawn_before_dispatch"
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -153,7 +152,7 @@ def deliveries_claim(*, channel: str, limit: int, now: dt.datetime | None = None
             channel=channel, now=now, limit=limit,
             condition=f"{ad} AND NOT {stands}", condition_params=stands_params,
             set_sql="status = %s, suppressed_reason = %s, claimed_until = NULL",
-            set_params=[Delivery.Status.SUPPRESSED, REASON_WITHDRAWN],
+            set_params=[Delivery.Status.SUPPRESSED, SuppressedReason.WITHDRAWN_BEFORE_DISPATCH],
         )
         _refund(withdrawn)
     night = is_night_kst(now)

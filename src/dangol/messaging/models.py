@@ -135,6 +135,15 @@ class Campaign(models.Model):
         return f"{self.pk} {self.get_kind_display()} {self.body[:20]}"
 
 
+class SuppressedReason:
+    """Why a delivery was suppressed (`Delivery.suppressed_reason`)."""
+
+    NO_CONSENT = "no_consent"
+    OPTED_OUT = "opted_out"
+    WITHDRAWN_BEFORE_DISPATCH = "withdrawn_before_dispatch"
+    QUIET_HOURS_WITHDRAWN = "quiet_hours_withdrawn"
+
+
 class Delivery(models.Model):
     """One campaign to one recipient on one channel (발송)."""
 

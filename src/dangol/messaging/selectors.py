@@ -122,11 +122,19 @@ def unread_count(*, user: User) -> int:
     ).count()
 
 
-def message_credit_balance(*, store: Store | None = None, market: Market | None = None) -> int:
-    """Return the sender's message credit balance in won (0 before any credit)."""
+def sender_owner(store: Store | None, market: Market | None) -> tuple[str, int]:
+    """Return the ledger owner (type, id) of a message sender: exactly one store or market."""
     if (store is None) == (market is None):
         raise ValueError("name exactly one sender: a store or a market")
-    owner_type, owner_id = ("store", store.pk) if store else ("market", market.pk)  # type: ignore[union-attr]
+    if store is not None:
+        return "store", store.pk
+    assert market is not None  # noqa: S101 (checked above)
+    return "market", market.pk
+
+
+def message_credit_balance(*, store: Store | None = None, market: Market | None = None) -> int:
+    """Return the sender's message credit balance in won (0 before any credit)."""
+    owner_type, owner_id = sender_owner(store, market)
     balance = Account.objects.filter(
         owner_type=owner_type, owner_id=owner_id, kind=Account.Kind.MESSAGE_CREDIT
     ).values_list("balance", flat=True).first()

@@ -28,7 +28,7 @@ from dangol.messaging.campaigns import campaign_check, campaign_is_due, campaign
 from dangol.messaging.credit import message_credit_account, message_credit_top_up
 from dangol.messaging.deliveries import delivery_click, delivery_opt_out, delivery_read
 from dangol.messaging.forms import ClosingSaleForm, ComposerForm, TopUpForm
-from dangol.messaging.models import Campaign, Channel, Delivery
+from dangol.messaging.models import Campaign, Channel, Delivery, SuppressedReason
 from dangol.messaging.rendering import TOKEN_PLACEHOLDER
 from dangol.messaging.rules import ad_text, closing_sale_body
 from dangol.messaging.selectors import (
@@ -255,9 +255,9 @@ def campaign_detail(request: HttpRequest, kind: str, pk: int, campaign_id: int) 
     return render(
         request, "messaging/campaign_detail.html",
         {"sender": sender, "campaign": campaign, "stats": stats,
-         "suppressed_opted_out": stats.suppressed.get("opted_out", 0),
-         "suppressed_withdrawn": stats.suppressed.get("withdrawn_before_dispatch", 0)
-         + stats.suppressed.get("quiet_hours_withdrawn", 0),
+         "suppressed_opted_out": stats.suppressed.get(SuppressedReason.OPTED_OUT, 0),
+         "suppressed_withdrawn": stats.suppressed.get(SuppressedReason.WITHDRAWN_BEFORE_DISPATCH, 0)
+         + stats.suppressed.get(SuppressedReason.QUIET_HOURS_WITHDRAWN, 0),
          "preview": _preview_text(request, sender=sender, body=campaign.body),
          "list_url": sender.url("messages")},
     )
