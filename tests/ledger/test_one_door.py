@@ -31,6 +31,7 @@ def test_the_scan_reads_the_whole_package():
 
     assert len(scanned) > 100
     assert (SOURCE_ROOT / "vouchers" / "services.py") in scanned
+    assert (SOURCE_ROOT / "vouchers" / "fastpath.py") in scanned
 
 
 @pytest.mark.parametrize(

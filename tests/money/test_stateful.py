@@ -72,6 +72,7 @@ from dangol.vouchers.models import (
     VoucherGift,
     VoucherProduct,
 )
+from dangol.vouchers.rules import MAX_EXTENSIONS, add_months, fee_cap_bp
 from tests.factories import CustomerFactory, MarketFactory, StaffUserFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -405,7 +406,7 @@ class MoneyMachine(RuleBasedStateMachine):
             OUTCOMES[f"redeem refused {type(exc).__name__}"] += 1
             return
         assert refusal is None
-        fee = amount * min(spec.fee_bp, services.fee_cap_bp()) // BP
+        fee = amount * min(spec.fee_bp, fee_cap_bp()) // BP
         assert (redemption.amount, redemption.fee) == (amount, fee)
         expected.balance -= amount
         if expected.balance == 0:
@@ -426,7 +427,7 @@ class MoneyMachine(RuleBasedStateMachine):
             return None
         paid_value = balance * sale // face
         if self._expired(expected):
-            if self.now >= services.add_months(expected.valid_until, 60):
+            if self.now >= add_months(expected.valid_until, 60):
                 return None
             rule, amount = Refund.Rule.AFTER_EXPIRY, paid_value * 90 // 100
         else:
@@ -488,7 +489,7 @@ class MoneyMachine(RuleBasedStateMachine):
         allowed = (
             expected.status == Voucher.Status.ACTIVE
             and not self._expired(expected)
-            and expected.extensions < services.MAX_EXTENSIONS
+            and expected.extensions < MAX_EXTENSIONS
         )
         before = money_snapshot()
         try:
@@ -499,7 +500,7 @@ class MoneyMachine(RuleBasedStateMachine):
             OUTCOMES["extension refused"] += 1
             return
         assert allowed
-        expected.valid_until = services.add_months(expected.valid_until, 3)
+        expected.valid_until = add_months(expected.valid_until, 3)
         expected.extensions += 1
         OUTCOMES["extension"] += 1
         assert voucher.valid_until == expected.valid_until

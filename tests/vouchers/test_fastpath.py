@@ -17,7 +17,7 @@ from dangol.ledger.models import Account, Entry, Transaction
 from dangol.ledger.selectors import ledger_verify
 from dangol.ledger.services import ledger_post, ledger_transfer, transaction_fingerprint
 from dangol.places.models import Store
-from dangol.vouchers import services
+from dangol.vouchers import fastpath, services
 from dangol.vouchers.errors import (
     InsufficientBalance,
     InvalidAmount,
@@ -43,7 +43,7 @@ class PathSpy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, *, force_orm: bool) -> None:
         self.fast = 0
-        real = services._voucher_redeem_fast
+        real = fastpath.voucher_redeem_fast
 
         def spy(**kwargs: Any) -> Redemption | None:
             if force_orm:
@@ -53,7 +53,7 @@ class PathSpy:
                 self.fast += 1
             return redeemed
 
-        monkeypatch.setattr(services, "_voucher_redeem_fast", spy)
+        monkeypatch.setattr(services, "voucher_redeem_fast", spy)
 
 
 @pytest.fixture

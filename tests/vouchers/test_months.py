@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from dangol.core.clock import KST, kst
-from dangol.vouchers.services import (
+from dangol.vouchers.rules import (
     AFTER_EXPIRY_REFUND_MONTHS,
     EXTENSION_MONTHS,
     add_months,

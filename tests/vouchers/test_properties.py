@@ -24,7 +24,7 @@ from dangol.core.clock import KST, kst
 from dangol.ledger.models import Account
 from dangol.ledger.selectors import ledger_verify
 from dangol.payments.providers.sandbox import CARD_APPROVE
-from dangol.vouchers import services
+from dangol.vouchers import rules, services
 from dangol.vouchers.errors import (
     ExtensionRefused,
     InsufficientBalance,
@@ -81,7 +81,7 @@ def expected_refund(voucher: Modelled, now: dt.datetime) -> tuple[str, int] | No
         return None
     paid_value = voucher.balance * voucher.sale // voucher.face
     if voucher.expired(now):
-        if now >= services.add_months(voucher.valid_until, 60):
+        if now >= rules.add_months(voucher.valid_until, 60):
             return None
         rule, amount = Refund.Rule.AFTER_EXPIRY, paid_value * 90 // 100
     else:
@@ -228,7 +228,7 @@ class VoucherMachine(RuleBasedStateMachine):
             assert type(error) is refusal, (error, refusal)
             return
         assert refusal is None, f"redeemed although the model expected {refusal.__name__}"
-        fee_bp = min(self.products[model.product].fee_bp, services.fee_cap_bp())
+        fee_bp = min(self.products[model.product].fee_bp, rules.fee_cap_bp())
         assert redemption.fee == amount * fee_bp // 10_000
         model.balance -= amount
         self.redeemed += amount
@@ -262,7 +262,7 @@ class VoucherMachine(RuleBasedStateMachine):
             assert type(error) is ExtensionRefused and refused, error
             return
         assert not refused
-        model.valid_until = services.add_months(model.valid_until, 3)
+        model.valid_until = rules.add_months(model.valid_until, 3)
         model.extensions += 1
 
     @rule(days=st.sampled_from([1, 6, 8, 30, 100, 400, 2_000]))
@@ -295,7 +295,7 @@ class VoucherMachine(RuleBasedStateMachine):
         for voucher in Voucher.objects.filter(pk__in=self.expected):
             predicted = expected_refund(self.expected[voucher.pk], self.now)
             try:
-                quote = services.voucher_refund_check(voucher=voucher)
+                quote = rules.voucher_refund_check(voucher=voucher)
             except VoucherError as error:
                 assert type(error) is RefundRefused and predicted is None, (error, predicted)
                 continue

@@ -11,7 +11,7 @@ from django.urls import reverse
 from dangol.core.clock import kst
 from dangol.payments.models import Payment
 from dangol.payments.providers.sandbox import CARD_APPROVE, CARD_DECLINE, CARD_TIMEOUT
-from dangol.vouchers import services
+from dangol.vouchers import rules, services
 from dangol.vouchers.models import Redemption, Voucher, VoucherGift, VoucherProduct
 from tests.factories import (
     CustomerFactory,
@@ -317,7 +317,7 @@ def test_extension_double_submit_extends_once(client, voucher, customer):
 
     voucher.refresh_from_db()
     assert voucher.extension_count == 1
-    assert voucher.valid_until == services.add_months(before, 3)
+    assert voucher.valid_until == rules.add_months(before, 3)
     assert "2028. 2. 20. (일)까지 연장했습니다" in body(first)
 
 

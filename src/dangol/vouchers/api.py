@@ -39,7 +39,7 @@ from dangol.core.korean import format_datetime
 from dangol.core.phone import phone_mask
 from dangol.payments.errors import PaymentPending
 from dangol.places.models import Market, Store
-from dangol.vouchers import errors, selectors, services
+from dangol.vouchers import errors, rules, selectors, services
 from dangol.vouchers.errors import PurchasePending, VoucherNotFound
 from dangol.vouchers.models import Redemption, Refund, Voucher, VoucherGift, VoucherProduct
 
@@ -284,7 +284,7 @@ def _detail(voucher: Voucher) -> VoucherDetailOut:
     refused: str | None = None
     if refund is None:
         try:
-            found = services.voucher_refund_check(voucher=voucher)
+            found = rules.voucher_refund_check(voucher=voucher)
         except errors.RefundRefused as exc:
             refused = exc.message
         else:

@@ -1,5 +1,8 @@
 """Writes on vouchers: products, purchase, gift, redemption, refund, extension, notices.
 
+The terms and the checks that apply them are in rules.py, the PostgreSQL redemption fast
+path in fastpath.py.
+
 Ledger scheme (amounts are what flows into an account; every posting sums to zero). For a
 voucher of face value F sold at S (S ≤ F; D = F − S is the issuer's discount):
 
@@ -32,14 +35,10 @@ each step is idempotent and a retry with the same key finishes what was left.
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from dateutil.relativedelta import relativedelta
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext
 
 from dangol.accounts.models import User
@@ -47,10 +46,9 @@ from dangol.core import clock
 from dangol.core.clock import KST
 from dangol.core.errors import IdempotencyKeyReused
 from dangol.core.ids import random_code, token_urlsafe
-from dangol.core.money import format_won, percent_of
+from dangol.core.money import format_won
 from dangol.core.phone import mobile_normalize
 from dangol.ledger import catalogue
-from dangol.ledger.composed import ComposedPosting, account_id_sql, prepared_cursor
 from dangol.ledger.models import Account
 from dangol.ledger.services import account_get_or_create, ledger_post, ledger_transfer
 from dangol.notices.models import Notice
@@ -62,18 +60,14 @@ from dangol.places.models import Market, Store
 from dangol.vouchers.errors import (
     ExtensionRefused,
     FeeAboveCap,
-    InsufficientBalance,
     InvalidAmount,
     InvalidVoucherProduct,
-    NotAccepted,
-    PartialUseNotAllowed,
     ProductNotOnSale,
     PurchaseFailed,
-    RefundRefused,
-    VoucherError,
     VoucherExpired,
     VoucherNotActive,
 )
+from dangol.vouchers.fastpath import voucher_redeem_fast
 from dangol.vouchers.models import (
     LEDGER_OWNER_TYPE,
     Redemption,
@@ -82,85 +76,25 @@ from dangol.vouchers.models import (
     VoucherGift,
     VoucherProduct,
 )
+from dangol.vouchers.rules import (
+    EXPIRY_NOTICE_DAYS,
+    EXTENSION_MONTHS,
+    MAX_EXTENSIONS,
+    MIN_VALIDITY_DAYS,
+    REDEEM_KIND,
+    add_months,
+    fee_cap_bp,
+    redeem_check,
+    redeem_fee,
+    redeem_ledger_key,
+    redeem_metadata,
+    voucher_expiry,
+    voucher_product_check,
+    voucher_refund_check,
+)
 from dangol.vouchers.selectors import voucher_account
 
-DEFAULT_FEE_CAP_BP = 800
-MIN_VALIDITY_DAYS = 365
-MIN_PERISHABLE_VALIDITY_DAYS = 90
-WITHDRAWAL_DAYS = 7
-SMALL_FACE_VALUE = 10_000
-BALANCE_REFUND_PERCENT = 60
-SMALL_BALANCE_REFUND_PERCENT = 80
-AFTER_EXPIRY_REFUND_PERCENT = 90
-AFTER_EXPIRY_REFUND_MONTHS = 5 * 12
-EXTENSION_MONTHS = 3
-MAX_EXTENSIONS = 4
-EXPIRY_NOTICE_DAYS = 30
-
-
-def fee_cap_bp() -> int:
-    """Return the platform fee cap in basis points (settings.DANGOL_VOUCHER_FEE_CAP_BP)."""
-    return int(getattr(settings, "DANGOL_VOUCHER_FEE_CAP_BP", DEFAULT_FEE_CAP_BP))
-
-
-def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """Return `moment` moved by `months` calendar months in KST, keeping the wall-clock time
-    (the 31st → the month's last day; 29 February → 28 February in a common year)."""
-    return moment.astimezone(KST) + relativedelta(months=months)
-
-
-def voucher_expiry(*, purchased_at: dt.datetime, validity_days: int) -> dt.datetime:
-    """Return the instant a voucher bought at `purchased_at` expires: it is usable through
-    the whole KST day `validity_days` days after the day of purchase."""
-    last_day = purchased_at.astimezone(KST).date() + dt.timedelta(days=validity_days)
-    return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=KST)
-
-
 # --- products -------------------------------------------------------------------------------
-
-
-def voucher_product_check(
-    *,
-    store: Store | None,
-    market: Market | None,
-    kind: str,
-    product_name: str,
-    face_value: int,
-    sale_price: int,
-    validity_days: int,
-    is_perishable: bool,
-    fee_bp: int,
-    accepted_stores: Iterable[Store],
-) -> list[str]:
-    """Return every reason (translated text) the product cannot be created; empty if none.
-
-    The fee cap is checked separately by `voucher_product_create` (FeeAboveCap).
-    """
-    problems: list[str] = []
-    if (store is None) == (market is None):
-        problems.append(gettext("발행자는 가게 또는 시장(상인회) 중 하나여야 합니다"))
-    if kind not in VoucherProduct.Kind.values:
-        problems.append(gettext("알 수 없는 상품권 종류입니다"))
-    if kind == VoucherProduct.Kind.PRODUCT and not product_name.strip():
-        problems.append(gettext("교환권에는 교환할 상품 이름이 필요합니다"))
-    if face_value <= 0 or sale_price <= 0:
-        problems.append(gettext("액면가와 판매가는 1원 이상이어야 합니다"))
-    elif sale_price > face_value:
-        problems.append(gettext("판매가는 액면가보다 클 수 없습니다"))
-    minimum = MIN_PERISHABLE_VALIDITY_DAYS if is_perishable else MIN_VALIDITY_DAYS
-    if validity_days < minimum:
-        problems.append(
-            gettext("유효기간은 %(days)s일 이상이어야 합니다 (신유형 상품권 표준약관)")
-            % {"days": minimum}
-        )
-    if fee_bp < 0:
-        problems.append(gettext("수수료는 0 이상이어야 합니다"))
-    stores = list(accepted_stores)
-    if stores and market is None:
-        problems.append(gettext("사용 가게 목록은 시장 상품권에만 지정할 수 있습니다"))
-    elif market is not None and any(item.market_id != market.pk for item in stores):
-        problems.append(gettext("사용 가게는 발행 시장의 가게여야 합니다"))
-    return problems
 
 
 @transaction.atomic
@@ -374,13 +308,13 @@ def voucher_redeem(
     locks the voucher row, then its ledger accounts.
 
     On PostgreSQL a redemption that will succeed takes three statements in one transaction
-    (`_voucher_redeem_fast`); anything else (a refusal, a retry, an account not opened yet)
+    (`fastpath.voucher_redeem_fast`); anything else (a refusal, a retry, an account not opened yet)
     goes through the ORM path, the reference, in a transaction of its own, which says why.
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidAmount()
     if connection.vendor == "postgresql":
-        redeemed = _voucher_redeem_fast(
+        redeemed = voucher_redeem_fast(
             voucher=voucher, store=store, amount=amount, staff=staff,
             idempotency_key=idempotency_key,
         )
@@ -406,8 +340,8 @@ def _voucher_redeem_orm(
         return existing
     product = VoucherProduct.objects.get(pk=locked.product_id)
     accepted = voucher_accepted_at(product=product, store=store)
-    _redeem_check(voucher=locked, kind=product.kind, accepted=accepted, amount=amount)
-    fee = _redeem_fee(amount, product.fee_bp)
+    redeem_check(voucher=locked, kind=product.kind, accepted=accepted, amount=amount)
+    fee = redeem_fee(amount, product.fee_bp)
     liability = voucher_account(voucher=locked)
     entries = [(liability, -amount)]
     if amount > fee:
@@ -417,9 +351,9 @@ def _voucher_redeem_orm(
         revenue = catalogue.store_fee_revenue_account(store_id=store.pk, store_name=store.name)
         entries.append((revenue, fee))
     posted = ledger_post(
-        idempotency_key=_redeem_ledger_key(locked.pk, idempotency_key), kind=REDEEM_KIND,
+        idempotency_key=redeem_ledger_key(locked.pk, idempotency_key), kind=REDEEM_KIND,
         entries=entries, description=store.name,
-        metadata=_redeem_metadata(voucher_id=locked.pk, store_id=store.pk, fee=fee),
+        metadata=redeem_metadata(voucher_id=locked.pk, store_id=store.pk, fee=fee),
     )
     status = Voucher.Status.ACTIVE if liability.balance else Voucher.Status.USED
     _balance_mirror(locked, liability.balance, status)
@@ -430,272 +364,8 @@ def _voucher_redeem_orm(
     )
 
 
-REDEEM_KIND = "voucher_redeem"
-
-
-def _redeem_ledger_key(voucher_id: int, idempotency_key: str) -> str:
-    return f"voucher:{voucher_id}:redeem:{idempotency_key}"
-
-
-def _redeem_metadata(*, voucher_id: int, store_id: int, fee: int) -> dict[str, int]:
-    return {"voucher": voucher_id, "store": store_id, "fee": fee}
-
-
-def _redeem_fee(amount: int, fee_bp: int) -> int:
-    """Return the platform fee on `amount`: the product's rate, never above the cap."""
-    return percent_of(amount, min(fee_bp, fee_cap_bp()))
-
-
-def _redeem_check(*, voucher: Voucher, kind: str, accepted: bool, amount: int) -> None:
-    """Raise why `amount` cannot be taken off the locked `voucher` of a product of `kind`
-    at a store where it is `accepted` or not; return if it can. The rules in their order."""
-    if not accepted:
-        raise NotAccepted()
-    if voucher.status == Voucher.Status.REFUNDED:
-        raise VoucherNotActive(status=voucher.get_status_display())
-    if voucher.is_expired(clock.now()):
-        raise VoucherExpired(
-            until=voucher.valid_until.astimezone(KST).strftime("%Y-%m-%d %H:%M")
-        )
-    if kind == VoucherProduct.Kind.PRODUCT and amount != voucher.face_value:
-        raise PartialUseNotAllowed(face=format_won(voucher.face_value))
-    if amount > voucher.balance:
-        raise InsufficientBalance(balance=format_won(voucher.balance), amount=format_won(amount))
-
-
-# --- redemption: the PostgreSQL fast path ---------------------------------------------------
-#
-# Three statements in one transaction, the same rows and locks as the ORM path:
-#
-# 1. `_REDEEM_LOCK_SQL` locks the voucher row (FOR UPDATE, as `vouchers_lock`) and reads,
-#    beside the voucher, what the checks and the posting need: the product's kind and fee,
-#    whether the store accepts it (the `voucher_accepted_at` rule, in SQL), whether the
-#    redemption key is taken, and the ids of the three ledger accounts (NULL if not open;
-#    the lookups are the ledger's `account_id_sql`). Python runs `_redeem_check` and the fee
-#    on that, and the ledger's `ComposedPosting` checks the legs and computes the
-#    fingerprint. A refusal, a replay or an account that is not open ends the transaction
-#    here, having written nothing.
-# 2. The ledger's posting (its `posted` and `entries` CTEs: the transaction, ON CONFLICT DO
-#    NOTHING on its key, so that a concurrent retry with the same key that committed after
-#    statement 1's snapshot is waited for and left alone, and its entries) with this app's
-#    rows composed onto it, `_REDEEM_ROWS_SQL`: the redemption, and the amount taken off the
-#    voucher's mirrored balance.
-# 3. The ledger's balances statement locks the posting's accounts in primary-key order (as
-#    `accounts_lock`) and adds the entries to their stored balances; the database's balance
-#    check refuses a non-negative account going below zero.
-#
-# The account rows are locked last, as the raw SQL of the benchmark does: a store's payable
-# and fee rows are shared by every redemption at that store, and whoever holds their locks
-# holds them until COMMIT, so the inserts run before they are taken. If statement 2 or 3
-# does not do all it should (the key was taken, an account check failed, the liability does
-# not match the voucher's mirror), the transaction is rolled back and the ORM path runs in a
-# new one, with fresh reads, and answers precisely (a replay, IdempotencyKeyReused,
-# InsufficientFunds).
-
-
-class _FastPathUndone(Exception):
-    """Statement 2 or 3 did not do all it should: roll back and leave it to the ORM path."""
-
-
-def _redeem_lock_sql() -> str:
-    voucher_table = Voucher._meta.db_table
-    columns = ", ".join(f'v."{f.column}"' for f in Voucher._meta.concrete_fields)
-    through = VoucherProduct.accepted_stores.through._meta.db_table
-    liability = account_id_sql(
-        owner_type="%(voucher_owner)s", owner_id='v."id"', kind="%(liability_kind)s"
-    )
-    payable = account_id_sql(
-        owner_type="%(store_owner)s", owner_id="%(store)s", kind="%(payable_kind)s"
-    )
-    revenue = account_id_sql(
-        owner_type="%(store_owner)s", owner_id="%(store)s", kind="%(revenue_kind)s"
-    )
-    return (
-        f"SELECT {columns}, p.\"kind\", p.\"fee_bp\","  # noqa: S608 (names from models)
-        ' COALESCE(p."store_id" = %(store)s OR (p."store_id" IS NULL'
-        ' AND p."market_id" = %(market)s'
-        f' AND (NOT EXISTS (SELECT 1 FROM {through} AS a WHERE a."voucherproduct_id" = p."id")'
-        f'  OR EXISTS (SELECT 1 FROM {through} AS a WHERE a."voucherproduct_id" = p."id"'
-        '   AND a."store_id" = %(store)s))), FALSE),'
-        f' EXISTS (SELECT 1 FROM {Redemption._meta.db_table} AS r'
-        '  WHERE r."idempotency_key" = %(key)s),'
-        f" {liability}, {payable}, {revenue}"
-        f" FROM {voucher_table} AS v"
-        f' JOIN {VoucherProduct._meta.db_table} AS p ON p."id" = v."product_id"'
-        ' WHERE v."id" = %(voucher)s FOR UPDATE OF v'
-    )
-
-
-def _redeem_rows_sql() -> str:
-    """Return this app's half of statement 2, composed onto the ledger's posting: the
-    voucher's mirror and the redemption, and the row the statement returns."""
-    posted = ComposedPosting.source
-    posted_id = ComposedPosting.transaction_id
-    return (
-        " mirrored AS ("  # noqa: S608 (names from models)
-        f'  UPDATE {Voucher._meta.db_table} AS v SET "balance" = v."balance" - %(amount)s,'
-        '   "status" = CASE WHEN v."balance" = %(amount)s THEN %(used)s ELSE %(active)s END,'
-        '   "updated_at" = %(updated)s'
-        f'  FROM {posted} WHERE v."id" = %(voucher)s RETURNING v."balance", v."status"),'
-        " redeemed AS ("
-        f'  INSERT INTO {Redemption._meta.db_table} ("voucher_id", "store_id", "staff_id",'
-        '   "amount", "fee", "idempotency_key", "ledger_transaction_id", "created_at",'
-        '   "updated_at")'
-        "  SELECT %(voucher)s, %(store)s, %(staff)s, %(amount)s, %(fee)s, %(key)s,"
-        f'   {posted_id}, %(now)s, %(updated)s FROM {posted} RETURNING "id")'
-        f' SELECT {posted_id}, redeemed."id", mirrored."balance", mirrored."status",'
-        f"  {ComposedPosting.entry_count}"
-        f" FROM {posted}, redeemed, mirrored"
-    )
-
-
-_REDEEM_LOCK_SQL = _redeem_lock_sql()
-_REDEEM_ROWS_SQL = _redeem_rows_sql()
-
-
-def _voucher_redeem_fast(
-    *, voucher: Voucher, store: Store, amount: int, staff: User, idempotency_key: str
-) -> Redemption | None:
-    """Redeem in three statements in one transaction (PostgreSQL) and return the
-    redemption, or None, having written nothing, when the ORM path must decide."""
-    try:
-        with transaction.atomic():
-            return _redeem_statements(
-                voucher=voucher, store=store, amount=amount, staff=staff,
-                idempotency_key=idempotency_key,
-            )
-    except (_FastPathUndone, IntegrityError):
-        return None
-
-
-def _redeem_statements(
-    *, voucher: Voucher, store: Store, amount: int, staff: User, idempotency_key: str
-) -> Redemption | None:
-    with prepared_cursor() as cursor:
-        cursor.execute(_REDEEM_LOCK_SQL, {
-            "voucher": voucher.pk, "store": store.pk, "market": store.market_id,
-            "key": idempotency_key, "voucher_owner": LEDGER_OWNER_TYPE,
-            "liability_kind": Account.Kind.VOUCHER_LIABILITY,
-            "store_owner": catalogue.STORE_OWNER_TYPE,
-            "payable_kind": Account.Kind.STORE_PAYABLE,
-            "revenue_kind": Account.Kind.PLATFORM_FEE_REVENUE,
-        })
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        fields = [f.attname for f in Voucher._meta.concrete_fields]
-        split = len(fields)
-        kind, fee_bp, accepted, replay, liability_id, payable_id, revenue_id = row[split:]
-        locked = Voucher.from_db(connection.alias, fields, row[:split])
-        if replay or liability_id is None:
-            return None
-        try:
-            _redeem_check(voucher=locked, kind=kind, accepted=accepted, amount=amount)
-        except VoucherError:
-            return None
-        fee = _redeem_fee(amount, fee_bp)
-        legs = [(liability_id, -amount)]
-        if amount > fee:
-            legs.append((payable_id, amount - fee))
-        if fee:
-            legs.append((revenue_id, fee))
-        if any(account_id is None for account_id, _amount in legs):
-            return None
-        posting = ComposedPosting(
-            idempotency_key=_redeem_ledger_key(locked.pk, idempotency_key), kind=REDEEM_KIND,
-            legs=legs, description=store.name,
-            metadata=_redeem_metadata(voucher_id=locked.pk, store_id=store.pk, fee=fee),
-        )
-        now, updated = posting.now, timezone.now()
-        written = posting.write(cursor, rows_sql=_REDEEM_ROWS_SQL, params={
-            "now": now, "updated": updated, "voucher": locked.pk,
-            "store": store.pk, "staff": staff.pk, "amount": amount, "fee": fee,
-            "key": idempotency_key, "used": Voucher.Status.USED, "active": Voucher.Status.ACTIVE,
-        })
-        if written is None or not posting.complete(written[4]):
-            raise _FastPathUndone()
-        transaction_id, redemption_id, balance, status, _entries = written
-        # Everything Python does is done before the account rows are locked (see above).
-        locked.balance, locked.status, locked.updated_at = balance, status, updated
-        redemption = Redemption.from_db(
-            connection.alias,
-            ["id", "voucher_id", "store_id", "staff_id", "amount", "fee", "idempotency_key",
-             "ledger_transaction_id", "created_at", "updated_at"],
-            [redemption_id, locked.pk, store.pk, staff.pk, amount, fee, idempotency_key,
-             transaction_id, now, updated],
-        )
-        redemption.voucher, redemption.store, redemption.staff = locked, store, staff
-        redemption.ledger_transaction = posting.transaction(transaction_id)
-        balances = posting.balances_apply(cursor)
-    if balances is None or balances[liability_id] != balance:
-        raise _FastPathUndone()
-    voucher.balance, voucher.status = balance, status
-    return redemption
-
-
 # --- refund ---------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class RefundQuote:
-    """What a refund of the voucher would pay under which rule of DESIGN.md §6."""
-
-    rule: str
-    balance: int
-    amount: int
-
-
-def voucher_refund_check(*, voucher: Voucher, at: dt.datetime | None = None) -> RefundQuote:
-    """Return the refund the voucher is entitled to at `at` (default now); raise
-    RefundRefused naming the rule otherwise.
-
-    Rules (신유형 상품권 표준약관), in this order:
-    - after expiry: 90% of the balance's paid value, until 5 years after expiry;
-    - within 7 days of purchase (through the 7th KST calendar day after the day of
-      purchase) and unused: the whole sale price;
-    - once ≥ 60% of the face value is used (≥ 80% when the face value is ≤ ₩10,000):
-      the balance's paid value.
-    The paid value of a balance B is ⌊B × sale price / face value⌋: a discount the issuer
-    paid is not paid out in cash.
-    """
-    now = at or clock.now()
-    product = VoucherProduct.objects.get(pk=voucher.product_id)
-    balance, face = voucher.balance, voucher.face_value
-    if voucher.status == Voucher.Status.REFUNDED:
-        raise RefundRefused(rule=gettext("이미 환불된 상품권입니다"))
-    if balance <= 0:
-        raise RefundRefused(rule=gettext("남은 잔액이 없습니다"))
-    paid_value = balance * product.sale_price // face
-    if voucher.is_expired(now):
-        if now >= add_months(voucher.valid_until, AFTER_EXPIRY_REFUND_MONTHS):
-            raise RefundRefused(
-                rule=gettext("유효기간 만료 후 5년이 지나 환불 청구 기간이 끝났습니다")
-            )
-        rule = Refund.Rule.AFTER_EXPIRY
-        amount = percent_of(paid_value, 100 * AFTER_EXPIRY_REFUND_PERCENT)
-    else:
-        purchase_day = voucher.purchased_at.astimezone(KST).date()
-        within_withdrawal = now.astimezone(KST).date() <= purchase_day + dt.timedelta(
-            days=WITHDRAWAL_DAYS
-        )
-        used = face - balance
-        percent = (
-            SMALL_BALANCE_REFUND_PERCENT if face <= SMALL_FACE_VALUE else BALANCE_REFUND_PERCENT
-        )
-        if within_withdrawal and used == 0:
-            rule, amount = Refund.Rule.WITHDRAWAL, product.sale_price
-        elif used * 100 >= percent * face:
-            rule, amount = Refund.Rule.BALANCE, paid_value
-        else:
-            raise RefundRefused(
-                rule=gettext(
-                    "잔액 환불은 액면가의 %(percent)s%% 이상 사용한 뒤에 가능합니다"
-                    " (구매 후 7일이 지났거나 이미 사용한 상품권)"
-                ) % {"percent": percent}
-            )
-    if amount <= 0:
-        raise RefundRefused(rule=gettext("환불할 금액이 없습니다"))
-    return RefundQuote(rule=rule, balance=balance, amount=amount)
 
 
 def voucher_refund(*, voucher: Voucher, idempotency_key: str, reason: str = "") -> Refund:

@@ -28,7 +28,7 @@ from dangol.core.phone import mobile_normalize, phone_mask
 from dangol.payments.errors import PaymentPending
 from dangol.payments.providers.sandbox import sandbox_cards
 from dangol.places.models import Market, Store
-from dangol.vouchers import selectors, services
+from dangol.vouchers import rules, selectors, services
 from dangol.vouchers.errors import (
     NotAccepted,
     PurchaseFailed,
@@ -164,8 +164,8 @@ def _detail_context(request: HttpRequest, voucher: Voucher) -> dict[str, Any]:
         "stores": selectors.voucher_product_stores(product=voucher.product),
         "history": selectors.voucher_history(voucher=voucher),
         "gift_form": GiftForm(),
-        "can_extend": usable and voucher.extension_count < services.MAX_EXTENSIONS,
-        "max_extensions": services.MAX_EXTENSIONS,
+        "can_extend": usable and voucher.extension_count < rules.MAX_EXTENSIONS,
+        "max_extensions": rules.MAX_EXTENSIONS,
         "refund": Refund.objects.filter(voucher=voucher).first(),
     }
     if usable:
@@ -173,7 +173,7 @@ def _detail_context(request: HttpRequest, voucher: Voucher) -> dict[str, Any]:
         context["qr_svg"] = _qr_svg(scan_url)
     if holder and context["refund"] is None:
         try:
-            context["quote"] = services.voucher_refund_check(voucher=voucher, at=now)
+            context["quote"] = rules.voucher_refund_check(voucher=voucher, at=now)
         except RefundRefused as exc:
             context["refund_refusal"] = exc.message
     return context
