@@ -3,6 +3,7 @@
 screens. Thin: parse, authorise, call a service or selector, render."""
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import segno
@@ -25,19 +26,18 @@ from dangol.core.errors import DangolError
 from dangol.core.korean import format_date
 from dangol.core.money import format_won
 from dangol.core.phone import mobile_normalize, phone_mask
-from dangol.payments.errors import PaymentPending
 from dangol.payments.providers.sandbox import sandbox_cards
 from dangol.places.models import Market, Store
 from dangol.vouchers import rules, selectors, services
 from dangol.vouchers.errors import (
     NotAccepted,
-    PurchaseFailed,
     RefundRefused,
     VoucherExpired,
     VoucherNotActive,
 )
 from dangol.vouchers.forms import GiftForm, PurchaseForm, RedeemForm, VoucherProductForm
 from dangol.vouchers.models import Refund, Voucher, VoucherProduct
+from dangol.vouchers.purchase_page import purchase_page
 
 
 def _user(request: HttpRequest) -> User:
@@ -105,33 +105,14 @@ def product(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if item is None:
         raise Http404
-    if request.method != "POST":
-        return _product_page(request, item, PurchaseForm())
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('accounts:login')}?next={request.path}")
-    form = PurchaseForm(request.POST)
-    if not form.is_valid():
-        return _product_page(request, item, form, status=400)
-    try:
-        voucher = services.voucher_purchase(
-            product=item, buyer=_user(request), card_number=form.cleaned_data["card_number"],
-            idempotency_key=form.cleaned_data["idempotency_key"],
-        )
-    except PaymentPending as exc:
-        # Keep the same key: sending the form again finishes this payment, never a second one.
-        message = _("%(reason)s 잠시 후 [결제하기]를 다시 누르면 같은 결제로 이어서 처리합니다. "
-                    "두 번 결제되지 않습니다.") % {"reason": exc.message}
-        return _product_page(request, item, form, error=message, status=exc.status)
-    except PurchaseFailed as exc:
-        # A declined payment is final under its key: the next try gets a fresh form and key.
-        message = _("%(reason)s 결제되지 않았으니 다른 카드로 다시 시도해 주세요.") % {
-            "reason": exc.message
-        }
-        return _product_page(request, item, PurchaseForm(), error=message, status=exc.status)
-    except DangolError as exc:
-        return _product_page(request, item, PurchaseForm(), error=exc.message, status=exc.status)
-    messages.success(request, _("상품권을 샀습니다. 계산할 때 이 화면을 보여 주세요."))
-    return redirect("vouchers:detail", pk=voucher.pk)
+    return purchase_page(
+        request,
+        page=partial(_product_page, request, item),
+        buy=lambda buyer, card_number, key: services.voucher_purchase(
+            product=item, buyer=buyer, card_number=card_number, idempotency_key=key
+        ),
+        bought=_("상품권을 샀습니다. 계산할 때 이 화면을 보여 주세요."),
+    )
 
 
 # --- customer: my vouchers ------------------------------------------------------------------
