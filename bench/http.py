@@ -57,13 +57,17 @@ class Load:
 
 
 def environment(var_dir: Path, workers: int) -> dict[str, str]:
-    """Return a production-like environment on SQLite in `var_dir`."""
+    """Return a production-like environment on SQLite in `var_dir` (a staging site: the
+    sandbox card provider and the outbox allowed)."""
     env = {
         key: value for key, value in os.environ.items()
         if key not in {"DANGOL_DEMO", "DANGOL_TESTING", "DATABASE_URL", "REDIS_URL", "PORT",
                        "DANGOL_HUEY_IMMEDIATE"}
     }
-    env.update(DANGOL_VAR_DIR=str(var_dir), WEB_CONCURRENCY=str(workers))
+    env.update(
+        DANGOL_VAR_DIR=str(var_dir), WEB_CONCURRENCY=str(workers), DANGOL_ALLOW_SANDBOX="1",
+        SITE_URL="https://staging.example.kr",
+    )
     return env
 
 

@@ -24,6 +24,9 @@ def test_check_deploy_is_clean_when_configured_for_production(tmp_path):
         "DANGOL_HTTPS": "1",
         "DANGOL_VAR_DIR": str(tmp_path),
         "PYTHONPATH": "src",
+        # A staging site: the sandbox and the outbox explicitly allowed (test_production_checks).
+        "DANGOL_ALLOW_SANDBOX": "1",
+        "SITE_URL": "https://dangol.example.kr",
     })
     result = run_dangol("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -65,9 +65,13 @@ def answers(url: str) -> bool:
 
 
 def serve_environment(var_dir: Path) -> dict[str, str]:
-    """Return a production-like environment (no demo, no test mode) on SQLite in `var_dir`."""
+    """Return a production-like environment (no demo, no test mode) on SQLite in `var_dir`,
+    with the sandbox and the outbox allowed as on a staging site."""
     env = production_environ("DANGOL_DEMO", "DATABASE_URL", "REDIS_URL", "PORT")
-    env.update(DANGOL_VAR_DIR=str(var_dir), WEB_CONCURRENCY="2")
+    env.update(
+        DANGOL_VAR_DIR=str(var_dir), WEB_CONCURRENCY="2", DANGOL_ALLOW_SANDBOX="1",
+        SITE_URL="https://staging.example.kr",
+    )
     return env
 
 

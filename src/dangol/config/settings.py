@@ -34,6 +34,10 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEMO = env_bool("DANGOL_DEMO")
 DEBUG = DEMO
 TESTING = env_bool("DANGOL_TESTING")
+# Outside the demo and the tests, the demo's stand-ins (the sandbox card provider, the outbox
+# SMS and e-mail channels) are refused at start-up (dangol.core.checks); a staging site may
+# allow them explicitly with DANGOL_ALLOW_SANDBOX=1.
+DANGOL_ALLOW_SANDBOX = env_bool("DANGOL_ALLOW_SANDBOX")
 
 
 def _secret_key() -> str:
@@ -280,7 +284,11 @@ DANGOL_MARKET_DATA_SOURCE = "소상공인시장진흥공단 전국전통시장�
 # --- messaging ------------------------------------------------------------------------------
 # The site's public origin (https://dangol.example.kr): links in SMS and e-mail (opt-out,
 # inbox) are absolute only when it is set.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEMO else "")
+# The demo's default follows PORT (`dangol demo --port` passes its own). Outside the demo
+# an empty SITE_URL is refused at start-up (dangol.core.checks).
+SITE_URL = os.environ.get("SITE_URL") or (
+    f"http://127.0.0.1:{os.environ.get('PORT') or 8000}" if DEMO else ""
+)
 # "outbox" keeps SMS in the development outbox; "nhn" sends through NHN Cloud SMS v3.0.
 DANGOL_MESSAGING_SMS_PROVIDER = os.environ.get("SMS_PROVIDER_NAME", "outbox")
 DANGOL_SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS", "5"))

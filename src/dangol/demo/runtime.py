@@ -77,6 +77,15 @@ def site_url(options: ServeOptions) -> str:
     return f"http://{host}:{options.port}"
 
 
+def demo_environment(options: ServeOptions) -> dict[str, str]:
+    """Return what the demo's children add to the environment: demo mode, and SITE_URL at
+    the address being served unless SITE_URL is set."""
+    overrides = {"DANGOL_DEMO": "1"}
+    if not os.environ.get("SITE_URL"):
+        overrides["SITE_URL"] = site_url(options)
+    return overrides
+
+
 def gunicorn_command(options: ServeOptions) -> list[str]:
     """Return the command line that starts gunicorn on dangol's WSGI application."""
     host = options.host

@@ -7,11 +7,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from dangol.demo.console import format_logins, format_report
-from dangol.demo.runtime import options_from_env, prepare, serve, site_url
+from dangol.demo.runtime import demo_environment, options_from_env, prepare, serve, site_url
 from dangol.demo.seed import demo_logins, demo_seed
 
 
 class Command(BaseCommand):
+    # The demo is where the sandbox and the outbox belong: the production checks of
+    # dangol.core.checks do not apply to it (its children run with DANGOL_DEMO=1).
+    requires_system_checks: list[str] = []
     help = (
         "데모를 실행합니다: 데이터베이스를 준비하고 반송큰시장 데모 데이터를 만든 뒤(이미 있으면 "
         "그대로 둡니다) 로그인 정보를 보여 주고 웹 서버와 작업자를 함께 실행합니다."
@@ -47,6 +50,8 @@ class Command(BaseCommand):
         self.say("")
         if options["no_serve"]:
             return
-        status = serve(options=serve_options, say=self.say, env_overrides={"DANGOL_DEMO": "1"})
+        status = serve(
+            options=serve_options, say=self.say, env_overrides=demo_environment(serve_options)
+        )
         if status != 0:
             raise CommandError(_("서버 프로세스가 예기치 않게 종료되었습니다."))

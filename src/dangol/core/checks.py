@@ -1,0 +1,72 @@
+"""System checks that keep the demo's stand-ins out of production.
+
+Outside the demo (`DANGOL_DEMO`) and the test suite (`DANGOL_TESTING`) the sandbox card
+provider, the development outbox for SMS and e-mail, and an empty SITE_URL are errors. The
+checks are not deploy-only, so every command that runs system checks refuses to start with
+them (`dangol serve`, `runserver`, `run_huey`, `migrate`, `check --deploy`); gunicorn runs no
+system checks, so the WSGI module calls `demo_parts_refuse()`. A staging site that wants the
+sandbox and the outbox says so with DANGOL_ALLOW_SANDBOX=1; SITE_URL is required even there,
+as links in SMS and e-mail must be absolute.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
+
+SANDBOX_PAYMENTS_PROVIDER = "sandbox"
+OUTBOX_SMS_BACKEND = "dangol.core.sms.OutboxSmsChannel"
+OUTBOX_SMS_PROVIDER = "outbox"
+OUTBOX_EMAIL_BACKEND = "dangol.core.mail.OutboxEmailBackend"
+
+
+def _stand_in(setting: str, value: str, id_: str) -> Error:
+    return Error(
+        _("운영 환경에서는 데모용 %(setting)s=%(value)s 를 쓸 수 없습니다.")
+        % {"setting": setting, "value": value},
+        hint=_("실제 제공자를 설정하세요. 스테이징 사이트라면 DANGOL_ALLOW_SANDBOX=1 로 "
+               "명시적으로 허용할 수 있습니다."),
+        id=id_,
+    )
+
+
+@register(Tags.security)
+def demo_parts_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Return an Error for each demo stand-in configured outside the demo and the tests."""
+    if settings.DEMO or settings.TESTING:
+        return []
+    errors: list[CheckMessage] = []
+    if not settings.DANGOL_ALLOW_SANDBOX:
+        if settings.PAYMENTS_PROVIDER == SANDBOX_PAYMENTS_PROVIDER:
+            errors.append(_stand_in("PAYMENTS_PROVIDER", settings.PAYMENTS_PROVIDER, "dangol.E001"))
+        if settings.DANGOL_SMS_BACKEND == OUTBOX_SMS_BACKEND:
+            errors.append(_stand_in("SMS_BACKEND", settings.DANGOL_SMS_BACKEND, "dangol.E002"))
+        if settings.DANGOL_MESSAGING_SMS_PROVIDER == OUTBOX_SMS_PROVIDER:
+            errors.append(_stand_in(
+                "SMS_PROVIDER_NAME", settings.DANGOL_MESSAGING_SMS_PROVIDER, "dangol.E002"
+            ))
+        if settings.EMAIL_BACKEND == OUTBOX_EMAIL_BACKEND:
+            errors.append(Error(
+                _("운영 환경에서는 e-메일을 데모용 보관함(%(backend)s)에 둘 수 없습니다.")
+                % {"backend": settings.EMAIL_BACKEND},
+                hint=_("EMAIL_HOST 로 SMTP 서버를 설정하세요. 스테이징 사이트라면 "
+                       "DANGOL_ALLOW_SANDBOX=1 로 명시적으로 허용할 수 있습니다."),
+                id="dangol.E003",
+            ))
+    if not settings.SITE_URL:
+        errors.append(Error(
+            _("운영 환경에서는 SITE_URL 이 비어 있으면 안 됩니다: 문자와 e-메일의 수신 거부 "
+              "링크는 절대 주소여야 합니다."),
+            hint=_("SITE_URL=https://dangol.example.kr 처럼 사이트의 공개 주소를 설정하세요."),
+            id="dangol.E004",
+        ))
+    return errors
+
+
+def demo_parts_refuse() -> None:
+    """Raise ImproperlyConfigured listing the errors of `demo_parts_check`, if any."""
+    errors = demo_parts_check(None)
+    if errors:
+        raise ImproperlyConfigured("\n".join(f"{error.id}: {error.msg}" for error in errors))
