@@ -22,8 +22,7 @@ PRODUCTION = {
 REAL_PROVIDERS = {
     "PAYMENTS_PROVIDER": "toss",
     "TOSS_SECRET_KEY": "test_sk_real",
-    "SMS_BACKEND": "dangol.messaging.providers.NhnCloudSms",
-    "SMS_PROVIDER_NAME": "nhn",
+    "SMS_BACKEND": "dangol.core.sms.NhnCloudSms",
     "SMS_API_KEY": "app-key",
     "SMS_API_SECRET": "secret",
     "SMS_SENDER": "0515551234",
@@ -71,8 +70,7 @@ def test_the_defaults_refuse_every_demo_part_by_name(tmp_path):
     result = run_dangol("check", "--deploy", env=production_env(tmp_path))
 
     assert result.returncode != 0
-    for name in ("PAYMENTS_PROVIDER", "SMS_BACKEND", "SMS_PROVIDER_NAME", "EMAIL_HOST",
-                 "SITE_URL"):
+    for name in ("PAYMENTS_PROVIDER", "SMS_BACKEND", "EMAIL_HOST", "SITE_URL"):
         assert name in result.stderr, (name, result.stderr)
 
 
@@ -120,7 +118,7 @@ def test_the_demo_and_the_tests_keep_their_stand_ins(mode):
     }
     with override_settings(**outside):
         assert [error.id for error in demo_parts_check(None)] == [
-            "dangol.E001", "dangol.E002", "dangol.E002", "dangol.E003", "dangol.E004"
+            "dangol.E001", "dangol.E002", "dangol.E003", "dangol.E004"
         ]
     with override_settings(**{**outside, mode: True}):
         assert demo_parts_check(None) == []

@@ -1,4 +1,4 @@
-"""A local NHN Cloud SMS v3.0 API for tests (see dangol.messaging.providers for the
+"""A local NHN Cloud SMS v3.0 API for tests (see dangol.core.sms for the
 protocol), on 127.0.0.1 at a random port.
 
 - POST /sms/v3.0/appKeys/{appKey}/sender/sms (≤ 90 EUC-KR bytes) and …/sender/mms (LMS,

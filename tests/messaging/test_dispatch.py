@@ -11,12 +11,12 @@ from django.core import mail
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.clock import kst
+from dangol.core.sms import NhnCloudSms
 from dangol.ledger.selectors import ledger_verify
 from dangol.messaging import dispatch
 from dangol.messaging.campaigns import campaign_create, campaign_send
 from dangol.messaging.dispatch import deliveries_claim, deliveries_dispatch, rate_limit_wait
 from dangol.messaging.models import Campaign, Channel, Delivery
-from dangol.messaging.providers import NhnCloudSms
 from dangol.messaging.rendering import opt_out_url
 from dangol.messaging.selectors import message_credit_balance
 from dangol.places.models import Store
@@ -35,7 +35,7 @@ def sms_server(settings) -> Iterator[FakeNhnSms]:
     """The local NHN server, configured as the SMS provider."""
     server = FakeNhnSms(slow_seconds=0.9)
     server.start()
-    settings.DANGOL_MESSAGING_SMS_PROVIDER = "nhn"
+    settings.DANGOL_SMS_BACKEND = "dangol.core.sms.NhnCloudSms"
     settings.DANGOL_SMS_API_URL = server.url
     settings.DANGOL_SMS_API_KEY = APP_KEY
     settings.DANGOL_SMS_API_SECRET = SECRET_KEY

@@ -94,7 +94,7 @@ def child_main(argv: list[str]) -> None:
     from dangol.messaging.dispatch import deliveries_dispatch
     from dangol.messaging.models import Channel, Delivery
 
-    settings.DANGOL_MESSAGING_SMS_PROVIDER = "nhn"
+    settings.DANGOL_SMS_BACKEND = "dangol.core.sms.NhnCloudSms"
     settings.DANGOL_SMS_API_URL = argv[1]
     settings.DANGOL_SMS_API_KEY = APP_KEY
     settings.DANGOL_SMS_API_SECRET = SECRET_KEY

@@ -202,8 +202,9 @@ DANGOL_OTP_TTL_SECONDS = 180
 DANGOL_SETTLEMENT_WORKERS = int(os.environ.get("DANGOL_SETTLEMENT_WORKERS", "2"))
 
 # --- outbound channels ----------------------------------------------------------------------
-# SMS goes through a channel interface (dangol.core.sms); the default writes to the
-# development outbox (shown at /dev/outbox/ in the demo) and the console.
+# One SMS channel (dangol.core.sms) sends one-time codes and messages: the default keeps them
+# in the development outbox (shown at /dev/outbox/ in the demo);
+# SMS_BACKEND=dangol.core.sms.NhnCloudSms sends through NHN Cloud SMS v3.0.
 DANGOL_SMS_BACKEND = os.environ.get("SMS_BACKEND", "dangol.core.sms.OutboxSmsChannel")
 DANGOL_SMS_SENDER = os.environ.get("SMS_SENDER", "")
 DANGOL_SMS_API_KEY = os.environ.get("SMS_API_KEY", "")
@@ -289,8 +290,6 @@ DANGOL_MARKET_DATA_SOURCE = "소상공인시장진흥공단 전국전통시장�
 SITE_URL = os.environ.get("SITE_URL") or (
     f"http://127.0.0.1:{os.environ.get('PORT') or 8000}" if DEMO else ""
 )
-# "outbox" keeps SMS in the development outbox; "nhn" sends through NHN Cloud SMS v3.0.
-DANGOL_MESSAGING_SMS_PROVIDER = os.environ.get("SMS_PROVIDER_NAME", "outbox")
 DANGOL_SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS", "5"))
 DANGOL_MESSAGING_LEASE_SECONDS = int(os.environ.get("MESSAGING_LEASE_SECONDS", "120"))
 DANGOL_MESSAGING_MAX_ATTEMPTS = 5

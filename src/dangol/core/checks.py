@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 
 SANDBOX_PAYMENTS_PROVIDER = "sandbox"
 OUTBOX_SMS_BACKEND = "dangol.core.sms.OutboxSmsChannel"
-OUTBOX_SMS_PROVIDER = "outbox"
 OUTBOX_EMAIL_BACKEND = "dangol.core.mail.OutboxEmailBackend"
 
 
@@ -43,10 +42,6 @@ def demo_parts_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             errors.append(_stand_in("PAYMENTS_PROVIDER", settings.PAYMENTS_PROVIDER, "dangol.E001"))
         if settings.DANGOL_SMS_BACKEND == OUTBOX_SMS_BACKEND:
             errors.append(_stand_in("SMS_BACKEND", settings.DANGOL_SMS_BACKEND, "dangol.E002"))
-        if settings.DANGOL_MESSAGING_SMS_PROVIDER == OUTBOX_SMS_PROVIDER:
-            errors.append(_stand_in(
-                "SMS_PROVIDER_NAME", settings.DANGOL_MESSAGING_SMS_PROVIDER, "dangol.E002"
-            ))
         if settings.EMAIL_BACKEND == OUTBOX_EMAIL_BACKEND:
             errors.append(Error(
                 _("운영 환경에서는 e-메일을 데모용 보관함(%(backend)s)에 둘 수 없습니다.")

@@ -191,7 +191,7 @@ def demo_logins() -> list[DemoLogin]:
     ]
     logins.append(DemoLogin(
         role=_("고객"), login=DEMO_CUSTOMER_PHONE, password=_("인증번호"),
-        note=_("개발용 발신함(/dev/outbox/)과 콘솔에 표시되는 일회용 인증번호로 로그인"),
+        note=_("개발용 발신함(/dev/outbox/)에 표시되는 일회용 인증번호로 로그인"),
     ))
     return logins
 

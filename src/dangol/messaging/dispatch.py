@@ -16,7 +16,7 @@ the release's `consent_stands`, built on `regulars.rules.opt_in_stands_sql`):
 - at night (21:00–08:00 KST) an ad whose recipient has no standing night opt-in (a retry
   that slipped past 21:00) goes back to `held` until 08:00 KST.
 
-Sending: SMS/LMS through the configured provider (providers.py) with "delivery-<id>" as the
+Sending: SMS/LMS through the site's SMS channel (dangol.core.sms) with "delivery-<id>" as the
 idempotency key, e-mail through Django's mail backend with the ad opt-out link and
 List-Unsubscribe headers. A row is recorded (sent, or queued for a retry, or failed) right
 after its send, so a row already recorded as sent is never sent again; a crash between the
@@ -37,7 +37,7 @@ Settings (getattr with these defaults):
   DANGOL_MESSAGING_BACKOFF_SECONDS = 30       (first retry; doubles, capped at 1 hour)
   DANGOL_MESSAGING_RATE_PER_SECOND = {"sms": 20, "email": 10}   (per provider)
   DANGOL_MESSAGING_BATCH_SIZE = 100
-  DANGOL_MESSAGING_SMS_PROVIDER = "outbox"   ("nhn" for NHN Cloud SMS; providers.py)
+SMS and LMS go through the site's one SMS channel (dangol.core.sms, settings.DANGOL_SMS_BACKEND).
 """
 
 import datetime as dt
@@ -52,9 +52,9 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 
 from dangol.core import clock, ratelimit
+from dangol.core.sms import SmsResult, sms_channel
 from dangol.messaging.audience import consent_sql
 from dangol.messaging.models import Campaign, Channel, Delivery, SuppressedReason
-from dangol.messaging.providers import SendResult, text_provider
 from dangol.messaging.rules import release_at
 from dangol.regulars.rules import is_night_kst
 
@@ -235,18 +235,18 @@ class DispatchReport:
     ids: list[int] = field(default_factory=list)
 
 
-def _send_text(delivery: Delivery) -> SendResult:
+def _send_text(delivery: Delivery) -> SmsResult:
     if not delivery.address:
-        return SendResult(accepted=False, error="no phone number", retryable=False)
-    return text_provider().send(
+        return SmsResult(accepted=False, error="no phone number", retryable=False)
+    return sms_channel().send(
         to=delivery.address, body=delivery_text(delivery), kind=delivery.channel,
         idempotency_key=f"delivery-{delivery.pk}", title=delivery_subject(delivery),
     )
 
 
-def _send_email(delivery: Delivery, mail_connection: Any) -> SendResult:
+def _send_email(delivery: Delivery, mail_connection: Any) -> SmsResult:
     if not delivery.address:
-        return SendResult(accepted=False, error="no e-mail address", retryable=False)
+        return SmsResult(accepted=False, error="no e-mail address", retryable=False)
     headers = {"Message-ID": f"<delivery-{delivery.pk}@dangol>"}
     if delivery.campaign.kind == Campaign.Kind.AD:
         from dangol.messaging.rendering import opt_out_url
@@ -262,11 +262,11 @@ def _send_email(delivery: Delivery, mail_connection: Any) -> SendResult:
         message.send()
     except Exception as exc:  # noqa: BLE001 - SMTP and socket errors: try again later
         error = f"{type(exc).__name__}: {exc}"[:300]
-        return SendResult(accepted=False, error=error, retryable=True)
-    return SendResult(accepted=True, provider_id=f"delivery-{delivery.pk}")
+        return SmsResult(accepted=False, error=error, retryable=True)
+    return SmsResult(accepted=True, provider_id=f"delivery-{delivery.pk}")
 
 
-def _record(delivery: Delivery, result: SendResult, *, now: dt.datetime) -> str:
+def _record(delivery: Delivery, result: SmsResult, *, now: dt.datetime) -> str:
     """Write one send's outcome; return "sent", "retried" or "failed". Only a row still
     `sending` is written (a row some other worker already recorded stays as it is)."""
     rows = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING)

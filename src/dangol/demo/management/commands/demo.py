@@ -45,7 +45,8 @@ class Command(BaseCommand):
         self.say("")
         self.say(_("단골 데모: %(url)s") % {"url": url})
         self.say(format_logins(demo_logins()))
-        self.say(_("비밀번호는 모두 같습니다. 고객 인증번호는 이 콘솔과 %(url)s/dev/outbox/ 에 "
+        # The log never shows a one-time code (dangol.core.sms): the outbox page does.
+        self.say(_("비밀번호는 모두 같습니다. 고객 인증번호는 %(url)s/dev/outbox/ 에 "
                    "표시됩니다.") % {"url": url})
         self.say("")
         if options["no_serve"]:

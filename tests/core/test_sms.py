@@ -1,15 +1,16 @@
-"""The NHN Cloud SMS adapter against a local server speaking its v3.0 protocol."""
+"""The SMS channel: the NHN Cloud SMS adapter against a local server speaking its v3.0
+protocol, and the development outbox."""
 
 from collections.abc import Iterator
 
 import pytest
 
-from dangol.messaging.providers import (
+from dangol.core.sms import (
     NhnCloudSms,
-    OutboxTextProvider,
-    SendResult,
+    OutboxSmsChannel,
+    SmsResult,
     national_number,
-    text_provider,
+    sms_channel,
 )
 from tests.messaging.sms_server import APP_KEY, SECRET_KEY, SENDER, FakeNhnSms
 
@@ -92,7 +93,7 @@ def test_refused_recipient_is_a_final_failure(nhn: NhnCloudSms, sms_server: Fake
 
     result = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-1")
 
-    assert result == SendResult(
+    assert result == SmsResult(
         accepted=False, error="-2000: Invalid recipient number", retryable=False
     )
     assert sms_server.accepted == {}
@@ -103,7 +104,7 @@ def test_server_error_is_retryable(nhn: NhnCloudSms, sms_server: FakeNhnSms) -> 
 
     result = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-2")
 
-    assert result == SendResult(accepted=False, error="HTTP 500", retryable=True)
+    assert result == SmsResult(accepted=False, error="HTTP 500", retryable=True)
 
 
 def test_timeout_is_retryable_and_the_retry_is_accepted(
@@ -114,7 +115,7 @@ def test_timeout_is_retryable_and_the_retry_is_accepted(
     late = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-3")
     retry = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-3")
 
-    assert late == SendResult(accepted=False, error="timeout", retryable=True)
+    assert late == SmsResult(accepted=False, error="timeout", retryable=True)
     assert retry.accepted is True
     assert list(sms_server.accepted) == ["d-3"]
 
@@ -127,7 +128,7 @@ def test_wrong_secret_key_is_unauthorised_and_not_retried(sms_server: FakeNhnSms
 
     result = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-4")
 
-    assert result == SendResult(accepted=False, error="HTTP 401: unauthorised", retryable=False)
+    assert result == SmsResult(accepted=False, error="HTTP 401: unauthorised", retryable=False)
 
 
 def test_wrong_app_key_is_refused(sms_server: FakeNhnSms) -> None:
@@ -138,7 +139,7 @@ def test_wrong_app_key_is_refused(sms_server: FakeNhnSms) -> None:
 
     result = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-5")
 
-    assert result == SendResult(accepted=False, error="-1000: Invalid appKey", retryable=False)
+    assert result == SmsResult(accepted=False, error="-1000: Invalid appKey", retryable=False)
 
 
 def test_sms_body_over_90_bytes_is_refused_by_the_provider(nhn: NhnCloudSms) -> None:
@@ -171,7 +172,7 @@ def test_unknown_path_is_refused_not_retried(sms_server: FakeNhnSms) -> None:
     result = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-8")
 
     # 404 with an NHN-shaped error header: refused, not retried.
-    assert result == SendResult(accepted=False, error="-9999: Not found", retryable=False)
+    assert result == SmsResult(accepted=False, error="-9999: Not found", retryable=False)
 
 
 def test_unknown_kind_is_a_programming_error(nhn: NhnCloudSms) -> None:
@@ -197,9 +198,9 @@ def test_settings_configure_the_adapter(settings) -> None:
     settings.DANGOL_SMS_API_KEY = "k"
     settings.DANGOL_SMS_API_SECRET = "s"
     settings.DANGOL_SMS_SENDER = "+82515441234"
-    settings.DANGOL_MESSAGING_SMS_PROVIDER = "nhn"
+    settings.DANGOL_SMS_BACKEND = "dangol.core.sms.NhnCloudSms"
 
-    provider = text_provider()
+    provider = sms_channel()
 
     assert isinstance(provider, NhnCloudSms)
     assert provider.api_url == "https://api-sms.example.test"
@@ -221,8 +222,8 @@ def test_non_http_url_is_refused() -> None:
 def test_outbox_is_the_default_and_keeps_one_message_per_key() -> None:
     from dangol.core.models import OutboxMessage
 
-    provider = text_provider()
-    assert isinstance(provider, OutboxTextProvider)
+    provider = sms_channel()
+    assert isinstance(provider, OutboxSmsChannel)
 
     first = provider.send(to="01011112222", body="안내", kind="sms", idempotency_key="delivery-1")
     again = provider.send(to="01011112222", body="안내", kind="sms", idempotency_key="delivery-1")
