@@ -79,3 +79,13 @@ def test_no_log_line_carries_a_code_a_phone_number_a_voucher_code_or_a_qr_token(
     for secret_value in (code, "01012345678", "+821012345678", "010-1234-5678",
                          by_code.code, by_qr.code, by_qr.qr_token):
         assert secret_value not in logged, secret_value
+
+
+def test_a_code_the_provider_refused_is_reported_not_silently_awaited(client, sms_server, caplog):
+    sms_server.fail_next(1, "refuse")
+
+    response = client.post(reverse("accounts:phone_start"), {"phone": "010-1234-5678"})
+
+    assert response.status_code == 503
+    assert "인증번호 문자를 보내지 못했습니다" in response.content.decode()
+    assert "01012345678" not in caplog.text and "+821012345678" not in caplog.text

@@ -22,6 +22,14 @@ class InvalidCode(DangolError):
     template = _("인증번호가 올바르지 않거나 만료되었습니다. 새 인증번호를 받아 주세요.")
 
 
+class CodeNotSent(DangolError):
+    """The SMS channel did not accept the one-time code's message."""
+
+    code = "code_not_sent"
+    template = _("인증번호 문자를 보내지 못했습니다. 잠시 후 다시 시도해 주세요.")
+    status = 503
+
+
 class InvalidTokenName(DangolError):
     code = "invalid_token_name"
     template = _("토큰 이름은 1자 이상 %(max)s자 이하로 입력해 주세요.")

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.errors import (
+    CodeNotSent,
     InvalidCode,
     InvalidCredentials,
     InvalidTokenName,
@@ -21,7 +22,7 @@ from dangol.accounts.models import ApiToken, User, VerificationCode
 from dangol.core import clock, ratelimit
 from dangol.core.errors import RateLimited
 from dangol.core.ids import random_digits, token_urlsafe
-from dangol.core.phone import mobile_normalize
+from dangol.core.phone import mobile_normalize, phone_mask
 from dangol.core.sms import sms_channel
 
 logger = logging.getLogger("dangol.accounts")
@@ -89,7 +90,8 @@ def verification_code_send(*, request: HttpRequest | None, phone: str) -> Verifi
     """Send a fresh 6-digit code by SMS to the mobile number `phone`; return its record.
 
     Raise InvalidPhone for anything but a Korean mobile number, RateLimited when the number
-    or the client asked too often. Earlier unused codes for the number stop working.
+    or the client asked too often, CodeNotSent when the SMS channel did not accept the
+    message. Earlier unused codes for the number stop working.
     """
     e164 = mobile_normalize(phone)
     keys = [f"otp:send:{e164}", f"otp:send-ip:{client_address(request)}"]
@@ -106,7 +108,11 @@ def verification_code_send(*, request: HttpRequest | None, phone: str) -> Verifi
         )
     template = _("[단골] 인증번호 %(code)s 를 입력해 주세요. 3분 안에 입력해야 합니다.")
     body = str(template) % {"code": code}
-    sms_channel().send(to=e164, body=body, idempotency_key=f"otp-{record.pk}")
+    result = sms_channel().send(to=e164, body=body, idempotency_key=f"otp-{record.pk}")
+    if not result.accepted:
+        # The error is the provider's; the log names the masked number only, never the code.
+        logger.warning("one-time code to %s not sent: %s", phone_mask(e164), result.error)
+        raise CodeNotSent()
     return record
 
 
