@@ -141,3 +141,23 @@ def test_the_demo_serves_with_site_url_at_its_own_port(monkeypatch):
     overrides = demo_environment(ServeOptions(port=8124))
 
     assert overrides == {"DANGOL_DEMO": "1", "SITE_URL": "http://127.0.0.1:8124"}
+
+
+REAL_SETTINGS = {
+    "DEMO": False, "TESTING": False, "DANGOL_ALLOW_SANDBOX": False,
+    "SITE_URL": "https://dangol.example.kr", "PAYMENTS_PROVIDER": "toss",
+    "TOSS_SECRET_KEY": "test_sk_real", "DANGOL_SMS_BACKEND": "dangol.core.sms.NhnCloudSms",
+    "DANGOL_SMS_API_KEY": "app-key", "DANGOL_SMS_API_SECRET": "secret",
+    "DANGOL_SMS_SENDER": "0515551234",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+}
+
+
+def test_real_providers_without_their_keys_are_refused_at_start_up():
+    with override_settings(**REAL_SETTINGS):
+        assert demo_parts_check(None) == []
+    with override_settings(**{**REAL_SETTINGS, "TOSS_SECRET_KEY": "", "DANGOL_SMS_API_KEY": ""}):
+        errors = demo_parts_check(None)
+
+    assert [error.id for error in errors] == ["dangol.E005", "dangol.E006"]
+    assert "TOSS_SECRET_KEY" in errors[0].msg and "SMS_API_KEY" in errors[1].msg

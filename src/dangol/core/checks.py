@@ -1,8 +1,9 @@
 """System checks that keep the demo's stand-ins out of production.
 
 Outside the demo (`DANGOL_DEMO`) and the test suite (`DANGOL_TESTING`) the sandbox card
-provider, the development outbox for SMS and e-mail, and an empty SITE_URL are errors. The
-checks are not deploy-only, so every command that runs system checks refuses to start with
+provider, the development outbox for SMS and e-mail, an empty SITE_URL and a real provider
+without its keys (Toss's secret key, the SMS channel's settings) are errors. The checks are
+not deploy-only, so every command that runs system checks refuses to start with
 them (`dangol serve`, `runserver`, `run_huey`, `migrate`, `check --deploy`); gunicorn runs no
 system checks, so the WSGI module calls `demo_parts_refuse()`. A staging site that wants the
 sandbox and the outbox says so with DANGOL_ALLOW_SANDBOX=1; SITE_URL is required even there,
@@ -15,6 +16,8 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
+
+from dangol.core.sms import sms_channel
 
 SANDBOX_PAYMENTS_PROVIDER = "sandbox"
 OUTBOX_SMS_BACKEND = "dangol.core.sms.OutboxSmsChannel"
@@ -49,6 +52,19 @@ def demo_parts_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
                 hint=_("EMAIL_HOST 로 SMTP 서버를 설정하세요. 스테이징 사이트라면 "
                        "DANGOL_ALLOW_SANDBOX=1 로 명시적으로 허용할 수 있습니다."),
                 id="dangol.E003",
+            ))
+    if settings.PAYMENTS_PROVIDER == "toss" and not settings.TOSS_SECRET_KEY:
+        errors.append(Error(
+            _("PAYMENTS_PROVIDER=toss 에는 TOSS_SECRET_KEY 가 필요합니다."), id="dangol.E005"
+        ))
+    if settings.DANGOL_SMS_BACKEND != OUTBOX_SMS_BACKEND:
+        try:
+            sms_channel()
+        except (ImportError, ValueError) as exc:
+            errors.append(Error(
+                _("SMS_BACKEND=%(backend)s 를 쓸 수 없습니다: %(error)s")
+                % {"backend": settings.DANGOL_SMS_BACKEND, "error": exc},
+                id="dangol.E006",
             ))
     if not settings.SITE_URL:
         errors.append(Error(
