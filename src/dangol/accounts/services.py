@@ -8,6 +8,7 @@ import re
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -163,17 +164,44 @@ def verification_codes_purge(*, older_than: dt.timedelta = dt.timedelta(days=1))
 # --- API tokens --------------------------------------------------------------------------------
 
 
+# `last_used_at` is told to the minute or so: writing it on every request would make every
+# API read take the database's write lock (SQLite has one for the whole file).
+TOKEN_LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+
+
 def api_token_lookup(*, secret: str) -> ApiToken | None:
     """Return the unrevoked token `secret` of an active user (with its user), or None,
-    and note when it was last used."""
+    and note when it was last used (see `api_token_used`)."""
     token = (
         ApiToken.objects.select_related("user")
         .filter(digest=ApiToken.digest_of(secret), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     if token is not None:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=clock.now())
+        api_token_used(token=token)
     return token
+
+
+def api_token_used(*, token: ApiToken) -> None:
+    """Record that `token` is being used, unless that was recorded in the last
+    TOKEN_LAST_USED_RESOLUTION.
+
+    Nothing is written while the recorded time is recent; otherwise one conditional UPDATE
+    (so concurrent requests write it once), in its own transaction: after the caller's commits
+    if the caller is inside one, so that a read never holds the write lock for it.
+    """
+    now = clock.now()
+    stale = now - TOKEN_LAST_USED_RESOLUTION
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+
+    def record() -> None:
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
+        ).update(last_used_at=now)
+
+    transaction.on_commit(record)  # runs at once outside a transaction
+    token.last_used_at = now
 
 
 def api_token_authenticate(*, secret: str) -> User | None:
