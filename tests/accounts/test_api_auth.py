@@ -1,9 +1,14 @@
 """API authentication: anonymous public reads, bearer tokens scoped to their owner, 401s."""
 
+import datetime as dt
+
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from dangol.accounts import errors, services
 from dangol.accounts.models import ApiToken
+from dangol.core import clock
 from tests.factories import (
     MarketMembershipFactory,
     StaffUserFactory,
@@ -17,6 +22,11 @@ INVALID_TOKEN = {
     "code": "invalid_token",
     "message": "API 토큰이 올바르지 않거나 폐기되었습니다.",
 }
+
+
+# The API answers outside any transaction, as in production (no ATOMIC_REQUESTS): tests that
+# count its writes run without pytest-django's wrapping transaction.
+autocommit = pytest.mark.django_db(transaction=True)
 
 
 def bearer(secret: str) -> dict[str, str]:
@@ -133,10 +143,63 @@ def test_bad_token_is_401_even_with_a_valid_session(client, closed_store):
     assert response.status_code == 401
 
 
+@autocommit
 def test_using_a_token_records_when_it_was_last_used(client, owner_secret):
     client.get("/api/regions", headers=bearer(owner_secret))
 
     token = ApiToken.objects.get(digest=ApiToken.digest_of(owner_secret))
+    assert token.last_used_at is not None
+
+
+def token_writes(queries) -> list[str]:
+    return [
+        q["sql"] for q in queries
+        if q["sql"].lstrip().upper().startswith("UPDATE") and "accounts_apitoken" in q["sql"]
+    ]
+
+
+@autocommit
+def test_two_token_reads_in_a_row_write_last_used_at_once(client, owner_secret, frozen_clock):
+    frozen_clock(clock.kst(2026, 11, 21, 14, 0))
+
+    with CaptureQueriesContext(connection) as first:
+        assert client.get("/api/regions", headers=bearer(owner_secret)).status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        assert client.get("/api/regions", headers=bearer(owner_secret)).status_code == 200
+
+    assert len(token_writes(first.captured_queries)) == 1
+    assert token_writes(second.captured_queries) == []
+
+
+@autocommit
+def test_last_used_at_is_recorded_again_once_it_is_five_minutes_old(
+    client, owner_secret, frozen_clock
+):
+    start = clock.kst(2026, 11, 21, 14, 0)
+    frozen_clock(start)
+    client.get("/api/regions", headers=bearer(owner_secret))
+    frozen_clock(start + dt.timedelta(minutes=4, seconds=59))
+    client.get("/api/regions", headers=bearer(owner_secret))
+    token = ApiToken.objects.get(digest=ApiToken.digest_of(owner_secret))
+    assert token.last_used_at == start
+
+    frozen_clock(start + dt.timedelta(minutes=5, seconds=1))
+    with CaptureQueriesContext(connection) as later:
+        client.get("/api/regions", headers=bearer(owner_secret))
+
+    assert len(token_writes(later.captured_queries)) == 1
+    token.refresh_from_db()
+    assert token.last_used_at == start + dt.timedelta(minutes=5, seconds=1)
+
+
+@autocommit
+def test_last_used_at_is_written_outside_the_callers_transaction(owner_secret):
+    with transaction.atomic():
+        services.api_token_lookup(secret=owner_secret)
+        token = ApiToken.objects.get(digest=ApiToken.digest_of(owner_secret))
+        # Deferred to the commit: the caller's transaction does not take the write lock for it.
+        assert token.last_used_at is None
+    token.refresh_from_db()
     assert token.last_used_at is not None
 
 
@@ -173,13 +236,14 @@ def test_revoking_twice_keeps_the_first_time(owner_secret):
     assert token.revoked_at == first
 
 
+@autocommit
 def test_token_auth_adds_a_constant_number_of_queries(
     client, django_assert_num_queries, closed_store, owner_secret
 ):
     for _ in range(10):
         StoreFactory(market=closed_store.market)
 
-    # token lookup + last-used update, then count + page + products.
+    # token lookup + last-used update (the first use), then count + page + products.
     with django_assert_num_queries(5):
         response = client.get("/api/stores", headers=bearer(owner_secret))
 

@@ -3,6 +3,7 @@ import re
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
+from django.test import RequestFactory
 
 from dangol.accounts import errors, services
 from dangol.accounts.models import User, VerificationCode
@@ -152,3 +153,110 @@ def test_purge_deletes_only_long_expired_codes(frozen_clock):
     frozen_clock(start + dt.timedelta(days=1, minutes=10))
     assert services.verification_codes_purge() == 1
     assert list(VerificationCode.objects.values_list("phone", flat=True)) == ["+821099998888"]
+
+
+# --- one limiter for every sign-in: keys per number or e-mail, and per client address -------
+
+
+MARKET_WIFI = "203.0.113.50"
+
+
+def from_address(remote: str, forwarded: str | None = None):
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    return RequestFactory().post("/", REMOTE_ADDR=remote, **headers)
+
+
+def test_customers_on_one_shared_address_each_get_their_code(settings, frozen_clock):
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS = 5
+    frozen_clock(clock.kst(2026, 11, 21, 14, 3))
+
+    for n in range(8):
+        services.verification_code_send(
+            request=from_address(MARKET_WIFI), phone=f"010-2000-000{n}"
+        )
+
+    assert OutboxMessage.objects.count() == 8
+
+
+def test_code_requests_from_one_address_stop_at_the_address_ceiling(settings, frozen_clock):
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS = 5
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS_PER_ADDRESS = 7
+    frozen_clock(clock.kst(2026, 11, 21, 14, 3))
+    for n in range(7):
+        services.verification_code_send(
+            request=from_address(MARKET_WIFI), phone=f"010-2000-000{n}"
+        )
+
+    with pytest.raises(RateLimited):
+        services.verification_code_send(request=from_address(MARKET_WIFI), phone="010-2000-0008")
+    assert OutboxMessage.objects.count() == 7
+
+
+def test_clients_behind_a_trusted_load_balancer_are_limited_apart(settings, frozen_clock):
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS = 5
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS_PER_ADDRESS = 2
+    settings.DANGOL_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    frozen_clock(clock.kst(2026, 11, 21, 14, 3))
+    for n in range(2):
+        services.verification_code_send(
+            request=from_address("10.0.0.5", "198.51.100.1"), phone=f"010-2000-000{n}"
+        )
+
+    services.verification_code_send(
+        request=from_address("10.0.0.5", "198.51.100.2"), phone="010-2000-0002"
+    )
+    with pytest.raises(RateLimited):
+        services.verification_code_send(
+            request=from_address("10.0.0.5", "198.51.100.1"), phone="010-2000-0003"
+        )
+
+
+def test_a_successful_sign_in_resets_the_numbers_count(settings, frozen_clock):
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS = 3
+    frozen_clock(clock.kst(2026, 11, 21, 14, 3))
+    for _ in range(3):
+        services.verification_code_send(request=None, phone="010-1234-5678")
+    services.customer_login_with_code(
+        request=None, phone="010-1234-5678", code=last_code_sent_to("+821012345678")
+    )
+
+    services.verification_code_send(request=None, phone="010-1234-5678")
+
+    assert OutboxMessage.objects.count() == 4
+
+
+def test_a_stranger_guessing_codes_does_not_lock_the_number_out(settings, frozen_clock):
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS = 5
+    frozen_clock(clock.kst(2026, 11, 21, 14, 3))
+    services.verification_code_send(request=from_address("198.51.100.66"), phone="010-1234-5678")
+    guessed = last_code_sent_to("+821012345678")
+    wrong = "000000" if guessed != "000000" else "111111"
+    for _ in range(6):
+        with pytest.raises((errors.InvalidCode, RateLimited)):
+            services.customer_login_with_code(
+                request=from_address("198.51.100.66"), phone="010-1234-5678", code=wrong
+            )
+
+    # The owner of the number asks for a new code and signs in with it.
+    services.verification_code_send(request=from_address(MARKET_WIFI), phone="010-1234-5678")
+    user = services.customer_login_with_code(
+        request=from_address(MARKET_WIFI), phone="010-1234-5678",
+        code=last_code_sent_to("+821012345678"),
+    )
+
+    assert user.phone == "+821012345678"
+
+
+def test_wrong_codes_from_one_address_stop_at_the_address_ceiling(settings, frozen_clock):
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS = 5
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS_PER_ADDRESS = 3
+    frozen_clock(clock.kst(2026, 11, 21, 14, 3))
+    attacker = from_address("198.51.100.66")
+    for n in range(3):
+        with pytest.raises(errors.InvalidCode):
+            services.customer_login_with_code(
+                request=attacker, phone=f"010-2000-000{n}", code="000000"
+            )
+
+    with pytest.raises(RateLimited):
+        services.customer_login_with_code(request=attacker, phone="010-2000-0003", code="000000")

@@ -93,3 +93,66 @@ def test_login_forms_are_csrf_protected():
     strict = Client(enforce_csrf_checks=True)
     response = strict.post(reverse("accounts:phone_start"), {"phone": "010-1234-5678"})
     assert response.status_code == 403
+
+
+# --- the admin's sign-in shares the one limiter -------------------------------------------------
+
+
+def admin_login(client, email, password):
+    return client.post(
+        reverse("admin:login"), {"username": email, "password": password, "next": "/admin/"}
+    )
+
+
+def test_admin_sign_in_is_rate_limited(client, settings, frozen_clock):
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS = 5
+    frozen_clock(clock.kst(2026, 11, 21, 14, 3))
+    StaffUserFactory(email="admin@example.kr", is_staff=True, is_superuser=True)
+    for _ in range(5):
+        response = admin_login(client, "admin@example.kr", "guess")
+        assert response.status_code == 200
+        assert "_auth_user_id" not in client.session
+
+    response = admin_login(client, "admin@example.kr", "dangol-test-pw")
+
+    assert "_auth_user_id" not in client.session
+    assert "시도 횟수가 너무 많습니다" in response.content.decode()
+
+
+def test_admin_and_site_sign_in_count_failures_together(client, settings, frozen_clock):
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS = 4
+    frozen_clock(clock.kst(2026, 11, 21, 14, 3))
+    StaffUserFactory(email="admin@example.kr", is_staff=True, is_superuser=True)
+    for _ in range(2):
+        client.post(
+            reverse("accounts:email_login"), {"email": "admin@example.kr", "password": "guess"}
+        )
+        admin_login(client, "admin@example.kr", "guess")
+
+    site = client.post(
+        reverse("accounts:email_login"),
+        {"email": "admin@example.kr", "password": "dangol-test-pw"},
+    )
+    admin = admin_login(client, "admin@example.kr", "dangol-test-pw")
+
+    assert site.status_code == 429
+    assert "시도 횟수가 너무 많습니다" in admin.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_admin_signs_staff_in_with_the_right_password(client):
+    StaffUserFactory(email="admin@example.kr", is_staff=True, is_superuser=True)
+
+    response = admin_login(client, "admin@example.kr", "dangol-test-pw")
+
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_admin_refuses_a_customer_with_the_right_password(client):
+    StaffUserFactory(email="owner@example.kr", is_staff=False)
+
+    response = admin_login(client, "owner@example.kr", "dangol-test-pw")
+
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session

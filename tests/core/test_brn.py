@@ -25,7 +25,20 @@ def test_changing_any_single_digit_makes_it_invalid(brn):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "116-82-0027", "116820027611", "11a-82-00276", "116 82 00276"]
+    "text",
+    [
+        "116 82 00276", " 116-82-00276 ", "116 - 82 - 00276", "1168-200276", "11-68-20-02-76",
+        "116--82--00276", "116\u00a082\u00a000276", "116–82–00276", "１１６－８２－００２７６",
+        "116\t82\t00276",
+    ],
+)
+def test_digits_with_any_spacing_or_dashes_are_accepted(text):
+    assert brn_normalize(text) == "116-82-00276"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", " - ", "116-82-0027", "116820027611", "11a-82-00276", "116.82.00276", "116/82/00276"],
 )
 def test_malformed_numbers_raise_with_the_value_in_the_message(text):
     with pytest.raises(InvalidBRN) as excinfo:

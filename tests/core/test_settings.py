@@ -73,3 +73,19 @@ def test_queue_and_cache_move_to_redis_when_redis_url_is_set(tmp_path):
     env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
     scaled = run_dangol("shell", "-c", code, env=env).stdout.strip().splitlines()[-1]
     assert scaled == "PriorityRedisHuey RedisCache"
+
+
+def test_trusted_proxies_are_read_from_the_environment_and_a_typo_stops_the_start(tmp_path):
+    env = production_environ("DANGOL_DEMO")
+    env.update({
+        "DANGOL_VAR_DIR": str(tmp_path), "PYTHONPATH": "src",
+        "DANGOL_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.10",
+    })
+    code = "from django.conf import settings; print(settings.DANGOL_TRUSTED_PROXIES)"
+    result = run_dangol("shell", "-c", code, env=env)
+    assert result.stdout.strip().splitlines()[-1] == "['10.0.0.0/8', '192.0.2.10']", result.stderr
+
+    env["DANGOL_TRUSTED_PROXIES"] = "10.0.0.0/33"
+    result = run_dangol("shell", "-c", code, env=env)
+    assert result.returncode != 0
+    assert "10.0.0.0/33" in result.stderr

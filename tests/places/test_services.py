@@ -147,6 +147,18 @@ def test_store_create_normalises_brn_and_phone():
     assert store.region == market.region
 
 
+@pytest.mark.parametrize(
+    "typed", ["116 82 00276", "116 - 82 - 00276", "11682 00276", "１１６－８２－００２７６"]
+)
+def test_store_create_accepts_a_brn_typed_with_any_spacing_or_dashes(typed):
+    store = store_create(
+        market=MarketFactory(), name="반송수산", category=Store.Category.SEAFOOD, brn=typed
+    )
+
+    store.refresh_from_db()
+    assert store.brn == "116-82-00276"
+
+
 def test_store_create_with_an_invalid_brn_raises_and_creates_nothing():
     market = MarketFactory()
 

@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from dangol.accounts.forms import AdminLoginForm
 from dangol.accounts.models import ApiToken, User
+
+# /admin/login/ signs in through accounts.services, under the one sign-in limiter.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

@@ -1,7 +1,14 @@
 """Sign-in forms: parse and label the input; the services decide."""
 
+from typing import Any
+
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from dangol.accounts import services
+from dangol.accounts.errors import InvalidCredentials
+from dangol.core.errors import RateLimited
 
 
 class PhoneForm(forms.Form):
@@ -29,3 +36,22 @@ class EmailLoginForm(forms.Form):
     password = forms.CharField(
         label=_("비밀번호"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in: the same service, and so the same limiter, as the site's."""
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is not None and password:
+            try:
+                self.user_cache = services.user_login_with_password(
+                    request=self.request, email=email, password=password
+                )
+            except InvalidCredentials as error:
+                raise self.get_invalid_login_error() from error
+            except RateLimited as error:
+                raise forms.ValidationError(error.message, code=error.code) from error
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data

@@ -4,10 +4,13 @@ import datetime as dt
 import hmac
 import logging
 import re
+from dataclasses import dataclass
+from typing import Literal
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +23,7 @@ from dangol.accounts.errors import (
 )
 from dangol.accounts.models import ApiToken, User, VerificationCode
 from dangol.core import clock, ratelimit
+from dangol.core.clientaddr import client_address
 from dangol.core.errors import RateLimited
 from dangol.core.ids import random_digits, token_urlsafe
 from dangol.core.phone import mobile_normalize, phone_mask
@@ -31,37 +35,71 @@ logger = logging.getLogger("dangol.accounts")
 # --- rate limiting ----------------------------------------------------------------------------
 
 
-def login_attempts_check(*, keys: list[str]) -> None:
-    """Raise RateLimited if any of `keys` has used up its attempts in the current window
-    (settings.DANGOL_LOGIN_MAX_ATTEMPTS per DANGOL_LOGIN_WINDOW_SECONDS)."""
+@dataclass(frozen=True)
+class LoginLimit:
+    """One counter of sign-in attempts in the shared limiter (core.ratelimit): `key` may be
+    used `limit` times per settings.DANGOL_LOGIN_WINDOW_SECONDS. A `personal` counter (one
+    e-mail address or mobile number) starts again after that person signs in."""
+
+    key: str
+    limit: int
+    personal: bool
+
+
+LoginStep = Literal["password", "code_request", "code_try"]
+
+
+def login_limits(
+    *, step: LoginStep, request: HttpRequest | None, who: str = ""
+) -> list[LoginLimit]:
+    """Return the counters a sign-in `step` by `who` from `request`'s client is held to.
+
+    Every sign-in (the site's, the admin's, by code) goes through these: a failed password
+    counts per e-mail and per client address, a code request per mobile number and per
+    address, a wrong code per address only (the code itself dies after five wrong tries, so a
+    stranger's guesses never stop the number's owner from signing in with a new code). The
+    per-address ceiling is much higher than the personal one, as many customers share a
+    market's Wi-Fi; the address is `core.clientaddr.client_address`.
+    """
+    address = LoginLimit(
+        f"login:address:{client_address(request)}",
+        settings.DANGOL_LOGIN_MAX_ATTEMPTS_PER_ADDRESS, personal=False,
+    )
+    if step == "password":
+        return [LoginLimit(f"login:email:{who.strip().lower()}",
+                           settings.DANGOL_LOGIN_MAX_ATTEMPTS, personal=True), address]
+    if step == "code_request":
+        return [LoginLimit(f"login:phone:{who}", settings.DANGOL_LOGIN_MAX_ATTEMPTS,
+                           personal=True), address]
+    return [address]
+
+
+def login_attempts_check(*, limits: list[LoginLimit]) -> None:
+    """Raise RateLimited if any of `limits` is used up in the current window."""
     window = settings.DANGOL_LOGIN_WINDOW_SECONDS
-    limit = settings.DANGOL_LOGIN_MAX_ATTEMPTS
-    if any(ratelimit.remaining(key, limit=limit, window_seconds=window) == 0 for key in keys):
+    if any(
+        ratelimit.remaining(each.key, limit=each.limit, window_seconds=window) == 0
+        for each in limits
+    ):
         raise RateLimited(minutes=max(1, window // 60))
 
 
-def login_attempt_record(*, keys: list[str]) -> None:
-    """Count one attempt against each of `keys`. The count is kept in the shared cache, not
+def login_attempt_record(*, limits: list[LoginLimit]) -> None:
+    """Count one attempt against each of `limits`. The count is kept in the shared cache, not
     in the caller's transaction, so a failed sign-in whose transaction rolls back still
     counts."""
-    for key in keys:
+    for each in limits:
         ratelimit.hit(
-            key, limit=settings.DANGOL_LOGIN_MAX_ATTEMPTS,
-            window_seconds=settings.DANGOL_LOGIN_WINDOW_SECONDS,
+            each.key, limit=each.limit, window_seconds=settings.DANGOL_LOGIN_WINDOW_SECONDS
         )
 
 
-def login_attempts_clear(*, keys: list[str]) -> None:
-    """Forget the attempts of `keys` after a successful sign-in."""
-    for key in keys:
-        ratelimit.clear(key, window_seconds=settings.DANGOL_LOGIN_WINDOW_SECONDS)
-
-
-def client_address(request: HttpRequest | None) -> str:
-    """Return the client's address as Django sees it (behind a proxy, configure it to set it)."""
-    if request is None:
-        return "unknown"
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+def login_attempts_clear(*, limits: list[LoginLimit]) -> None:
+    """Forget the personal counts among `limits` after that person signed in; the client
+    address keeps its count."""
+    for each in limits:
+        if each.personal:
+            ratelimit.clear(each.key, window_seconds=settings.DANGOL_LOGIN_WINDOW_SECONDS)
 
 
 # --- staff and operators: e-mail and password ------------------------------------------------
@@ -73,13 +111,13 @@ def user_login_with_password(*, request: HttpRequest | None, email: str, passwor
     Raise RateLimited after settings.DANGOL_LOGIN_MAX_ATTEMPTS failures in the window, and
     InvalidCredentials otherwise. The caller logs the user in (django.contrib.auth.login).
     """
-    keys = [f"pw:email:{email.strip().lower()}", f"pw:ip:{client_address(request)}"]
-    login_attempts_check(keys=keys)
+    limits = login_limits(step="password", request=request, who=email)
+    login_attempts_check(limits=limits)
     user = authenticate(request, email=email, password=password)
     if user is None:
-        login_attempt_record(keys=keys)
+        login_attempt_record(limits=limits)
         raise InvalidCredentials()
-    login_attempts_clear(keys=keys[:1])
+    login_attempts_clear(limits=limits)
     return user
 
 
@@ -94,9 +132,9 @@ def verification_code_send(*, request: HttpRequest | None, phone: str) -> Verifi
     message. Earlier unused codes for the number stop working.
     """
     e164 = mobile_normalize(phone)
-    keys = [f"otp:send:{e164}", f"otp:send-ip:{client_address(request)}"]
-    login_attempts_check(keys=keys)
-    login_attempt_record(keys=keys)
+    limits = login_limits(step="code_request", request=request, who=e164)
+    login_attempts_check(limits=limits)
+    login_attempt_record(limits=limits)
     code = random_digits(6)
     now = clock.now()
     with transaction.atomic():
@@ -120,11 +158,12 @@ def customer_login_with_code(*, request: HttpRequest | None, phone: str, code: s
     """Return the customer who proved `phone` with `code`, creating the account on first use.
 
     Raise InvalidCode for a wrong, used or expired code (each wrong try is counted, and a code
-    dies after five), RateLimited when the number has failed too often.
+    dies after five), RateLimited when the client has failed too often. Signing in lets the
+    number ask for codes again at once.
     """
     e164 = mobile_normalize(phone)
-    keys = [f"otp:verify:{e164}"]
-    login_attempts_check(keys=keys)
+    limits = login_limits(step="code_try", request=request)
+    login_attempts_check(limits=limits)
     now = clock.now()
     with transaction.atomic():
         record = (
@@ -152,11 +191,11 @@ def customer_login_with_code(*, request: HttpRequest | None, phone: str, code: s
                 user.phone_verified_at = now
                 user.save(update_fields=["phone_verified_at"])
     if failed:
-        login_attempt_record(keys=keys)
+        login_attempt_record(limits=limits)
         raise InvalidCode()
     if not user.is_active:
         raise InvalidCode()
-    login_attempts_clear(keys=keys)
+    login_attempts_clear(limits=login_limits(step="code_request", request=request, who=e164))
     return user
 
 
@@ -169,17 +208,44 @@ def verification_codes_purge(*, older_than: dt.timedelta = dt.timedelta(days=1))
 # --- API tokens --------------------------------------------------------------------------------
 
 
+# `last_used_at` is told to the minute or so: writing it on every request would make every
+# API read take the database's write lock (SQLite has one for the whole file).
+TOKEN_LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+
+
 def api_token_lookup(*, secret: str) -> ApiToken | None:
     """Return the unrevoked token `secret` of an active user (with its user), or None,
-    and note when it was last used."""
+    and note when it was last used (see `api_token_used`)."""
     token = (
         ApiToken.objects.select_related("user")
         .filter(digest=ApiToken.digest_of(secret), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     if token is not None:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=clock.now())
+        api_token_used(token=token)
     return token
+
+
+def api_token_used(*, token: ApiToken) -> None:
+    """Record that `token` is being used, unless that was recorded in the last
+    TOKEN_LAST_USED_RESOLUTION.
+
+    Nothing is written while the recorded time is recent; otherwise one conditional UPDATE
+    (so concurrent requests write it once), in its own transaction: after the caller's commits
+    if the caller is inside one, so that a read never holds the write lock for it.
+    """
+    now = clock.now()
+    stale = now - TOKEN_LAST_USED_RESOLUTION
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+
+    def record() -> None:
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
+        ).update(last_used_at=now)
+
+    transaction.on_commit(record)  # runs at once outside a transaction
+    token.last_used_at = now
 
 
 def api_token_authenticate(*, secret: str) -> User | None:

@@ -5,6 +5,7 @@ The embedded default runs on SQLite under ./var/ with Huey on SQLite; `DATABASE_
 (set by `dangol demo`). See README.md, "Configuration".
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -193,8 +194,13 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
-# Login attempts allowed per identifier (and per client address) in the window below.
+# Sign-in attempts (failed passwords, code requests) allowed per e-mail address or mobile
+# number, and per client address (much higher: a market's shared Wi-Fi is one address), in
+# the window below; dangol.accounts.services.login_limits names the keys.
 DANGOL_LOGIN_MAX_ATTEMPTS = int(os.environ.get("DANGOL_LOGIN_MAX_ATTEMPTS", "5"))
+DANGOL_LOGIN_MAX_ATTEMPTS_PER_ADDRESS = int(
+    os.environ.get("DANGOL_LOGIN_MAX_ATTEMPTS_PER_ADDRESS", "100")
+)
 DANGOL_LOGIN_WINDOW_SECONDS = int(os.environ.get("DANGOL_LOGIN_WINDOW_SECONDS", "900"))
 DANGOL_OTP_TTL_SECONDS = 180
 # Settlement batches paid at a time on PostgreSQL, each on its own connection
@@ -255,6 +261,11 @@ HTTPS = env_bool("DANGOL_HTTPS")
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS and env_bool("DANGOL_SSL_REDIRECT", default=True)
+# Load balancers and reverse proxies in front of the site (addresses or CIDRs): only a request
+# from one of them has its X-Forwarded-For read for the client's address (dangol.core.clientaddr).
+DANGOL_TRUSTED_PROXIES = env_list("DANGOL_TRUSTED_PROXIES", "")
+for _proxy in DANGOL_TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a typo stops the start, naming the entry
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS

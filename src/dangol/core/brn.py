@@ -1,6 +1,7 @@
 """사업자등록번호 (business registration number): format and check digit."""
 
 import re
+import unicodedata
 
 from django.utils.translation import gettext_lazy as _
 
@@ -14,12 +15,22 @@ class InvalidBRN(ValidationError):
     template = _("사업자등록번호가 올바르지 않습니다: %(value)s")
 
 
+# What people type between the digits: any whitespace and any dash (after NFKC, which turns
+# full-width digits and the full-width hyphen into ASCII).
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+
+
 def brn_digits(value: str) -> str:
-    """Return the 10 digits of `value` ('116-82-00276' or '1168200276'), or raise InvalidBRN."""
+    """Return the 10 digits of `value`, or raise InvalidBRN.
+
+    Accept the digits with any spacing or dashes between them ('116-82-00276', '1168200276',
+    '116 82 00276', full-width '１１６－８２－００２７６'); nothing else may appear.
+    """
     text = str(value).strip()
-    if not re.fullmatch(r"[0-9]{3}-?[0-9]{2}-?[0-9]{5}", text):
+    digits = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+    if not re.fullmatch(r"[0-9]{10}", digits, flags=re.ASCII):
         raise InvalidBRN(value=text)
-    return text.replace("-", "")
+    return digits
 
 
 def brn_check_digit(first_nine: str) -> int:

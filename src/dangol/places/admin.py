@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin
 
+from dangol.core.brn import InvalidBRN, brn_normalize
 from dangol.places.models import Market, MarketMembership, Product, Region, Store, StoreMembership
 
 
@@ -30,8 +32,26 @@ class StoreMembershipInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
+class StoreAdminForm(forms.ModelForm):
+    """The store form of the admin: the BRN is read by the one parser (core.brn)."""
+
+    class Meta:
+        model = Store
+        fields = ["brn"]  # the admin adds the rest (ModelAdmin.get_form)
+
+    def clean_brn(self) -> str | None:
+        value = self.cleaned_data.get("brn")
+        if not value or not str(value).strip():
+            return None
+        try:
+            return brn_normalize(value)
+        except InvalidBRN as error:
+            raise forms.ValidationError(error.message, code=error.code) from error
+
+
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
+    form = StoreAdminForm
     list_display = ["name", "market", "category", "is_active"]
     list_filter = ["category", "is_active"]
     search_fields = ["name", "brn"]
