@@ -39,3 +39,33 @@ def test_concurrent_follow_with_consent_keeps_one_of_each():
     assert consent.ad_active and consent.night_active
     assert ConsentEvent.objects.filter(kind=ConsentEvent.Kind.GRANTED).count() == 1
     assert ConsentEvent.objects.filter(kind=ConsentEvent.Kind.NIGHT_GRANTED).count() == 1
+
+
+def test_a_large_import_commits_chunk_by_chunk_and_lets_others_write_between():
+    store = StoreFactory()
+    rows = services.IMPORT_CHUNK_ROWS * 2 + 10
+    phones = [f"010-{3000 + n // 10_000:04d}-{n % 10_000:04d}" for n in range(rows)]
+    data = "\n".join(["이름,휴대전화"] + [f"손님,{phone}" for phone in phones]).encode()
+    seen: list[tuple[int, int, int]] = []
+
+    def elsewhere(done: int, total: int) -> None:
+        # Another connection sees the committed chunks and can write while the import runs.
+        def look() -> None:
+            try:
+                services.follow_create(customer=CustomerFactory(), store=store)
+                seen.append((done, total, Follow.objects.filter(store=store).count()))
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=look)
+        thread.start()
+        thread.join(timeout=10)
+
+    result = services.regulars_import(store=store, data=data, progress=elsewhere)
+
+    assert result.followed == rows
+    assert seen == [
+        (services.IMPORT_CHUNK_ROWS, rows, services.IMPORT_CHUNK_ROWS + 1),
+        (services.IMPORT_CHUNK_ROWS * 2, rows, services.IMPORT_CHUNK_ROWS * 2 + 2),
+        (rows, rows, rows + 3),
+    ]

@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DemoConfig(AppConfig):
-    """The demo data and the runtime commands (`dangol demo`, `serve`, `seed_demo`); no models."""
+    """The demo data and the runtime commands (`dangol demo`, `serve`, `seed_demo`); one
+    model, the record that the demo seed ran."""
 
     name = "dangol.demo"
     label = "demo"

@@ -2,8 +2,9 @@
 credit for 반송수산 and the market channel topped up with the sandbox card, and one message
 반송수산 sent yesterday morning, so the owner sees statistics and the demo customer an inbox.
 
-Idempotent like the rest of the seed: consents that stand are left alone, top-ups and the
-campaign carry fixed keys.
+Consents go only to the seed's own people (the customers it created, on the follows it
+created) and only where they have no consent record yet: the seed never grants, renews or
+changes a consent it did not create. Top-ups and the campaign carry fixed keys.
 """
 
 import datetime as dt
@@ -16,7 +17,7 @@ from dangol.messaging.credit import message_credit_top_up
 from dangol.messaging.models import Campaign, Channel
 from dangol.payments.providers.sandbox import CARD_APPROVE
 from dangol.places.models import Market, Store
-from dangol.regulars.models import Follow
+from dangol.regulars.models import Consent, Follow
 from dangol.regulars.services import consent_grant, consent_night_grant
 
 AD_SHARE = 0.7  # of the featured store's and the market channel's followers
@@ -31,33 +32,44 @@ FIRST_MESSAGE = (
 
 def _consents(*, follows: list[Follow], store: Store | None, market: Market | None,
               rng: random.Random) -> None:
+    """Grant ad (and some night) consents to a share of `follows`, skipping every customer
+    who already has a consent record for this sender, whatever its state."""
+    having = set(
+        Consent.objects.filter(
+            customer_id__in=[follow.customer_id for follow in follows], store=store, market=market
+        ).values_list("customer_id", flat=True)
+    )
     for follow in follows:
-        if rng.random() >= AD_SHARE:
+        # Draw for every follow, so who consents does not depend on what already exists.
+        grant, night = rng.random() < AD_SHARE, rng.random() < NIGHT_SHARE
+        if not grant or follow.customer_id in having:
             continue
         consent_grant(customer=follow.customer, store=store, market=market,
                       granted_at=follow.created_at)
-        if rng.random() < NIGHT_SHARE:
+        if night:
             consent_night_grant(customer=follow.customer, store=store, market=market)
 
 
-def seed_campaigns(*, market: Market, featured: Store, customer: User, owner: User) -> None:
-    """Seed consents, message credit and one sent message of the featured store."""
+def seed_campaigns(*, market: Market, featured: Store, customer: User, owner: User,
+                   demo_people: list[User]) -> None:
+    """Seed consents of `demo_people` (the customers this seed created) and of the demo
+    `customer`, message credit and one sent message of the featured store."""
     rng = random.Random(20251121)  # noqa: S311 -- demo data
-    store_follows = list(
-        Follow.objects.filter(store=featured).select_related("customer").order_by("pk")
-    )
-    market_follows = list(
-        Follow.objects.filter(market=market).select_related("customer").order_by("pk")
-    )
-    _consents(follows=store_follows, store=featured, market=None, rng=rng)
-    _consents(follows=market_follows, store=None, market=market, rng=rng)
+    own = Follow.objects.filter(
+        customer__in=demo_people, source=Follow.Source.DEMO
+    ).select_related("customer").order_by("pk")
+    _consents(follows=list(own.filter(store=featured)), store=featured, market=None, rng=rng)
+    _consents(follows=list(own.filter(market=market)), store=None, market=market, rng=rng)
     # The demo customer takes ads from 반송수산 day and night, and from the market by day,
     # since they began following.
-    for follow in Follow.objects.filter(customer=customer, store=featured):
-        consent_grant(customer=customer, store=featured, granted_at=follow.created_at)
-        consent_night_grant(customer=customer, store=featured)
-    for follow in Follow.objects.filter(customer=customer, market=market):
-        consent_grant(customer=customer, market=market, granted_at=follow.created_at)
+    demo_follows = Follow.objects.filter(customer=customer, source=Follow.Source.DEMO)
+    if not Consent.objects.filter(customer=customer, store=featured).exists():
+        for follow in demo_follows.filter(store=featured):
+            consent_grant(customer=customer, store=featured, granted_at=follow.created_at)
+            consent_night_grant(customer=customer, store=featured)
+    if not Consent.objects.filter(customer=customer, market=market).exists():
+        for follow in demo_follows.filter(market=market):
+            consent_grant(customer=customer, market=market, granted_at=follow.created_at)
     message_credit_top_up(store=featured, amount=STORE_CREDIT, card_number=CARD_APPROVE,
                           idempotency_key="demo:credit:featured")
     message_credit_top_up(market=market, amount=MARKET_CREDIT, card_number=CARD_APPROVE,

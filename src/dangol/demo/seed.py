@@ -3,7 +3,8 @@
 `demo_seed()` creates regions, the market, about 60 stores with products and posts, about
 500 customers who follow them, and one account for each role. Everything is generated from
 a fixed random seed and keyed on a natural key (region code, the market's source key, a
-store's BRN, a user's phone or e-mail), so a second run finds every row and creates none.
+store's BRN, a user's phone or e-mail). A finished seed is recorded (DemoSeed); a later start
+finds the record and writes nothing, so people who joined the demo since are never touched.
 Writes go through the domain services; customers are inserted in bulk after validation.
 """
 
@@ -46,6 +47,7 @@ from dangol.demo.data import (
     PRODUCTS,
     STORE_NAMES,
 )
+from dangol.demo.models import DemoSeed
 from dangol.demo.money import seed_money
 from dangol.demo.programs import seed_programs
 from dangol.messaging.models import Campaign, Delivery
@@ -80,6 +82,8 @@ from dangol.vouchers.models import Voucher, VoucherProduct
 RANDOM_SEED = 20250314
 CUSTOMER_COUNT = 500
 FOLLOW_WINDOW_DAYS = 90
+# The key of the record that this seed ran (DemoSeed).
+SEED_KEY = "반송큰시장"
 
 # Row counts reported by demo_seed, in display order.
 COUNTED_MODELS: dict[str, type[models.Model]] = {
@@ -371,8 +375,9 @@ def _seed_stores(market: Market, specs: list[StoreSpec]) -> dict[str, Store]:
     return existing
 
 
-def _seed_customers(specs: list[CustomerSpec]) -> dict[str, User]:
-    """Insert the customers that are missing (by phone) in bulk; return all by phone.
+def _seed_customers(specs: list[CustomerSpec]) -> tuple[dict[str, User], list[User]]:
+    """Insert the customers that are missing (by phone) in bulk; return all by phone, and
+    those this call created (the demo's own people; a phone already taken is someone else).
 
     Each row is validated (the phone is a Korean mobile number, the fields fit) before the
     bulk insert; sign-up times are then spread over the window, which an insert cannot do
@@ -402,7 +407,7 @@ def _seed_customers(specs: list[CustomerSpec]) -> dict[str, User]:
             users[phone].created_at = moment
             backdated.append(users[phone])
         User.objects.bulk_update(backdated, ["created_at"], batch_size=500)
-    return users
+    return users, [users[phone] for phone in joined_at]
 
 
 def _follow_at(*, customer: User, moment: dt.datetime, store: Store | None = None,
@@ -485,15 +490,37 @@ def _seed_accounts(*, market: Market, featured: Store, stores: dict[str, Store])
     _follow_at(customer=customer, market=market, moment=since)
 
 
-def demo_seed(*, stdout: Writer | None = None) -> SeedReport:
-    """Seed the 반송큰시장 demo, creating only what is missing, in one transaction.
+def _report_of_earlier_seed(started: float) -> SeedReport:
+    market = Market.objects.filter(
+        source_key=market_source_key(region_code=MARKET_REGION_CODE, name=MARKET_NAME)
+    ).first()
+    featured = Store.objects.filter(market=market, name=FEATURED_STORE).first()
+    totals = _counts()
+    return SeedReport(
+        created=dict.fromkeys(totals, 0), totals=totals,
+        seconds=time.perf_counter() - started,
+        market_id=market.pk if market else None,
+        featured_store_id=featured.pk if featured else None,
+    )
 
-    Return what was created. A second run creates nothing. Progress goes to `stdout`.
+
+def demo_seed(*, stdout: Writer | None = None) -> SeedReport:
+    """Seed the 반송큰시장 demo once, in one transaction, and record that it ran.
+
+    Return what was created. A later run finds the record and writes nothing: not even the
+    idempotent steps run again, since people who joined since must not be touched. Progress
+    goes to `stdout`.
     """
     started = time.perf_counter()
     rng = random.Random(RANDOM_SEED)  # noqa: S311 -- demo data, not secrets
     before = _counts()
     with transaction.atomic():
+        # Taken first, so two starts at once cannot both seed (the second waits, then finds it).
+        marker, created = DemoSeed.objects.select_for_update().get_or_create(key=SEED_KEY)
+        if not created:
+            _say(stdout, _("데모 데이터는 %(date)s에 이미 만들었습니다.") % {
+                "date": marker.created_at.astimezone(clock.KST).strftime("%Y-%m-%d %H:%M")})
+            return _report_of_earlier_seed(started)
         region = _seed_regions()
         market = _seed_market(region)
         _say(stdout, _("시장: %(name)s") % {"name": market.name})
@@ -501,7 +528,7 @@ def demo_seed(*, stdout: Writer | None = None) -> SeedReport:
         stores = _seed_stores(market, store_list)
         _say(stdout, _("가게 %(count)d곳") % {"count": len(stores)})
         customers = customer_specs(rng, store_list)
-        users = _seed_customers(customers)
+        users, demo_people = _seed_customers(customers)
         _say(stdout, _("고객 %(count)d명") % {"count": len(customers)})
         _seed_follows(rng=rng, specs=customers, users=users, stores=stores, market=market)
         featured = next(s for s in stores.values() if s.name == FEATURED_STORE)
@@ -517,6 +544,7 @@ def demo_seed(*, stdout: Writer | None = None) -> SeedReport:
             market=market, featured=featured,
             customer=User.objects.get(phone=mobile_normalize(DEMO_CUSTOMER_PHONE)),
             owner=User.objects.get(email="owner@dangol.kr"),
+            demo_people=demo_people,
         )
         _say(stdout, _("수신 동의, 메시지 충전금과 첫 메시지"))
         seed_programs(
