@@ -11,6 +11,9 @@ from dangol.core.errors import DangolError
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Far beyond any list's length, and inside every database's integer range (an OFFSET of 2^63
+# overflows SQLite's and PostgreSQL's bigint and used to answer 500).
+MAX_OFFSET = 2**31 - 1
 
 
 class ErrorOut(Schema):
@@ -32,14 +35,17 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
 class Pagination(LimitOffsetPagination):
     """`limit`/`offset` paging; a limit above MAX_LIMIT is refused (422), not clamped, so a
-    client never silently receives fewer rows than it asked for."""
+    client never silently receives fewer rows than it asked for; an offset above MAX_OFFSET
+    is refused (422) too, before it reaches the database."""
 
     class Input(LimitOffsetPagination.Input):
         limit: int = Field(
             DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
             description=f"한 번에 받을 개수 (1–{MAX_LIMIT}) / page size",
         )
-        offset: int = Field(0, ge=0, description="건너뛸 개수 / rows to skip")
+        offset: int = Field(
+            0, ge=0, le=MAX_OFFSET, description=f"건너뛸 개수 (0–{MAX_OFFSET}) / rows to skip",
+        )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=MAX_LIMIT, **kwargs)
