@@ -1,6 +1,8 @@
 """Pages: follow from the store page, QR and search; my stores and consents; the
 merchant's regulars, import, export and poster; who may see what."""
 
+import csv
+import io
 import re
 
 import pytest
@@ -277,6 +279,18 @@ def test_export_holds_full_numbers_consent_and_tags(client, store, owner, frozen
     assert rows[0].startswith("이름,휴대전화")
     assert "이단골,010-1234-5678,2026-11-21,예,2026-11-21 09:30,아니요," in rows
     assert any(row.startswith("동의없음,") and ",아니요,," in row for row in rows)
+
+
+def test_export_neutralises_a_name_that_is_a_formula(client, store, owner, frozen_clock):
+    frozen_clock(kst(2026, 11, 21, 9, 30))
+    customer = CustomerFactory(phone="+821012345678", name="=2+5+cmd|' /C calc'!A0")
+    services.follow_create(customer=customer, store=store)
+    client.force_login(owner)
+
+    response = client.get(reverse("regulars:merchant_export", args=[store.pk]))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1][0] == "'=2+5+cmd|' /C calc'!A0"
 
 
 # --- the counter poster ----------------------------------------------------------------------

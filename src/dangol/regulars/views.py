@@ -2,7 +2,6 @@
 button, the customer's stores and consents, and a store's regulars for its owner and staff.
 Thin: parse, authorise through the selectors, call one service, render."""
 
-import csv
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -25,6 +24,7 @@ from dangol.core import clock
 from dangol.core.errors import DangolError, NotFound
 from dangol.core.pagecache import render_cached_for_anonymous
 from dangol.core.phone import phone_display
+from dangol.core.spreadsheet import csv_writer
 from dangol.places.models import Market, Store
 from dangol.places.selectors import store_get
 from dangol.regulars import consent_texts, selectors, services
@@ -352,7 +352,7 @@ def regulars_export(request: HttpRequest, store: Store) -> HttpResponse:
     filename = f"regulars-{store.pk}-{clock.today_kst().isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow([
         _("이름"), _("휴대전화"), _("단골 맺은 날"), _("광고 수신 동의"), _("광고 수신 동의일시"),
         _("야간 수신 동의"), _("태그"),
