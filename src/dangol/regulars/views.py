@@ -18,7 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from dangol.access import policy
 from dangol.access.checks import may_manage_store, stores_visible_to
-from dangol.access.pages import store_for_page
+from dangol.access.exports import personal_data_exported
+from dangol.access.pages import may_on_page, store_for_page
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import DangolError, NotFound
@@ -272,6 +273,7 @@ def regulars_list(request: HttpRequest, store: Store) -> HttpResponse:
         "growth_bars": _bars(growth, peak),
         "tags": list(selectors.tags_of(store=store)),
         "tag_id": tag_id,
+        "can_export": may_on_page(request, policy.REGULARS_EXPORT, store=store),
     })
 
 
@@ -345,8 +347,9 @@ def regulars_export(request: HttpRequest, store: Store) -> HttpResponse:
     relationship, so the export carries the full number — a masked number would be useless
     for the stated purpose — together with the evidence the law asks the store to keep
     (ad consent and its date, night consent). It carries nothing else: no consent texts of
-    other senders, no other stores' follows, no sign-in data. Only the store's owner and
-    staff may download it; the page shows masked numbers.
+    other senders, no other stores' follows, no sign-in data. Only the store's owner (and
+    the platform administrator) may download it, and each download is logged; the page shows
+    masked numbers.
     """
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"regulars-{store.pk}-{clock.today_kst().isoformat()}.csv"
@@ -374,6 +377,10 @@ def regulars_export(request: HttpRequest, store: Store) -> HttpResponse:
             _("예") if consent is not None and consent.night_active else _("아니요"),
             ", ".join(tag.name for tag in follow.tags.all()),
         ])
+    personal_data_exported(
+        user_id=request.user.pk, action=policy.REGULARS_EXPORT, store_id=store.pk,
+        rows=len(follows),
+    )
     return response
 
 
