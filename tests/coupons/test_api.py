@@ -183,3 +183,37 @@ def test_claim_needs_an_idempotency_key(client, store):
     assert response.status_code == 400
     assert response.json()["code"] == "idempotency_key_required"
     assert not Coupon.objects.filter(customer=customer).exists()
+
+
+def test_pos_stamps_retried_with_the_same_idempotency_key_header_are_given_once(
+    client, store, owner
+):
+    make_program(store, stamps_required=5, per_visit_limit=5, per_day_limit=5)
+    code = stamps.customer_code_get_or_create(customer=CustomerFactory()).code
+    headers = {**bearer(owner, scope=f"store:{store.pk}"), "Idempotency-Key": "visit-10"}
+    body = {"customer_code": code, "count": 1}
+
+    first = client.post(f"/api/stores/{store.pk}/stamps", body,
+                        content_type="application/json", headers=headers)
+    again = client.post(f"/api/stores/{store.pk}/stamps", body,
+                        content_type="application/json", headers=headers)
+
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    assert Stamp.objects.count() == 1
+
+
+def test_pos_redeem_retried_with_the_same_idempotency_key_header_returns_the_first_result(
+    client, store, owner
+):
+    coupon = services.coupon_claim(template=make_template(store), customer=CustomerFactory())
+    headers = {**bearer(owner, scope=f"store:{store.pk}"), "Idempotency-Key": "sale-7"}
+    url = f"/api/stores/{store.pk}/coupons/redeem"
+
+    first = client.post(url, {"code": coupon.code}, content_type="application/json",
+                        headers=headers)
+    again = client.post(url, {"code": coupon.code}, content_type="application/json",
+                        headers=headers)
+
+    assert first.status_code == again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
