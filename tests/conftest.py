@@ -102,3 +102,16 @@ def _skip_postgres_only(request):
 def frozen_clock():
     """Freeze dangol's clock: call the fixture's result with an aware datetime."""
     return clock.freeze
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print how many requests the schemathesis test made (tests/api/test_schemathesis.py),
+    also when it ran in an xdist worker."""
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get(
+        "failed", []
+    ):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "schemathesis_requests" and report.when == "call":
+                terminalreporter.write_line(f"schemathesis: {value} requests, 0 server errors"
+                                            if report.passed else
+                                            f"schemathesis: {value} requests, server errors")

@@ -345,7 +345,7 @@ PAGES: dict[str, list[Check]] = {
     ],
     # settlement
     "settlement:merchant": [get(policy.STATEMENTS, STORES, params=store_pk)],
-    "settlement:statement_pdf": [get(policy.STATEMENTS, STORES, params=lambda w, t: {
+    "settlement:statement_pdf": [get(policy.STATEMENT_PDF, STORES, params=lambda w, t: {
         **store_pk(w, t), "payout_pk": w.payouts[t.name].pk})],
     "settlement:runs": [
         get(policy.SETTLEMENT_RUNS_VIEW),
@@ -358,7 +358,7 @@ PAGES: dict[str, list[Check]] = {
         get(policy.SETTLEMENT_BANK_FILE, params=lambda w, t: {"pk": w.run.pk})
     ],
     "settlement:run_statement_pdf": [get(
-        policy.SETTLEMENT_RUNS_VIEW, params=lambda w, t: {"payout_pk": w.payouts["A1"].pk}
+        policy.SETTLEMENT_ANY_STATEMENT, params=lambda w, t: {"payout_pk": w.payouts["A1"].pk}
     )],
     # messaging
     "messaging:inbox": [get(policy.INBOX)],
@@ -603,7 +603,7 @@ API: dict[str, Check] = {
     "dangol_coupons_api_list_templates": get(policy.COUPONS_MANAGE, STORES, params=store_id),
     "dangol_coupons_api_my_coupons": get(policy.COUPONS_MINE),
     "dangol_coupons_api_claim_coupon": post(
-        policy.COUPONS_CLAIM, STORES,
+        policy.COUPONS_CLAIM, STORES, headers=idempotency,
         params=lambda w, t: {**store_id(w, t), "template_id": w.templates[t.name].pk}),
     # vouchers
     "dangol_vouchers_api_list_products": get(policy.VOUCHERS_BROWSE),

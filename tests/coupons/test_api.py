@@ -144,9 +144,10 @@ def test_customer_claims_and_lists_coupons_with_constant_queries(
     client.force_login(customer)
     template = make_template(store)
 
-    claimed = client.post(f"/api/stores/{store.pk}/coupons/{template.pk}/claim")
+    url = f"/api/stores/{store.pk}/coupons/{template.pk}/claim"
+    claimed = client.post(url, headers={"Idempotency-Key": "claim-1"})
     assert claimed.status_code == 201 and len(claimed.json()["code"]) == 6
-    again = client.post(f"/api/stores/{store.pk}/coupons/{template.pk}/claim")
+    again = client.post(url, headers={"Idempotency-Key": "claim-2"})
     assert again.status_code == 409 and again.json()["code"] == "coupon_limit_reached"
     with django_assert_max_num_queries(6) as few:
         assert client.get("/api/me/coupons").json()["count"] == 1
@@ -156,3 +157,63 @@ def test_customer_claims_and_lists_coupons_with_constant_queries(
     with django_assert_max_num_queries(len(few)):
         listed = client.get("/api/me/coupons").json()
     assert listed["count"] == 6 and listed["items"][0]["store_name"]
+
+
+def test_claim_retried_with_the_same_key_issues_one_coupon(client, store):
+    customer = CustomerFactory()
+    client.force_login(customer)
+    template = make_template(store, per_customer_limit=3)
+    url = f"/api/stores/{store.pk}/coupons/{template.pk}/claim"
+
+    first = client.post(url, headers={"Idempotency-Key": "claim-after-timeout"})
+    retry = client.post(url, headers={"Idempotency-Key": "claim-after-timeout"})
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    assert Coupon.objects.filter(customer=customer).count() == 1
+
+
+def test_claim_needs_an_idempotency_key(client, store):
+    customer = CustomerFactory()
+    client.force_login(customer)
+    template = make_template(store, per_customer_limit=3)
+
+    response = client.post(f"/api/stores/{store.pk}/coupons/{template.pk}/claim")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "idempotency_key_required"
+    assert not Coupon.objects.filter(customer=customer).exists()
+
+
+def test_pos_stamps_retried_with_the_same_idempotency_key_header_are_given_once(
+    client, store, owner
+):
+    make_program(store, stamps_required=5, per_visit_limit=5, per_day_limit=5)
+    code = stamps.customer_code_get_or_create(customer=CustomerFactory()).code
+    headers = {**bearer(owner, scope=f"store:{store.pk}"), "Idempotency-Key": "visit-10"}
+    body = {"customer_code": code, "count": 1}
+
+    first = client.post(f"/api/stores/{store.pk}/stamps", body,
+                        content_type="application/json", headers=headers)
+    again = client.post(f"/api/stores/{store.pk}/stamps", body,
+                        content_type="application/json", headers=headers)
+
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    assert Stamp.objects.count() == 1
+
+
+def test_pos_redeem_retried_with_the_same_idempotency_key_header_returns_the_first_result(
+    client, store, owner
+):
+    coupon = services.coupon_claim(template=make_template(store), customer=CustomerFactory())
+    headers = {**bearer(owner, scope=f"store:{store.pk}"), "Idempotency-Key": "sale-7"}
+    url = f"/api/stores/{store.pk}/coupons/redeem"
+
+    first = client.post(url, {"code": coupon.code}, content_type="application/json",
+                        headers=headers)
+    again = client.post(url, {"code": coupon.code}, content_type="application/json",
+                        headers=headers)
+
+    assert first.status_code == again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]

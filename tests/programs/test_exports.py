@@ -138,3 +138,20 @@ def test_apply_confirmation_names_a_lower_limit(client, program, haeundae, marke
     client.force_login(owner_of(store))
     page = client.get(reverse("programs:apply", args=[store.pk, made.pk])).content.decode()
     assert "연 매출이 ₩300,000,000 이하임을 확인합니다." in page
+
+
+FORMULA = "=2+5+cmd|' /C calc'!A0"
+
+
+def test_csv_export_neutralises_formulas():
+    rows = read_csv(exports.to_csv(["가게", "금액(원)"], [[FORMULA, -5000]]))
+
+    assert rows[1] == ["'" + FORMULA, "-5000"]
+
+
+def test_xlsx_export_neutralises_formulas():
+    content = exports.to_xlsx(["가게", "금액(원)"], [[FORMULA, -5000]], title="지급")
+
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert [cell.value for cell in sheet[2]] == ["'" + FORMULA, -5000]
+    assert sheet["A2"].data_type == "s"

@@ -1,6 +1,8 @@
 """Pages: follow from the store page, QR and search; my stores and consents; the
 merchant's regulars, import, export and poster; who may see what."""
 
+import csv
+import io
 import re
 
 import pytest
@@ -277,6 +279,48 @@ def test_export_holds_full_numbers_consent_and_tags(client, store, owner, frozen
     assert rows[0].startswith("이름,휴대전화")
     assert "이단골,010-1234-5678,2026-11-21,예,2026-11-21 09:30,아니요," in rows
     assert any(row.startswith("동의없음,") and ",아니요,," in row for row in rows)
+
+
+def test_export_neutralises_a_name_that_is_a_formula(client, store, owner, frozen_clock):
+    frozen_clock(kst(2026, 11, 21, 9, 30))
+    customer = CustomerFactory(phone="+821012345678", name="=2+5+cmd|' /C calc'!A0")
+    services.follow_create(customer=customer, store=store)
+    client.force_login(owner)
+
+    response = client.get(reverse("regulars:merchant_export", args=[store.pk]))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1][0] == "'=2+5+cmd|' /C calc'!A0"
+
+
+def test_store_staff_cannot_export_full_numbers(client, store):
+    staff = StaffUserFactory()
+    store.memberships.create(user=staff, role="staff")
+    client.force_login(staff)
+
+    page = client.get(_regulars_url(store)).content.decode()
+    response = client.get(reverse("regulars:merchant_export", args=[store.pk]))
+
+    assert response.status_code == 403
+    assert reverse("regulars:merchant_export", args=[store.pk]) not in page
+
+
+def test_export_is_logged_with_who_what_and_how_many_without_numbers(
+    client, store, owner, frozen_clock, caplog
+):
+    frozen_clock(kst(2026, 11, 21, 9, 30))
+    services.follow_create(customer=CustomerFactory(phone="+821012345678"), store=store)
+    client.force_login(owner)
+
+    with caplog.at_level("INFO", logger="dangol.access.exports"):
+        client.get(reverse("regulars:merchant_export", args=[store.pk]))
+
+    [record] = [r for r in caplog.records if r.name == "dangol.access.exports"]
+    message = record.getMessage()
+    assert "regulars.export" in message and f"user={owner.pk}" in message
+    assert f"store={store.pk}" in message and "rows=1" in message
+    assert "2026-11-21T09:30" in message
+    assert "12345678" not in message and "1234-5678" not in message
 
 
 # --- the counter poster ----------------------------------------------------------------------

@@ -100,3 +100,17 @@ def test_settle_command_runs_and_exports(policy, make_store, capsys):
     assert run.cutoff == CUTOFF
     assert "₩2,000" in out
     assert "110-***-**1234,2000" in out
+
+
+@pytest.mark.django_db
+def test_csv_neutralises_a_store_name_that_is_a_formula(policy, make_store):
+    clock.freeze(NOW)
+    store = make_store(bank="신한은행", number="110-123-451234")
+    store.name = "=2+5+cmd|' /C calc'!A0"
+    store.save(update_fields=["name"])
+    redeem(store, 15_000, at=kst(2026, 11, 20), key="r")
+    run = services.settlement_run(policy=policy, cutoff=CUTOFF)
+
+    rows = list(csv.reader(io.StringIO(payouts_csv(run=run).lstrip("\ufeff"))))
+
+    assert rows[1][1] == "'=2+5+cmd|' /C calc'!A0"

@@ -191,6 +191,37 @@ def test_statement_pdf_of_another_store_is_not_found(client, policy, store, owne
     assert through_their_store.status_code == 403
 
 
+def test_store_staff_see_statements_but_cannot_download_their_pdf(client, policy, store):
+    redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
+    settle(policy)
+    statement = Payout.objects.get(store=store)
+    staff = StoreMembershipFactory(store=store, role="staff").user
+    client.force_login(staff)
+    pdf_url = reverse("settlement:statement_pdf", args=[store.pk, statement.pk])
+
+    page = client.get(merchant_url(store)).content.decode()
+    response = client.get(pdf_url)
+
+    assert f'data-statement="{statement.pk}"' in page and pdf_url not in page
+    assert response.status_code == 403
+
+
+def test_statement_pdf_download_is_logged_with_who_and_what(client, policy, store, owner, caplog):
+    redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
+    settle(policy)
+    statement = Payout.objects.get(store=store)
+    client.force_login(owner)
+
+    with caplog.at_level("INFO", logger="dangol.access.exports"):
+        client.get(reverse("settlement:statement_pdf", args=[store.pk, statement.pk]))
+
+    [record] = [r for r in caplog.records if r.name == "dangol.access.exports"]
+    message = record.getMessage()
+    assert "settlement.statement_pdf" in message and f"user={owner.pk}" in message
+    assert f"store={store.pk}" in message and statement.number in message
+    assert "451234" not in message
+
+
 # --- the platform administrator and auditors: runs ------------------------------------------------
 
 
@@ -332,8 +363,9 @@ def test_run_page_shows_totals_payouts_and_reconciliation(client, policy, make_s
     row = page.split(f'data-payout="{payout.pk}"')[1].split("</tr>")[0]
     assert store.name in row and "국민은행" in row and "123-**-***9012" in row
     assert "6789012" not in page
-    assert reverse("settlement:run_statement_pdf", args=[statement.pk]) in row
-    assert reverse("settlement:payouts_csv", args=[run.pk]) not in page  # the admin's file
+    # statements and the bank file are the platform administrator's, not an auditor's
+    assert reverse("settlement:run_statement_pdf", args=[statement.pk]) not in row
+    assert reverse("settlement:payouts_csv", args=[run.pk]) not in page
     assert 'data-reconciliation="ok"' in page
 
 
@@ -413,6 +445,17 @@ def test_payouts_csv_downloads_the_bank_transfer_file(client, policy, store, adm
         ["은행", "예금주", "계좌번호", "금액"],
         ["신한은행", store.name, "110-***-**1234", "15000"],
     ]
+
+
+def test_an_auditor_cannot_download_a_store_statement_pdf(client, policy, store, auditor):
+    redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
+    settle(policy)
+    statement = Payout.objects.get()
+    client.force_login(auditor)
+
+    response = client.get(reverse("settlement:run_statement_pdf", args=[statement.pk]))
+
+    assert response.status_code == 403
 
 
 def test_the_platform_admin_downloads_any_statement_pdf(client, policy, store):

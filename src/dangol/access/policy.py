@@ -82,6 +82,10 @@ ASSOCIATION = frozenset({Who.ASSOCIATION, Who.PLATFORM_ADMIN})
 OPERATORS = frozenset({Who.OPERATOR, Who.PLATFORM_ADMIN})
 READERS = frozenset({Who.OPERATOR, Who.AUDITOR, Who.PLATFORM_ADMIN})
 PLATFORM = frozenset({Who.PLATFORM_ADMIN})
+# Exports of personal data (full phone numbers, a store's statements with its bank account
+# and payouts): the store's owner, who answers for them, and the platform administrator.
+# Every such export is logged (dangol.access.exports).
+OWNER_ONLY = frozenset({Who.OWNER, Who.PLATFORM_ADMIN})
 
 
 _DECLARED: list[Action] = []
@@ -160,8 +164,8 @@ REGULARS_IMPORT = _action(
     "regulars.import", "regulars", "Import an existing customer list (CSV)", STORE_TEAM,
     Scope.STORE, "pages")
 REGULARS_EXPORT = _action(
-    "regulars.export", "regulars", "Export the regulars with full numbers (CSV)",
-    STORE_TEAM, Scope.STORE, "pages")
+    "regulars.export", "regulars", "Export the regulars with full numbers (CSV; logged)",
+    OWNER_ONLY, Scope.STORE, "pages", refusal=errors.StoreOwnerOnly)
 STORE_POSTER = _action(
     "regulars.poster", "regulars", "Download the counter poster with the follow QR",
     STORE_TEAM, Scope.STORE, "pages")
@@ -226,14 +230,21 @@ VOUCHERS_MARKET_PRODUCT = _action(
 
 STATEMENTS = _action(
     "settlement.statements", "settlement",
-    "A store's settlement terms, coming payouts and statements (PDF)", STORE_TEAM,
+    "A store's settlement terms, coming payouts and list of statements", STORE_TEAM,
     Scope.STORE, "pages, API")
+STATEMENT_PDF = _action(
+    "settlement.statement_pdf", "settlement",
+    "Download a store's statement (PDF, with its bank account; logged)", OWNER_ONLY,
+    Scope.STORE, "pages", refusal=errors.StoreOwnerOnly)
 SETTLEMENT_RUNS_VIEW = _action(
     "settlement.runs.view", "settlement",
-    "Settlement runs, a run's payouts and its reconciliation (ledger, payouts, captures), "
-    "any store's statement", frozenset({Who.AUDITOR, Who.PLATFORM_ADMIN}), Scope.ANY,
-    "pages, API",
+    "Settlement runs, a run's payouts and its reconciliation (ledger, payouts, captures)",
+    frozenset({Who.AUDITOR, Who.PLATFORM_ADMIN}), Scope.ANY, "pages, API",
     refusal=errors.SettlementReadersOnly)
+SETTLEMENT_ANY_STATEMENT = _action(
+    "settlement.statements.any", "settlement",
+    "Download any store's statement (PDF; logged)", PLATFORM, Scope.ANY, "pages",
+    refusal=errors.PlatformAdminOnly)
 SETTLEMENT_RUN = _action(
     "settlement.run", "settlement", "Run a regular or a fast settlement", PLATFORM,
     Scope.ANY, "pages; CLI `dangol settle run`, `dangol settle fast` (the machine's operator)",

@@ -4,7 +4,7 @@ from ninja import NinjaAPI
 
 from dangol import __version__
 from dangol.accounts.api import install_auth_error_handlers, required_auth
-from dangol.core.api import install_error_handlers
+from dangol.core.api import InputParser, install_error_handlers
 from dangol.coupons.api import router as coupons_router
 from dangol.messaging.api import router as messaging_router
 from dangol.places.api import router as places_router
@@ -26,6 +26,7 @@ api = NinjaAPI(
         "`offset` and answer `{count, items}`; a limit above 100 is refused with 422."
     ),
     auth=required_auth,
+    parser=InputParser(),
     urls_namespace="api",
 )
 install_error_handlers(api)

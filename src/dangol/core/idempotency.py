@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
+from ninja import Header
 
 from dangol.core import clock
 from dangol.core.errors import DangolError, IdempotencyKeyReused
@@ -69,6 +70,20 @@ class IdempotentResponse:
     status: int
     body: Any
     replayed: bool
+
+
+def idempotency_key_header(*, required: bool = True) -> Any:
+    """Return the `Idempotency-Key` header parameter of an API write (optional in the schema
+    and checked by `idempotency_key_check`, so that a missing key is answered with a
+    translated message rather than a schema error); `required` says which in its text."""
+    need = "필수" if required else "선택"
+    return Header(
+        None, alias=HEADER,
+        description=(
+            f"{need}. 요청마다 새로 만든 1–{KEY_MAX_LENGTH}자 ASCII 문자열, 다시 보낼 때는 같은 "
+            f"값 / {'required' if required else 'optional'} idempotency key"
+        ),
+    )
 
 
 def idempotency_key_check(key: str | None) -> str:

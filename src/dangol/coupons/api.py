@@ -1,6 +1,11 @@
 """Coupon and stamp endpoints: POS integrations redeem coupons and give stamps at a store;
 customers list their coupons and claim new ones.
 
+A claim needs an `Idempotency-Key` header (core.idempotency): a client that retries after a
+timeout with the same key gets the first coupon back, not a second one. A POS's redemption
+and stamps take the key in the `Idempotency-Key` header (or, as before, in the body's
+`idempotency_key`); their services are idempotent by it.
+
 Store endpoints need a caller who owns or staffs the store and, for a store-scoped token
 (a POS), that store. Refusals answer `{code, message}` with the domain error's status.
 """
@@ -8,9 +13,9 @@ Store endpoints need a caller who owns or staffs the store and, for a store-scop
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from dangol.access import policy
@@ -19,6 +24,11 @@ from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
 from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
+from dangol.core.idempotency import (
+    idempotency_key_check,
+    idempotency_key_header,
+    idempotent_call,
+)
 from dangol.coupons import errors, selectors, services, stamps
 from dangol.coupons.models import Coupon, CouponTemplate
 
@@ -101,19 +111,28 @@ def _stamp_out(result: stamps.StampResult) -> StampOut:
 # --- POS ------------------------------------------------------------------------------------
 
 
+def _pos_key(header: str | None, body_key: str | None) -> str | None:
+    """Return the idempotency key of a POS write: the header's (checked) or the body's."""
+    return idempotency_key_check(header) if header is not None else body_key
+
+
 @router.post(
     "/stores/{int:store_id}/coupons/redeem", response={200: CouponOut, **ERRORS},
     summary="쿠폰 사용 처리 / redeem a coupon",
 )
-def redeem_coupon(request: HttpRequest, store_id: int, body: RedeemIn) -> Coupon:
-    """Redeem the coupon named by `code` or `token`; a repeated `idempotency_key` returns
-    the first result."""
+def redeem_coupon(
+    request: HttpRequest, store_id: int, body: RedeemIn,
+    idempotency_key: str | None = idempotency_key_header(required=False),
+) -> Coupon:
+    """Redeem the coupon named by `code` or `token`; a repeated idempotency key returns the
+    first result."""
     store = caller_store(request, store_id, policy.COUPONS_REDEEM)
     if not (body.code or body.token):
         raise errors.CouponNotFound()
     return services.coupon_redeem(
         store=store, staff=_caller(request), code=body.code, token=body.token,
-        purchase_amount=body.purchase_amount, idempotency_key=body.idempotency_key,
+        purchase_amount=body.purchase_amount,
+        idempotency_key=_pos_key(idempotency_key, body.idempotency_key),
     )
 
 
@@ -121,12 +140,17 @@ def redeem_coupon(request: HttpRequest, store_id: int, body: RedeemIn) -> Coupon
     "/stores/{int:store_id}/stamps", response={200: StampOut, **ERRORS},
     summary="스탬프 주기 / give stamps",
 )
-def give_stamps(request: HttpRequest, store_id: int, body: StampIn) -> StampOut:
-    """Give stamps to the customer with `customer_code` or `phone`."""
+def give_stamps(
+    request: HttpRequest, store_id: int, body: StampIn,
+    idempotency_key: str | None = idempotency_key_header(required=False),
+) -> StampOut:
+    """Give stamps to the customer with `customer_code` or `phone`; a repeated idempotency
+    key returns the first result."""
     store = caller_store(request, store_id, policy.STAMPS_GIVE)
     result = stamps.stamp_give(
         store=store, staff=_caller(request), customer_code=body.customer_code,
-        phone=body.phone, count=body.count, idempotency_key=body.idempotency_key,
+        phone=body.phone, count=body.count,
+        idempotency_key=_pos_key(idempotency_key, body.idempotency_key),
     )
     return _stamp_out(result)
 
@@ -157,10 +181,24 @@ def my_coupons(request: HttpRequest) -> Any:
     "/stores/{int:store_id}/coupons/{int:template_id}/claim",
     response={201: CouponOut, **ERRORS}, summary="쿠폰 받기 / claim a coupon",
 )
-def claim_coupon(request: HttpRequest, store_id: int, template_id: int) -> Status[Coupon]:
-    """Claim one coupon of template `template_id` at store `store_id`."""
-    template = CouponTemplate.objects.filter(pk=template_id, store_id=store_id).first()
-    if template is None:
-        raise NotFound(_("쿠폰을 찾을 수 없습니다."))
-    coupon = services.coupon_claim(template=template, customer=_caller(request))
-    return Status(201, Coupon.objects.select_related("template", "store").get(pk=coupon.pk))
+def claim_coupon(
+    request: HttpRequest, store_id: int, template_id: int,
+    idempotency_key: str | None = idempotency_key_header(),
+) -> JsonResponse:
+    """Claim one coupon of template `template_id` at store `store_id`; a repeat with the same
+    key returns the first response."""
+    caller = _caller(request)
+
+    def claim() -> tuple[int, Any]:
+        template = CouponTemplate.objects.filter(pk=template_id, store_id=store_id).first()
+        if template is None:
+            raise NotFound(_("쿠폰을 찾을 수 없습니다."))
+        coupon = services.coupon_claim(template=template, customer=caller)
+        claimed = Coupon.objects.select_related("template", "store").get(pk=coupon.pk)
+        return 201, CouponOut.from_orm(claimed).model_dump(mode="json")
+
+    answer = idempotent_call(
+        user_id=caller.pk, key=idempotency_key, method="POST", path=request.path, payload=None,
+        action=claim,
+    )
+    return JsonResponse(answer.body, status=answer.status)

@@ -51,8 +51,6 @@ router = Router(tags=["messaging"], auth=required_auth)
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 402: ErrorOut, 403: ErrorOut,
                           404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-INBOX_DEFAULT_LIMIT = 20
-INBOX_MAX_LIMIT = 100
 PREVIEW_OPT_OUT_SLUG = "…"
 
 
@@ -195,11 +193,6 @@ class InboxOut(Schema):
     count: int
     unread: int = Field(description="읽지 않은 메시지 수")
     items: list[InboxItemOut]
-
-
-class PageIn(Schema):
-    limit: int = Field(INBOX_DEFAULT_LIMIT, ge=1, le=INBOX_MAX_LIMIT)
-    offset: int = Field(0, ge=0)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -434,7 +427,7 @@ def _own_in_app(user: User) -> Q:
 
 @router.get("/me/inbox", response={200: InboxOut, 401: ErrorOut, 422: Any},
             summary="내 메시지함 / my inbox")
-def my_inbox(request: HttpRequest, page: Query[PageIn]) -> InboxOut:
+def my_inbox(request: HttpRequest, page: Query[Pagination.Input]) -> InboxOut:
     """앱으로 받은 메시지 (광고와 정보성 안내), 최근 것부터, 읽지 않은 수와 함께."""
     caller = _caller(request)
     inbox = selectors.inbox_for(user=caller)

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 from ninja.pagination import paginate
 
 from dangol.access.checks import stores_visible_to
@@ -171,7 +171,11 @@ def list_regions(request: HttpRequest, filters: Query[RegionFilter]) -> Any:
     "/regions/{code}", response={200: RegionOut, 401: ErrorOut, 404: ErrorOut},
     summary="지역 / region", openapi_extra=anonymous_openapi(),
 )
-def get_region(request: HttpRequest, code: str) -> Region:
+def get_region(
+    request: HttpRequest,
+    code: str = Path(..., pattern=REGION_CODE_PATTERN,  # noqa: B008
+                     description="시도(2자리) 또는 시군구(5자리) 코드"),
+) -> Region:
     """Return one current region by its 2- or 5-digit code."""
     region = selectors.region_list().filter(code=code).first()
     if region is None:

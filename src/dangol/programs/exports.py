@@ -1,7 +1,6 @@
 """A program's applications and grants as spreadsheets: .xlsx (openpyxl) and CSV (UTF-8 with
 BOM, so Excel in Korea opens it right), both with Korean headers. Amounts are integer won."""
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -11,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dangol.core.clock import KST
+from dangol.core.spreadsheet import csv_writer, spreadsheet_cell
 from dangol.programs.models import Application, Grant, Program
 from dangol.programs.selectors import reason_message
 
@@ -91,7 +91,7 @@ def grant_rows(*, program: Program) -> Iterable[list[Any]]:
 def to_csv(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
     """Return the rows as CSV, UTF-8 with BOM, headers first."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer, lineterminator="\r\n")
     writer.writerow([str(header) for header in headers])
     for row in rows:
         writer.writerow(row)
@@ -110,7 +110,7 @@ def to_xlsx(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, title: str
     bold = Font(bold=True)
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(sheet, value=str(header))
+        cell = WriteOnlyCell(sheet, value=spreadsheet_cell(str(header)))
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
@@ -118,7 +118,7 @@ def to_xlsx(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, title: str
     for row in rows:
         cells = []
         for i, value in enumerate(row):
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = WriteOnlyCell(sheet, value=spreadsheet_cell(value))
             if i in money_columns:
                 cell.number_format = "#,##0"
             cells.append(cell)

@@ -2,7 +2,6 @@
 button, the customer's stores and consents, and a store's regulars for its owner and staff.
 Thin: parse, authorise through the selectors, call one service, render."""
 
-import csv
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -19,12 +18,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from dangol.access import policy
 from dangol.access.checks import may_manage_store, stores_visible_to
-from dangol.access.pages import store_for_page
+from dangol.access.exports import personal_data_exported
+from dangol.access.pages import may_on_page, store_for_page
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import DangolError, NotFound
 from dangol.core.pagecache import render_cached_for_anonymous
 from dangol.core.phone import phone_display
+from dangol.core.spreadsheet import csv_writer
 from dangol.places.models import Market, Store
 from dangol.places.selectors import store_get
 from dangol.regulars import consent_texts, selectors, services
@@ -272,6 +273,7 @@ def regulars_list(request: HttpRequest, store: Store) -> HttpResponse:
         "growth_bars": _bars(growth, peak),
         "tags": list(selectors.tags_of(store=store)),
         "tag_id": tag_id,
+        "can_export": may_on_page(request, policy.REGULARS_EXPORT, store=store),
     })
 
 
@@ -345,14 +347,15 @@ def regulars_export(request: HttpRequest, store: Store) -> HttpResponse:
     relationship, so the export carries the full number — a masked number would be useless
     for the stated purpose — together with the evidence the law asks the store to keep
     (ad consent and its date, night consent). It carries nothing else: no consent texts of
-    other senders, no other stores' follows, no sign-in data. Only the store's owner and
-    staff may download it; the page shows masked numbers.
+    other senders, no other stores' follows, no sign-in data. Only the store's owner (and
+    the platform administrator) may download it, and each download is logged; the page shows
+    masked numbers.
     """
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"regulars-{store.pk}-{clock.today_kst().isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow([
         _("이름"), _("휴대전화"), _("단골 맺은 날"), _("광고 수신 동의"), _("광고 수신 동의일시"),
         _("야간 수신 동의"), _("태그"),
@@ -374,6 +377,10 @@ def regulars_export(request: HttpRequest, store: Store) -> HttpResponse:
             _("예") if consent is not None and consent.night_active else _("아니요"),
             ", ".join(tag.name for tag in follow.tags.all()),
         ])
+    personal_data_exported(
+        user_id=request.user.pk, action=policy.REGULARS_EXPORT, store_id=store.pk,
+        rows=len(follows),
+    )
     return response
 
 

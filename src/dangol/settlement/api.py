@@ -19,7 +19,7 @@ from ninja.pagination import paginate
 from dangol.access.api import caller_require, caller_store
 from dangol.access.policy import SETTLEMENT_RUNS_VIEW, STATEMENTS
 from dangol.accounts.api import required_auth
-from dangol.core.api import DEFAULT_LIMIT, MAX_LIMIT, ErrorOut, Pagination
+from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import NotFound
 from dangol.settlement import selectors
 from dangol.settlement.models import Payout, SettlementRun
@@ -30,12 +30,6 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: Erro
 
 
 # --- schemas --------------------------------------------------------------------------------
-
-
-class PageQuery(Schema):
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
-                       description=f"한 번에 받을 개수 (1–{MAX_LIMIT}) / page size")
-    offset: int = Field(0, ge=0, description="건너뛸 개수 / rows to skip")
 
 
 class PayoutOut(Schema):
@@ -152,7 +146,7 @@ class RunPayoutOut(Schema):
     summary="가게 정산 내역 / a store's settlements",
 )
 def store_settlements(
-    request: HttpRequest, store_id: int, page: Query[PageQuery]
+    request: HttpRequest, store_id: int, page: Query[Pagination.Input]
 ) -> dict[str, Any]:
     """가게의 지급 내역(정산액, 수수료, 지급액, 지급일, 정산 종류)과 다음 정산 예정.
 

@@ -1,6 +1,5 @@
 """Files made from a settlement run: the bank-transfer CSV and each store's PDF statement."""
 
-import csv
 import io
 import re
 from typing import Any
@@ -15,6 +14,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, Ta
 from dangol.core.clock import KST
 from dangol.core.fonts import KOREAN_FONT, KOREAN_FONT_BOLD, register_korean_fonts
 from dangol.core.money import format_won
+from dangol.core.spreadsheet import csv_writer
 from dangol.settlement.models import Payout, SettlementRun
 
 CSV_HEADER = ["은행", "예금주", "계좌번호", "금액"]
@@ -40,7 +40,7 @@ def payouts_csv(*, run: SettlementRun) -> str:
     account number, net amount in won), in store order, with a UTF-8 BOM for spreadsheets."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for bank_name, store_name, number, net in (
         Payout.objects.filter(run=run)

@@ -15,12 +15,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
+from dangol.access.exports import personal_data_exported
 from dangol.access.pages import may_on_page, require_for_page, store_for_page
 from dangol.access.policy import (
+    SETTLEMENT_ANY_STATEMENT,
     SETTLEMENT_BANK_FILE,
     SETTLEMENT_RUN,
     SETTLEMENT_RUNS_VIEW,
+    STATEMENT_PDF,
     STATEMENTS,
+    Action,
 )
 from dangol.core import clock
 from dangol.core.errors import DangolError
@@ -89,10 +93,14 @@ def merchant(request: HttpRequest, pk: int) -> HttpResponse:
         )
     page = _page(request, selectors.store_statements(store=store), STATEMENTS_PER_PAGE)
     context["statements"] = page
+    context["can_download"] = may_on_page(request, STATEMENT_PDF, store=store)
     return render(request, "settlement/merchant.html", context)
 
 
-def _pdf_response(payout: Payout) -> HttpResponse:
+def _pdf_response(request: HttpRequest, payout: Payout, action: Action) -> HttpResponse:
+    personal_data_exported(
+        user_id=request.user.pk, action=action, store_id=payout.store_id, item=payout.number,
+    )
     response = HttpResponse(exports.statement_pdf(payout=payout), content_type="application/pdf")
     filename = exports.safe_filename(f"{payout.number}.pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -102,12 +110,13 @@ def _pdf_response(payout: Payout) -> HttpResponse:
 @require_safe
 @login_required
 def statement_pdf(request: HttpRequest, pk: int, payout_pk: int) -> HttpResponse:
-    """Download the statement of one of the store's payouts as PDF; 404 for another store's."""
-    store = store_for_page(request, pk, STATEMENTS)
+    """Download the statement of one of the store's payouts as PDF (its owner); 404 for
+    another store's."""
+    store = store_for_page(request, pk, STATEMENT_PDF)
     payout = selectors.store_statement_get(store=store, payout_id=payout_pk)
     if payout is None:
         raise Http404
-    return _pdf_response(payout)
+    return _pdf_response(request, payout, STATEMENT_PDF)
 
 
 # --- the platform administrator and auditors ----------------------------------------------
@@ -239,6 +248,7 @@ def run(request: HttpRequest, pk: int) -> HttpResponse:
             "reconciliation": reconciliation,
             "mismatches": mismatches,
             "can_download": may_on_page(request, SETTLEMENT_BANK_FILE),
+            "can_download_statements": may_on_page(request, SETTLEMENT_ANY_STATEMENT),
         },
     )
 
@@ -261,9 +271,9 @@ def payouts_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @login_required
 def run_statement_pdf(request: HttpRequest, payout_pk: int) -> HttpResponse:
-    """Download the statement of any store's payout as PDF (the admin and auditors)."""
-    require_for_page(request, SETTLEMENT_RUNS_VIEW)
+    """Download the statement of any store's payout as PDF (the platform administrator)."""
+    require_for_page(request, SETTLEMENT_ANY_STATEMENT)
     payout = selectors.statement_get(payout_id=payout_pk)
     if payout is None:
         raise Http404
-    return _pdf_response(payout)
+    return _pdf_response(request, payout, SETTLEMENT_ANY_STATEMENT)
