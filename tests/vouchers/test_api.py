@@ -271,6 +271,30 @@ def test_gift_moves_the_voucher_and_a_replay_returns_the_first_answer(client, pr
     assert client.get("/api/me/vouchers").json()["items"][0]["id"] == voucher.pk
 
 
+def test_gifted_vouchers_old_code_answers_like_an_unknown_code(client, store, owner, product,
+                                                               customer):
+    # Given a voucher the customer gifted after noting its code and QR token
+    voucher = buy(product, customer)
+    old_code, old_token = voucher.code, voucher.qr_token
+    client.force_login(customer)
+    gifted = client.post(f"/api/me/vouchers/{voucher.pk}/gift", {"to_phone": "010-9876-5432"},
+                         content_type=JSON, headers={"Idempotency-Key": "gift-1"})
+    assert gifted.status_code == 201
+    client.logout()
+    headers = bearer(owner, scope=f"store:{store.pk}", key="sale-1")
+
+    # When the giver tries to spend it with the old code or token
+    by_code = redeem(client, store, headers, code=old_code, amount=1_000)
+    by_token = redeem(client, store, headers, qr_token=old_token, amount=1_000)
+    unknown = redeem(client, store, headers, code="ZZZZZZZZZZZZ", amount=1_000)
+
+    # Then each is answered as an unknown code and nothing is taken
+    assert by_code.status_code == by_token.status_code == unknown.status_code == 404
+    assert by_code.json() == by_token.json() == unknown.json()
+    voucher.refresh_from_db()
+    assert voucher.balance == 10_000 and not Redemption.objects.exists()
+
+
 def test_gift_without_key_is_refused_and_changes_nothing(client, product, customer):
     voucher = buy(product, customer)
     client.force_login(customer)

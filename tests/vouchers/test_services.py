@@ -11,7 +11,7 @@ from dangol.ledger.models import Account
 from dangol.notices.models import Notice
 from dangol.payments.models import Payment
 from dangol.payments.providers.sandbox import CARD_DECLINE
-from dangol.vouchers import rules, services
+from dangol.vouchers import rules, selectors, services
 from dangol.vouchers.errors import (
     ExtensionRefused,
     FeeAboveCap,
@@ -175,6 +175,23 @@ def test_gift_to_a_registered_number_makes_its_user_the_holder(store, buyer):
 
     voucher.refresh_from_db()
     assert voucher.holder == friend
+
+
+def test_gift_rekeys_the_voucher_so_the_givers_code_and_qr_are_void(store, buyer, staff):
+    # Given a voucher whose code and QR token the giver has seen
+    voucher = buy(make_product(store), buyer)
+    old_code, old_token = voucher.code, voucher.qr_token
+
+    # When it is gifted
+    services.voucher_gift(voucher=voucher, to_phone="010-9876-5432")
+
+    # Then it carries a new code and QR token, and the old ones find nothing
+    voucher.refresh_from_db()
+    assert voucher.code != old_code and voucher.qr_token != old_token
+    assert selectors.voucher_by_code(code=old_code) is None
+    assert selectors.voucher_by_token(token=old_token) is None
+    assert selectors.voucher_by_code(code=voucher.code) == voucher
+    assert selectors.voucher_by_token(token=voucher.qr_token) == voucher
 
 
 def test_gift_to_a_landline_is_refused(store, buyer):

@@ -228,9 +228,10 @@ def voucher_issue(
         return existing
     now = clock.now()
     face, sale = product.face_value, product.sale_price
+    code, qr_token = _voucher_keys()
     voucher = Voucher.objects.create(
         product=product, buyer=buyer, holder=buyer, holder_phone=buyer.phone or "",
-        code=random_code(12), qr_token=token_urlsafe(24), face_value=face, balance=face,
+        code=code, qr_token=qr_token, face_value=face, balance=face,
         purchased_at=now,
         expires_at=voucher_expiry(purchased_at=now, validity_days=product.validity_days),
         payment=payment, purchase_key=idempotency_key,
@@ -254,7 +255,9 @@ def voucher_issue(
 def voucher_gift(*, voucher: Voucher, to_phone: str, message: str = "") -> VoucherGift:
     """Give the voucher to the mobile number `to_phone` and notify it; return the gift.
 
-    The number becomes the holder (and its user, if one has signed up with it). Raise
+    The number becomes the holder (and its user, if one has signed up with it). The voucher
+    is re-keyed: a new counter code and QR token, so that what the giver has seen or kept
+    (a screenshot, the code) no longer spends it; the old ones are unknown codes. Raise
     InvalidPhone for a number that is not a Korean mobile number, VoucherNotActive for a
     used or refunded voucher and VoucherExpired after its validity. Locks the voucher.
     """
@@ -267,7 +270,8 @@ def voucher_gift(*, voucher: Voucher, to_phone: str, message: str = "") -> Vouch
     )
     locked.holder_phone = number
     locked.holder = User.objects.filter(phone=number).first()
-    locked.save(update_fields=["holder_phone", "holder", "updated_at"])
+    locked.code, locked.qr_token = _voucher_keys()
+    locked.save(update_fields=["holder_phone", "holder", "code", "qr_token", "updated_at"])
     product = VoucherProduct.objects.get(pk=locked.product_id)
     body = gettext("%(product)s (잔액 %(balance)s)을 선물 받았습니다.") % {
         "product": product.name, "balance": format_won(locked.balance),
@@ -280,7 +284,13 @@ def voucher_gift(*, voucher: Voucher, to_phone: str, message: str = "") -> Vouch
         idempotency_key=f"voucher-gift:{gift.pk}",
     )
     voucher.holder_phone, voucher.holder = locked.holder_phone, locked.holder
+    voucher.code, voucher.qr_token = locked.code, locked.qr_token
     return gift
+
+
+def _voucher_keys() -> tuple[str, str]:
+    """Return a new bearer pair for a voucher: the counter code and the QR token."""
+    return random_code(12), token_urlsafe(24)
 
 
 def _check_usable(voucher: Voucher) -> None:
