@@ -238,6 +238,20 @@ def test_my_voucher_explains_why_it_cannot_be_refunded(client, store, owner, pro
     assert "80% 이상 사용한 뒤에 가능합니다" in body["refund_refused"]
 
 
+def test_my_voucher_shows_its_refund_once_refunded(client, product, customer):
+    voucher = buy(product, customer)
+    services.voucher_refund(voucher=voucher, idempotency_key="r-1", reason="단순 변심")
+    client.force_login(customer)
+
+    response = client.get(f"/api/me/vouchers/{voucher.pk}")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["refund"]["rule"] == "withdrawal"
+    assert body["refund"]["rule_display"] == "구매 후 7일 이내 전액 환불"
+    assert body["refund"]["amount"] == 10_000 and body["refund_quote"] is None
+
+
 def test_someone_elses_voucher_is_not_found(client, product, customer):
     voucher = buy(product, CustomerFactory())
     client.force_login(customer)

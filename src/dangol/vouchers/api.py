@@ -278,7 +278,8 @@ def _detail(voucher: Voucher) -> VoucherDetailOut:
         )
         for item in voucher.redemptions.select_related("store").order_by("created_at", "id")
     ]
-    gifts = [GiftOut.from_orm(gift) for gift in voucher.gifts.order_by("created_at", "id")]
+    # ORM rows, not schema instances: the nested schemas' resolvers read the rows.
+    gifts = list(voucher.gifts.order_by("created_at", "id"))
     refund = Refund.objects.filter(voucher=voucher).first()
     quote: RefundQuoteOut | None = None
     refused: str | None = None
@@ -295,7 +296,7 @@ def _detail(voucher: Voucher) -> VoucherDetailOut:
     return VoucherDetailOut.from_orm(
         _VoucherDetail(
             voucher, redemptions=redemptions, gifts=gifts,
-            refund=RefundOut.from_orm(refund) if refund is not None else None,
+            refund=refund,
             refund_quote=quote, refund_refused=refused,
         )
     )
