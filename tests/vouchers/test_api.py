@@ -453,6 +453,19 @@ def test_pos_redeems_by_qr_token(client, store, owner, product, customer):
     assert voucher.status == Voucher.Status.USED
 
 
+@pytest.mark.parametrize("amount", [True, False, "1000", 2**63])
+def test_redemption_amount_that_is_not_whole_won_is_refused_with_422(client, store, owner,
+                                                                    product, customer, amount):
+    voucher = buy(product, customer)
+
+    response = redeem(client, store, bearer(owner, key="sale-1"), code=voucher.code,
+                      amount=amount)
+
+    assert response.status_code == 422
+    voucher.refresh_from_db()
+    assert voucher.balance == 10_000 and not Redemption.objects.exists()
+
+
 def test_redeeming_more_than_the_balance_is_refused_with_409(client, store, owner, product,
                                                              customer):
     voucher = buy(product, customer)

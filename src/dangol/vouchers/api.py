@@ -27,7 +27,7 @@ from dangol.access.api import caller_store
 from dangol.accounts.api import anonymous_openapi, optional_auth, required_auth
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.models import User
-from dangol.core.api import ErrorOut, Pagination
+from dangol.core.api import ErrorOut, Pagination, PositiveWon
 from dangol.core.errors import NotFound, ValidationError
 from dangol.core.idempotency import (
     KEY_MAX_LENGTH,
@@ -244,7 +244,7 @@ class PosVoucherOut(Schema):
 class RedeemIn(Schema):
     code: str | None = Field(None, max_length=20, description="상품권 번호")
     qr_token: str | None = Field(None, max_length=64, description="QR 토큰")
-    amount: int = Field(ge=1, description="사용 금액 (원)")
+    amount: PositiveWon = Field(description="사용 금액 (원)")
 
 
 class RedemptionOut(Schema):
