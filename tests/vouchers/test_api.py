@@ -331,6 +331,19 @@ def test_gift_to_an_invalid_number_stores_no_response(client, product, customer)
     assert not IdempotentRequest.objects.exists() and not VoucherGift.objects.exists()
 
 
+def test_gift_to_010_with_seven_digits_is_refused_and_changes_nothing(client, product,
+                                                                      customer):
+    voucher = buy(product, customer)
+    client.force_login(customer)
+
+    response = client.post(f"/api/me/vouchers/{voucher.pk}/gift", {"to_phone": "010-123-4567"},
+                           content_type=JSON, headers={"Idempotency-Key": "gift-1"})
+
+    assert response.status_code == 400 and response.json()["code"] == "invalid_phone"
+    voucher.refresh_from_db()
+    assert voucher.holder == customer and not VoucherGift.objects.exists()
+
+
 def test_extend_adds_three_months_once_per_key(client, product, customer):
     voucher = buy(product, customer)
     client.force_login(customer)
