@@ -1,16 +1,19 @@
 """Voucher services: products, purchase, gift, redemption, refund rules, extension, notices."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.test import override_settings
 
 from dangol.core.clock import KST, kst
 from dangol.core.phone import InvalidPhone
+from dangol.ledger import catalogue
 from dangol.ledger.models import Account
 from dangol.notices.models import Notice
-from dangol.payments.models import Payment
-from dangol.payments.providers.sandbox import CARD_DECLINE
+from dangol.payments.errors import PaymentPending, ProviderTimeout
+from dangol.payments.models import Payment, SandboxCharge
+from dangol.payments.providers.sandbox import CARD_DECLINE, SandboxProvider
 from dangol.vouchers import rules, selectors, services
 from dangol.vouchers.errors import (
     ExtensionRefused,
@@ -20,6 +23,7 @@ from dangol.vouchers.errors import (
     NotAccepted,
     PartialUseNotAllowed,
     PurchaseFailed,
+    RefundFailed,
     RefundRefused,
     VoucherExpired,
     VoucherNotActive,
@@ -434,6 +438,75 @@ def test_refund_retry_with_same_key_refunds_once(store, buyer):
     assert again.pk == first.pk
     with pytest.raises(RefundRefused, match="이미 환불"):
         services.voucher_refund(voucher=voucher, idempotency_key="r-2")
+    assert_consistent(voucher)
+
+
+def _sandbox_charge(voucher):
+    return SandboxCharge.objects.get(key=Payment.objects.get(voucher=voucher).provider_key)
+
+
+def test_refund_the_provider_refuses_rolls_back_and_a_retry_with_its_key_completes(store, buyer):
+    # Given a voucher whose card payment the provider will refuse to refund for now
+    voucher = buy(make_product(store), buyer)
+    charge = _sandbox_charge(voucher)
+    charge.status = SandboxCharge.Status.CANCELLED
+    charge.save(update_fields=["status"])
+
+    # When its refund is asked for, the card refund fails after the booking
+    with pytest.raises(RefundFailed):
+        services.voucher_refund(voucher=voucher, idempotency_key="r-1")
+
+    # Then nothing is left booked: the balance is back on the voucher, clearing is empty
+    voucher.refresh_from_db()
+    assert (voucher.balance, voucher.status) == (10_000, Voucher.Status.ACTIVE)
+    assert not Refund.objects.exists()
+    assert catalogue.refund_clearing_account().balance == 0
+    assert_consistent(voucher)
+
+    # and once the provider accepts, a retry with the same key refunds once, fully paid
+    charge.status = SandboxCharge.Status.CAPTURED
+    charge.save(update_fields=["status"])
+    refund = services.voucher_refund(voucher=voucher, idempotency_key="r-1")
+    again = services.voucher_refund(voucher=voucher, idempotency_key="r-1")
+
+    assert again.pk == refund.pk and refund.paid_at is not None
+    voucher.refresh_from_db()
+    assert (voucher.balance, voucher.status) == (0, Voucher.Status.REFUNDED)
+    assert catalogue.refund_clearing_account().balance == 0
+    charge.refresh_from_db()
+    assert charge.refunded_amount == 10_000
+    assert_consistent(voucher)
+
+
+def test_refund_the_provider_did_not_answer_stays_booked_and_a_retry_finishes_it(store, buyer,
+                                                                                 settings):
+    # Given a provider that times out on the first refund call
+    settings.PAYMENTS_SANDBOX_TIMEOUT_SECONDS = 0.01
+    voucher = buy(make_product(store), buyer)
+    payment = Payment.objects.get(voucher=voucher)
+    real_refund = SandboxProvider.refund
+    calls = []
+
+    def refund_timing_out(self, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise ProviderTimeout()
+        return real_refund(self, **kwargs)
+
+    with mock.patch.object(SandboxProvider, "refund", refund_timing_out):
+        with pytest.raises(PaymentPending):
+            services.voucher_refund(voucher=voucher, idempotency_key="r-1")
+        # Then the refund stays booked (the outcome is unknown) ...
+        assert Refund.objects.get().paid_at is None
+        assert catalogue.refund_clearing_account().balance == 10_000
+
+        # ... and a retry with the same key asks again under the same key and finishes it
+        refund = services.voucher_refund(voucher=voucher, idempotency_key="r-1")
+
+    assert refund.paid_at is not None and calls[0] == calls[1]
+    assert catalogue.refund_clearing_account().balance == 0
+    payment.refresh_from_db()
+    assert payment.refunded_amount == 10_000
     assert_consistent(voucher)
 
 
