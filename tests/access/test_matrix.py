@@ -329,13 +329,13 @@ PAGES: dict[str, list[Check]] = {
         get(policy.VOUCHERS_STORE_PRODUCT, STORES, params=store_pk),
         post(policy.VOUCHERS_STORE_PRODUCT, STORES, params=store_pk, data=lambda w, t: {
             "name": "새 상품권", "kind": "amount", "face_value": 10_000,
-            "sale_price": 10_000, "validity_days": 365}),
+            "sale_price": 10_000, "validity_months": 12}),
     ],
     "vouchers:market_product_new": [
         get(policy.VOUCHERS_MARKET_PRODUCT, MARKETS, params=market_pk),
         post(policy.VOUCHERS_MARKET_PRODUCT, MARKETS, params=market_pk, data=lambda w, t: {
             "name": "시장 상품권", "kind": "amount", "face_value": 10_000,
-            "sale_price": 10_000, "validity_days": 365}),
+            "sale_price": 10_000, "validity_months": 12}),
     ],
     "vouchers:scan": [
         get(policy.VOUCHERS_SCAN, STORES,

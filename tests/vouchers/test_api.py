@@ -79,7 +79,7 @@ def test_anonymous_caller_lists_products_on_sale_filtered_by_store(client, store
     assert sold_by_market == {
         "id": market_product.pk, "name": "시장 5만원권", "kind": "amount", "product_name": "",
         "store_id": None, "market_id": store.market_id, "issuer_name": store.market.name,
-        "face_value": 50_000, "sale_price": 47_500, "validity_days": 365, "is_perishable": False,
+        "face_value": 50_000, "sale_price": 47_500, "validity_months": 12, "is_perishable": False,
     }
     by_market = client.get(f"/api/vouchers/products?market_id={store.market_id}").json()
     assert by_market["count"] == 2
@@ -110,8 +110,9 @@ def test_purchase_issues_a_voucher_and_a_replay_returns_the_same_one(client, pro
     assert body["product"] == {"id": product.pk, "name": "싱싱수산 1만원권", "kind": "amount",
                                "product_name": ""}
     assert body["accepted_at"] == "싱싱수산"
-    assert parse_datetime(body["expires_at"]) == kst(2027, 11, 22)
-    assert body["expires_display"] == "2027. 11. 21. (일) 23:59까지"
+    # 12 calendar months from 2026-11-21, that day included: through 2027-11-20
+    assert parse_datetime(body["expires_at"]) == kst(2027, 11, 21)
+    assert body["expires_display"] == "2027. 11. 20. (토) 23:59까지"
     assert Voucher.objects.count() == 1 and Payment.objects.count() == 1
     assert_consistent(Voucher.objects.get())
 
@@ -353,7 +354,7 @@ def test_extend_adds_three_months_once_per_key(client, product, customer):
     again = client.post(url, headers={"Idempotency-Key": "ext-1"})
 
     assert first.status_code == 200 and again.json() == first.json()
-    assert parse_datetime(first.json()["expires_at"]) == kst(2028, 2, 22)
+    assert parse_datetime(first.json()["expires_at"]) == kst(2028, 2, 21)
     assert first.json()["extension_count"] == 1
     voucher.refresh_from_db()
     assert voucher.extension_count == 1

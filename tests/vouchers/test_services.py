@@ -93,15 +93,15 @@ def test_product_sale_price_above_face_is_refused(store):
 
 
 @pytest.mark.parametrize(
-    ("days", "perishable", "ok"),
-    [(365, False, True), (364, False, False), (90, True, True), (89, True, False)],
+    ("months", "perishable", "ok"),
+    [(12, False, True), (11, False, False), (3, True, True), (2, True, False)],
 )
-def test_product_validity_minimum(store, days, perishable, ok):
+def test_product_validity_minimum(store, months, perishable, ok):
     if ok:
-        make_product(store, validity_days=days, is_perishable=perishable)
+        make_product(store, validity_months=months, is_perishable=perishable)
     else:
         with pytest.raises(InvalidVoucherProduct):
-            make_product(store, validity_days=days, is_perishable=perishable)
+            make_product(store, validity_months=months, is_perishable=perishable)
 
 
 def test_product_voucher_needs_a_product_name(store):
@@ -127,7 +127,7 @@ def test_purchase_books_cash_discount_and_liability(store, buyer, bought):
     assert voucher.payment.amount == 9_000
     assert account("store", store.pk, Account.Kind.DISCOUNT_EXPENSE).balance == -1_000
     assert voucher.holder == buyer and voucher.holder_phone == buyer.phone
-    assert voucher.expires_at == kst(2027, 3, 3)
+    assert voucher.expires_at == kst(2027, 3, 2)  # usable through 2027-03-01
     assert_consistent(voucher)
 
 
@@ -519,7 +519,7 @@ def test_extension_adds_three_months_per_request(store, buyer, bought):
     services.voucher_extend(voucher=voucher)
     extended = services.voucher_extend(voucher=voucher)
 
-    assert extended.extended_until == kst(2027, 9, 3)
+    assert extended.extended_until == kst(2027, 9, 2)
     assert extended.extension_count == 2
 
 
@@ -576,7 +576,7 @@ def test_expiry_notice_is_sent_thirty_days_before_once(store, buyer, bought):
 
     notice = Notice.objects.get(kind=Notice.Kind.EXPIRY)
     assert notice.user == buyer
-    assert "2027-03-02" in notice.body
+    assert "2027-03-01" in notice.body
 
 
 def test_expiry_notice_task_skips_used_vouchers(store, buyer, staff, bought):
@@ -592,9 +592,10 @@ def test_expiry_notice_task_skips_used_vouchers(store, buyer, staff, bought):
 
 
 def test_expiry_is_the_end_of_the_kst_day(store, buyer, bought):
-    voucher = buy(make_product(store, validity_days=365), buyer)
+    voucher = buy(make_product(store, validity_months=12), buyer)
 
-    assert voucher.expires_at.astimezone(KST) == kst(2027, 3, 3)
+    # Bought 2026-03-02 10:00 KST: usable through the whole of 2027-03-01
+    assert voucher.expires_at.astimezone(KST) == kst(2027, 3, 2)
 
 
 def test_gift_of_an_expired_voucher_is_refused(store, buyer, bought):

@@ -213,7 +213,7 @@ def test_mine_lists_balance_expiry_and_expiring_soon(client, store, customer, fr
                                                      django_assert_max_num_queries):
     fresh = buy(make_product(store), customer)
     perishable = make_product(store, name="고등어 교환권", kind="product",
-                              product_name="고등어 1손", is_perishable=True, validity_days=90)
+                              product_name="고등어 1손", is_perishable=True, validity_months=3)
     old = buy(perishable, customer)
     frozen_clock(NOW + dt.timedelta(days=70))  # the 90-day voucher ends within 30 days
     client.force_login(customer)
@@ -224,7 +224,7 @@ def test_mine_lists_balance_expiry_and_expiring_soon(client, store, customer, fr
     text = body(page)
     assert "곧 만료" in text and text.count("곧 만료") == 1
     assert "잔액 ₩10,000" in text and "고등어 교환권" in text
-    assert "2027. 11. 20. (토)까지" in text  # 365 days after 2026-11-20
+    assert "2027. 11. 19. (금)까지" in text  # 12 months from 2026-11-20, that day included
     for _ in range(5):
         buy(make_product(store), customer)
     with django_assert_max_num_queries(len(few)):
@@ -253,7 +253,7 @@ def test_detail_shows_code_qr_where_history_and_refund_quote(client, voucher, cu
     code = voucher.code
     assert f"{code[:4]} {code[4:8]} {code[8:]}" in text
     assert "<svg" in text and "싱싱수산" in text
-    assert "2027. 11. 20. (토)까지" in text
+    assert "2027. 11. 19. (금)까지" in text
     assert "지금 환불받을 수 있는 금액: <strong>₩10,000</strong>" in text
     assert "구매 후 7일 이내 전액" in text
     assert "3개월 연장 신청" in text
@@ -318,7 +318,7 @@ def test_extension_double_submit_extends_once(client, voucher, customer):
     voucher.refresh_from_db()
     assert voucher.extension_count == 1
     assert voucher.valid_until == rules.add_months(before, 3)
-    assert "2028. 2. 20. (일)까지 연장했습니다" in body(first)
+    assert "2028. 2. 19. (토)까지 연장했습니다" in body(first)
 
 
 # --- redeeming ------------------------------------------------------------------------------
@@ -380,7 +380,7 @@ def test_redeem_after_expiry_is_refused_with_the_date(client, voucher, store, ow
     forced = client.post(redeem_url(store), {"code": voucher.code, "amount": 1_000,
                                              "idempotency_key": key()})
 
-    assert "유효기간(2027. 11. 20. (토)까지)이 지난 상품권입니다." in body(preview)
+    assert "유효기간(2027. 11. 19. (금)까지)이 지난 상품권입니다." in body(preview)
     assert forced.status_code == 409 and Redemption.objects.count() == 0
     voucher.refresh_from_db()
     assert voucher.balance == 10_000
@@ -465,11 +465,11 @@ def test_owner_creates_a_store_voucher_and_validity_is_checked(client, store, ow
     client.force_login(owner)
     url = reverse("vouchers:product_new", args=[store.pk])
     form = {"name": "싱싱수산 3만원권", "kind": "amount", "face_value": 30_000,
-            "sale_price": 28_500, "validity_days": 100}
+            "sale_price": 28_500, "validity_months": 2}
 
     short = client.post(url, form)
-    assert short.status_code == 400 and "365일 이상" in body(short)
-    created = client.post(url, {**form, "validity_days": 365})
+    assert short.status_code == 400 and "12개월 이상" in body(short)
+    created = client.post(url, {**form, "validity_months": 12})
 
     assert created["Location"] == reverse("vouchers:merchant", args=[store.pk])
     product = VoucherProduct.objects.get(name="싱싱수산 3만원권")
@@ -483,7 +483,7 @@ def test_association_creates_a_market_wide_voucher(client, market):
     response = client.post(
         reverse("vouchers:market_product_new", args=[market.pk]),
         {"name": "반송큰시장 5만원", "kind": "amount", "face_value": 50_000,
-         "sale_price": 47_500, "validity_days": 365},
+         "sale_price": 47_500, "validity_months": 12},
     )
 
     assert response.status_code == 302

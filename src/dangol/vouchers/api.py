@@ -88,7 +88,9 @@ class ProductOut(Schema):
     issuer_name: str
     face_value: int = Field(description="액면가 (원)")
     sale_price: int = Field(description="판매가 (원)")
-    validity_days: int = Field(description="유효기간 (일)")
+    validity_months: int = Field(
+        description="유효기간 (개월, 구매일 포함 달력 계산) / validity in calendar months"
+    )
     is_perishable: bool
 
     @staticmethod

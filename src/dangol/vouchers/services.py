@@ -93,7 +93,7 @@ from dangol.vouchers.rules import (
     EXPIRY_NOTICE_DAYS,
     EXTENSION_MONTHS,
     MAX_EXTENSIONS,
-    MIN_VALIDITY_DAYS,
+    MIN_VALIDITY_MONTHS,
     REDEEM_KIND,
     add_months,
     fee_cap_bp,
@@ -120,7 +120,7 @@ def voucher_product_create(
     market: Market | None = None,
     kind: str = VoucherProduct.Kind.AMOUNT,
     product_name: str = "",
-    validity_days: int = MIN_VALIDITY_DAYS,
+    validity_months: int = MIN_VALIDITY_MONTHS,
     is_perishable: bool = False,
     fee_bp: int = 0,
     accepted_stores: Iterable[Store] = (),
@@ -135,14 +135,14 @@ def voucher_product_create(
         raise FeeAboveCap(fee=f"{fee_bp / 100:g}%", cap=f"{fee_cap_bp() / 100:g}%")
     problems = voucher_product_check(
         store=store, market=market, kind=kind, product_name=product_name,
-        face_value=face_value, sale_price=sale_price, validity_days=validity_days,
+        face_value=face_value, sale_price=sale_price, validity_months=validity_months,
         is_perishable=is_perishable, fee_bp=fee_bp, accepted_stores=stores,
     )
     if problems:
         raise InvalidVoucherProduct(reason="; ".join(problems))
     product = VoucherProduct.objects.create(
         name=name, kind=kind, product_name=product_name.strip(), store=store, market=market,
-        face_value=face_value, sale_price=sale_price, validity_days=validity_days,
+        face_value=face_value, sale_price=sale_price, validity_months=validity_months,
         is_perishable=is_perishable, fee_bp=fee_bp,
     )
     if stores:
@@ -246,7 +246,7 @@ def voucher_issue(
         product=product, buyer=buyer, holder=buyer, holder_phone=buyer.phone or "",
         code=code, qr_token=qr_token, face_value=face, balance=face,
         purchased_at=now,
-        expires_at=voucher_expiry(purchased_at=now, validity_days=product.validity_days),
+        expires_at=voucher_expiry(purchased_at=now, validity_months=product.validity_months),
         payment=payment, purchase_key=idempotency_key,
     )
     liability = account_get_or_create(
