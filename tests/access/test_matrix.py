@@ -624,9 +624,9 @@ API: dict[str, Check] = {
         policy.VOUCHERS_REDEEM, STORES, params=store_id, headers=idempotency,
         data=lambda w, t: {"code": w.vouchers[t.name].code, "amount": 1_000}),
     "dangol_vouchers_api_list_redemptions": get(policy.VOUCHERS_SALES, STORES, params=store_id),
-    "dangol_vouchers_api_check_voucher": get(
-        policy.VOUCHERS_REDEEM, STORES,
-        params=lambda w, t: {**store_id(w, t), "code": w.vouchers[t.name].code}),
+    "dangol_vouchers_api_check_voucher": post(
+        policy.VOUCHERS_REDEEM, STORES, params=store_id,
+        data=lambda w, t: {"code": w.vouchers[t.name].code}),
     # settlement
     "dangol_settlement_api_store_settlements": get(policy.STATEMENTS, STORES, params=store_id),
     "dangol_settlement_api_list_runs": get(policy.SETTLEMENT_RUNS_VIEW),

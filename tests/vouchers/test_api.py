@@ -402,21 +402,41 @@ def test_my_vouchers_need_a_signed_in_caller(client):
 # --- POS ------------------------------------------------------------------------------------
 
 
+def look_up(client, store, headers, **body):
+    return client.post(f"/api/stores/{store.pk}/vouchers/lookup", body, content_type=JSON,
+                       headers=headers)
+
+
 def test_pos_checks_a_voucher_by_code_or_qr_token(client, store, owner, product, customer):
     voucher = buy(product, customer)
     headers = bearer(owner, scope=f"store:{store.pk}")
 
-    by_code = client.get(f"/api/stores/{store.pk}/vouchers/{voucher.code}", headers=headers)
-    by_token = client.get(f"/api/stores/{store.pk}/vouchers/{voucher.qr_token}",
-                          headers=headers)
+    by_code = look_up(client, store, headers, code=voucher.code)
+    by_token = look_up(client, store, headers, qr_token=voucher.qr_token)
 
     assert by_code.status_code == 200 and by_token.json() == by_code.json()
     body = by_code.json()
     assert (body["code"], body["status"], body["balance"]) == (voucher.code, "active", 10_000)
     assert body["accepted_here"] is True and body["expired"] is False
     assert body["product"]["kind"] == "amount"
-    missing = client.get(f"/api/stores/{store.pk}/vouchers/NOPE", headers=headers)
-    assert missing.status_code == 404
+    missing = look_up(client, store, headers, code="NOPE")
+    assert missing.status_code == 404 and missing.json()["code"] == "voucher_not_found"
+    nothing = look_up(client, store, headers)
+    assert nothing.status_code == 400
+
+
+def test_pos_check_takes_no_code_or_token_in_the_url(client, store, owner, product, customer):
+    # Access logs record paths and query strings: a code there is a bearer credential on disk.
+    voucher = buy(product, customer)
+    headers = bearer(owner, scope=f"store:{store.pk}")
+
+    in_path = client.get(f"/api/stores/{store.pk}/vouchers/{voucher.code}", headers=headers)
+    token_in_path = client.get(f"/api/stores/{store.pk}/vouchers/{voucher.qr_token}",
+                               headers=headers)
+
+    assert in_path.status_code in {404, 405} and token_in_path.status_code in {404, 405}
+    assert "/api/stores/{store_id}/vouchers/{code}" not in client.get(
+        "/api/openapi.json").json()["paths"]
 
 
 def test_pos_check_says_when_another_store_does_not_accept_the_voucher(client, product,
@@ -425,8 +445,7 @@ def test_pos_check_says_when_another_store_does_not_accept_the_voucher(client, p
     other = StoreFactory()
     manager = StoreMembershipFactory(store=other).user
 
-    body = client.get(f"/api/stores/{other.pk}/vouchers/{voucher.code}",
-                      headers=bearer(manager)).json()
+    body = look_up(client, other, bearer(manager), code=voucher.code).json()
 
     assert body["accepted_here"] is False
 
@@ -519,7 +538,7 @@ def test_store_scoped_token_for_another_store_is_refused(client, store, owner, p
     headers = bearer(owner, scope=f"store:{other.pk}", key="sale-1")
 
     redeemed = redeem(client, store, headers, code=voucher.code, amount=1_000)
-    checked = client.get(f"/api/stores/{store.pk}/vouchers/{voucher.code}", headers=headers)
+    checked = look_up(client, store, headers, code=voucher.code)
 
     assert redeemed.status_code == 403 and redeemed.json()["code"] == "store_not_managed"
     assert checked.status_code == 403
@@ -537,7 +556,7 @@ def test_caller_who_does_not_run_the_store_is_refused(client, store, product, cu
 
 def test_store_endpoints_need_a_caller(client, store):
     assert client.get(f"/api/stores/{store.pk}/vouchers/redemptions").status_code == 401
-    assert client.get(f"/api/stores/{store.pk}/vouchers/ABC").status_code == 401
+    assert look_up(client, store, {}, code="ABC").status_code == 401
     response = client.post(f"/api/stores/{store.pk}/vouchers/redemptions",
                            {"code": "ABC", "amount": 1}, content_type=JSON,
                            headers={"Idempotency-Key": "k"})

@@ -79,6 +79,11 @@ def redeem_url(store) -> str:
     return reverse("vouchers:merchant_redeem", args=[store.pk])
 
 
+def look_up(client, store, **what):
+    """Look a voucher up at the counter: the code or token travels in the POST body."""
+    return client.post(redeem_url(store), {"action": "lookup", **what})
+
+
 # --- who may see what -----------------------------------------------------------------------
 
 
@@ -326,7 +331,7 @@ def test_extension_double_submit_extends_once(client, voucher, customer):
 
 def test_redeem_partly_then_the_rest(client, voucher, store, owner):
     client.force_login(owner)
-    preview = client.get(redeem_url(store), {"code": voucher.code.lower()})
+    preview = look_up(client, store, code=voucher.code.lower())
     assert "잔액 ₩10,000" in body(preview) and "이 가게에서 사용 가능" in body(preview)
     form = {"code": voucher.code, "amount": 3_000, "idempotency_key": hidden_key(preview)}
 
@@ -343,7 +348,7 @@ def test_redeem_partly_then_the_rest(client, voucher, store, owner):
     assert (voucher.balance, voucher.status) == (0, "used")
     assert [r.fee for r in Redemption.objects.order_by("id")] == [90, 210]
     assert_consistent(voucher)
-    used = client.get(redeem_url(store), {"code": voucher.code})
+    used = look_up(client, store, code=voucher.code)
     assert used.status_code == 409 and "이미 모두 사용한 상품권입니다" in body(used)
 
 
@@ -363,7 +368,7 @@ def test_redeem_at_a_store_outside_the_voucher_is_refused(client, voucher, other
     other = other_owner.store_memberships.get().store
     client.force_login(other_owner)
 
-    preview = client.get(redeem_url(other), {"code": voucher.code})
+    preview = look_up(client, other, code=voucher.code)
     forced = client.post(redeem_url(other), {"code": voucher.code, "amount": 1_000,
                                               "idempotency_key": key()})
 
@@ -376,7 +381,7 @@ def test_redeem_after_expiry_is_refused_with_the_date(client, voucher, store, ow
     frozen_clock(kst(2027, 11, 21, 9, 0))
     client.force_login(owner)
 
-    preview = client.get(redeem_url(store), {"code": voucher.code})
+    preview = look_up(client, store, code=voucher.code)
     forced = client.post(redeem_url(store), {"code": voucher.code, "amount": 1_000,
                                              "idempotency_key": key()})
 
@@ -392,7 +397,7 @@ def test_product_voucher_is_redeemed_whole_only(client, store, owner, customer):
     voucher = buy(item, customer)
     client.force_login(owner)
 
-    preview = client.get(redeem_url(store), {"code": voucher.code})
+    preview = look_up(client, store, code=voucher.code)
     part = client.post(redeem_url(store), {"code": voucher.code, "amount": 5_000,
                                            "idempotency_key": key()})
 
@@ -400,10 +405,24 @@ def test_product_voucher_is_redeemed_whole_only(client, store, owner, customer):
     assert "나누어 쓸 수 없습니다" in body(part) and Redemption.objects.count() == 0
 
 
+def test_counter_lookup_never_reads_a_code_or_token_from_the_url(client, voucher, store, owner):
+    # Access logs record query strings: a code or QR token there is a bearer credential
+    # written to disk. The counter screen ignores them and looks up by POST only.
+    client.force_login(owner)
+
+    by_query = client.get(redeem_url(store), {"code": voucher.code})
+    by_token = client.get(redeem_url(store), {"token": voucher.qr_token})
+    by_post = look_up(client, store, token=voucher.qr_token)
+
+    assert "잔액 ₩10,000" not in body(by_query) and "잔액 ₩10,000" not in body(by_token)
+    assert 'method="post"' in body(by_query) and 'method="get"' not in body(by_query)
+    assert by_post.status_code == 200 and "잔액 ₩10,000" in body(by_post)
+
+
 def test_unknown_code_is_not_found(client, store, owner):
     client.force_login(owner)
 
-    response = client.get(redeem_url(store), {"code": "ZZZZZZZZZZZZ"})
+    response = look_up(client, store, code="ZZZZZZZZZZZZ")
 
     assert response.status_code == 404 and "찾을 수 없습니다" in body(response)
 
@@ -413,11 +432,12 @@ def test_scan_takes_staff_to_the_confirm_screen_and_refuses_customers(client, vo
     url = reverse("vouchers:scan", args=[voucher.qr_token])
     client.force_login(owner)
 
-    staff_scan = client.get(url)
+    confirm = client.get(url)
 
-    assert staff_scan["Location"] == f"{redeem_url(store)}?token={voucher.qr_token}"
-    confirm = client.get(staff_scan["Location"])
+    # the confirm screen itself, not a redirect that would put the token in another URL
+    assert confirm.status_code == 200 and not confirm.has_header("Location")
     assert "사용 처리 확인" in body(confirm) and "잔액 ₩10,000" in body(confirm)
+    assert f'action="{redeem_url(store)}"' in body(confirm)
     client.force_login(customer)
     assert client.get(url).status_code == 403
 
