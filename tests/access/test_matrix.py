@@ -329,13 +329,13 @@ PAGES: dict[str, list[Check]] = {
         get(policy.VOUCHERS_STORE_PRODUCT, STORES, params=store_pk),
         post(policy.VOUCHERS_STORE_PRODUCT, STORES, params=store_pk, data=lambda w, t: {
             "name": "새 상품권", "kind": "amount", "face_value": 10_000,
-            "sale_price": 10_000, "validity_days": 365}),
+            "sale_price": 10_000, "validity_months": 12}),
     ],
     "vouchers:market_product_new": [
         get(policy.VOUCHERS_MARKET_PRODUCT, MARKETS, params=market_pk),
         post(policy.VOUCHERS_MARKET_PRODUCT, MARKETS, params=market_pk, data=lambda w, t: {
             "name": "시장 상품권", "kind": "amount", "face_value": 10_000,
-            "sale_price": 10_000, "validity_days": 365}),
+            "sale_price": 10_000, "validity_months": 12}),
     ],
     "vouchers:scan": [
         get(policy.VOUCHERS_SCAN, STORES,
@@ -624,9 +624,9 @@ API: dict[str, Check] = {
         policy.VOUCHERS_REDEEM, STORES, params=store_id, headers=idempotency,
         data=lambda w, t: {"code": w.vouchers[t.name].code, "amount": 1_000}),
     "dangol_vouchers_api_list_redemptions": get(policy.VOUCHERS_SALES, STORES, params=store_id),
-    "dangol_vouchers_api_check_voucher": get(
-        policy.VOUCHERS_REDEEM, STORES,
-        params=lambda w, t: {**store_id(w, t), "code": w.vouchers[t.name].code}),
+    "dangol_vouchers_api_check_voucher": post(
+        policy.VOUCHERS_REDEEM, STORES, params=store_id,
+        data=lambda w, t: {"code": w.vouchers[t.name].code}),
     # settlement
     "dangol_settlement_api_store_settlements": get(policy.STATEMENTS, STORES, params=store_id),
     "dangol_settlement_api_list_runs": get(policy.SETTLEMENT_RUNS_VIEW),

@@ -17,7 +17,13 @@ def test_mobile_numbers_normalise_to_e164(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["051-544-9005", "02-123-4567", "010-123", "abc", "", "+1 202 555 0100"]
+    "text",
+    [
+        "051-544-9005", "02-123-4567", "010-123", "abc", "", "+1 202 555 0100",
+        # 010 is followed by exactly 8 digits; the old 01X prefixes are gone.
+        "010-123-4567", "0101234567", "+82 10-123-4567", "011-123-4567", "011-1234-5678",
+        "016-9876-5432", "010-1234-56789",
+    ],
 )
 def test_landlines_and_garbage_are_not_mobile_numbers(text):
     with pytest.raises(InvalidPhone) as excinfo:

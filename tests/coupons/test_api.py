@@ -47,6 +47,21 @@ def test_pos_redeems_by_code_and_repeat_with_same_key_returns_first_result(clien
     assert "이미 사용한 쿠폰입니다" in refused.json()["message"]
 
 
+@pytest.mark.parametrize("purchase_amount", [True, "12000", 2**63])
+def test_pos_redeem_refuses_a_purchase_amount_that_is_not_whole_won(client, store, owner,
+                                                                    purchase_amount):
+    coupon = services.coupon_claim(template=make_template(store), customer=CustomerFactory())
+    body = {"code": coupon.code, "purchase_amount": purchase_amount, "idempotency_key": "s-1"}
+
+    response = client.post(f"/api/stores/{store.pk}/coupons/redeem", body,
+                           content_type="application/json",
+                           headers=bearer(owner, scope=f"store:{store.pk}"))
+
+    assert response.status_code == 422
+    coupon.refresh_from_db()
+    assert coupon.redeemed_at is None
+
+
 def test_pos_key_reused_for_another_coupon_answers_as_every_api_does(client, store, owner):
     template = make_template(store)
     first, second = (

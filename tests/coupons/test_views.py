@@ -186,13 +186,30 @@ def test_redeem_flow_confirms_then_refuses_a_second_use(client, store, owner, cu
     client.force_login(owner)
     url = reverse("coupons:merchant_redeem", args=[store.pk])
 
-    preview = client.get(url, {"code": coupon.code}).content.decode()
+    preview = client.post(url, {"action": "lookup", "code": coupon.code}).content.decode()
     assert "고등어 1,000원 할인" in preview and "사용 처리 확인" in preview
     done = client.post(url, {"code": coupon.code, "purchase_amount": "15000"})
     assert "쿠폰을 사용 처리했습니다" in done.content.decode()
     again = client.post(url, {"code": coupon.code})
     assert again.status_code == 409 and "이미 사용한 쿠폰입니다" in again.content.decode()
-    assert "이미 사용한 쿠폰입니다" in client.get(url, {"code": coupon.code}).content.decode()
+    looked_up = client.post(url, {"action": "lookup", "code": coupon.code})
+    assert "이미 사용한 쿠폰입니다" in looked_up.content.decode()
+
+
+def test_counter_lookup_never_reads_a_code_or_token_from_the_url(client, store, owner,
+                                                                customer):
+    # Access logs record query strings: the counter screen looks coupons up by POST only.
+    coupon = claim(make_template(store, name="고등어 1,000원 할인"), customer)
+    client.force_login(owner)
+    url = reverse("coupons:merchant_redeem", args=[store.pk])
+
+    by_code = client.get(url, {"code": coupon.code}).content.decode()
+    by_token = client.get(url, {"token": coupon.token}).content.decode()
+
+    assert "고등어 1,000원 할인" not in by_code and "고등어 1,000원 할인" not in by_token
+    assert 'method="get"' not in by_code
+    coupon.refresh_from_db()
+    assert coupon.status == Coupon.Status.ISSUED
 
 
 def test_scan_url_opens_confirm_for_staff_and_refusal_for_others(client, store, owner, customer):

@@ -122,7 +122,9 @@ def test_follow_with_consent_coupon_issue_show_redeem_and_refuse_second(
     assert coupon.code == code
 
     # The same code a second time is refused, saying why, and nothing changes.
-    staff.goto(base + f"/merchant/stores/{counter.pk}/redeem/?code={code}")
+    staff.goto(base + f"/merchant/stores/{counter.pk}/redeem/")
+    staff.get_by_label("쿠폰 번호 6자리").fill(code)
+    staff.get_by_role("button", name="쿠폰 확인").click()
     expect(staff.locator("main")).to_contain_text("이미 사용한 쿠폰입니다")
     coupon.refresh_from_db()
     assert coupon.status == Coupon.Status.REDEEMED

@@ -79,7 +79,7 @@ def test_anonymous_caller_lists_products_on_sale_filtered_by_store(client, store
     assert sold_by_market == {
         "id": market_product.pk, "name": "시장 5만원권", "kind": "amount", "product_name": "",
         "store_id": None, "market_id": store.market_id, "issuer_name": store.market.name,
-        "face_value": 50_000, "sale_price": 47_500, "validity_days": 365, "is_perishable": False,
+        "face_value": 50_000, "sale_price": 47_500, "validity_months": 12, "is_perishable": False,
     }
     by_market = client.get(f"/api/vouchers/products?market_id={store.market_id}").json()
     assert by_market["count"] == 2
@@ -110,8 +110,9 @@ def test_purchase_issues_a_voucher_and_a_replay_returns_the_same_one(client, pro
     assert body["product"] == {"id": product.pk, "name": "싱싱수산 1만원권", "kind": "amount",
                                "product_name": ""}
     assert body["accepted_at"] == "싱싱수산"
-    assert parse_datetime(body["expires_at"]) == kst(2027, 11, 22)
-    assert body["expires_display"] == "2027. 11. 21. (일) 23:59까지"
+    # 12 calendar months from 2026-11-21, that day included: through 2027-11-20
+    assert parse_datetime(body["expires_at"]) == kst(2027, 11, 21)
+    assert body["expires_display"] == "2027. 11. 20. (토) 23:59까지"
     assert Voucher.objects.count() == 1 and Payment.objects.count() == 1
     assert_consistent(Voucher.objects.get())
 
@@ -238,6 +239,20 @@ def test_my_voucher_explains_why_it_cannot_be_refunded(client, store, owner, pro
     assert "80% 이상 사용한 뒤에 가능합니다" in body["refund_refused"]
 
 
+def test_my_voucher_shows_its_refund_once_refunded(client, product, customer):
+    voucher = buy(product, customer)
+    services.voucher_refund(voucher=voucher, idempotency_key="r-1", reason="단순 변심")
+    client.force_login(customer)
+
+    response = client.get(f"/api/me/vouchers/{voucher.pk}")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["refund"]["rule"] == "withdrawal"
+    assert body["refund"]["rule_display"] == "구매 후 7일 이내 전액 환불"
+    assert body["refund"]["amount"] == 10_000 and body["refund_quote"] is None
+
+
 def test_someone_elses_voucher_is_not_found(client, product, customer):
     voucher = buy(product, CustomerFactory())
     client.force_login(customer)
@@ -271,6 +286,30 @@ def test_gift_moves_the_voucher_and_a_replay_returns_the_first_answer(client, pr
     assert client.get("/api/me/vouchers").json()["items"][0]["id"] == voucher.pk
 
 
+def test_gifted_vouchers_old_code_answers_like_an_unknown_code(client, store, owner, product,
+                                                               customer):
+    # Given a voucher the customer gifted after noting its code and QR token
+    voucher = buy(product, customer)
+    old_code, old_token = voucher.code, voucher.qr_token
+    client.force_login(customer)
+    gifted = client.post(f"/api/me/vouchers/{voucher.pk}/gift", {"to_phone": "010-9876-5432"},
+                         content_type=JSON, headers={"Idempotency-Key": "gift-1"})
+    assert gifted.status_code == 201
+    client.logout()
+    headers = bearer(owner, scope=f"store:{store.pk}", key="sale-1")
+
+    # When the giver tries to spend it with the old code or token
+    by_code = redeem(client, store, headers, code=old_code, amount=1_000)
+    by_token = redeem(client, store, headers, qr_token=old_token, amount=1_000)
+    unknown = redeem(client, store, headers, code="ZZZZZZZZZZZZ", amount=1_000)
+
+    # Then each is answered as an unknown code and nothing is taken
+    assert by_code.status_code == by_token.status_code == unknown.status_code == 404
+    assert by_code.json() == by_token.json() == unknown.json()
+    voucher.refresh_from_db()
+    assert voucher.balance == 10_000 and not Redemption.objects.exists()
+
+
 def test_gift_without_key_is_refused_and_changes_nothing(client, product, customer):
     voucher = buy(product, customer)
     client.force_login(customer)
@@ -293,6 +332,19 @@ def test_gift_to_an_invalid_number_stores_no_response(client, product, customer)
     assert not IdempotentRequest.objects.exists() and not VoucherGift.objects.exists()
 
 
+def test_gift_to_010_with_seven_digits_is_refused_and_changes_nothing(client, product,
+                                                                      customer):
+    voucher = buy(product, customer)
+    client.force_login(customer)
+
+    response = client.post(f"/api/me/vouchers/{voucher.pk}/gift", {"to_phone": "010-123-4567"},
+                           content_type=JSON, headers={"Idempotency-Key": "gift-1"})
+
+    assert response.status_code == 400 and response.json()["code"] == "invalid_phone"
+    voucher.refresh_from_db()
+    assert voucher.holder == customer and not VoucherGift.objects.exists()
+
+
 def test_extend_adds_three_months_once_per_key(client, product, customer):
     voucher = buy(product, customer)
     client.force_login(customer)
@@ -302,7 +354,7 @@ def test_extend_adds_three_months_once_per_key(client, product, customer):
     again = client.post(url, headers={"Idempotency-Key": "ext-1"})
 
     assert first.status_code == 200 and again.json() == first.json()
-    assert parse_datetime(first.json()["expires_at"]) == kst(2028, 2, 22)
+    assert parse_datetime(first.json()["expires_at"]) == kst(2028, 2, 21)
     assert first.json()["extension_count"] == 1
     voucher.refresh_from_db()
     assert voucher.extension_count == 1
@@ -350,21 +402,41 @@ def test_my_vouchers_need_a_signed_in_caller(client):
 # --- POS ------------------------------------------------------------------------------------
 
 
+def look_up(client, store, headers, **body):
+    return client.post(f"/api/stores/{store.pk}/vouchers/lookup", body, content_type=JSON,
+                       headers=headers)
+
+
 def test_pos_checks_a_voucher_by_code_or_qr_token(client, store, owner, product, customer):
     voucher = buy(product, customer)
     headers = bearer(owner, scope=f"store:{store.pk}")
 
-    by_code = client.get(f"/api/stores/{store.pk}/vouchers/{voucher.code}", headers=headers)
-    by_token = client.get(f"/api/stores/{store.pk}/vouchers/{voucher.qr_token}",
-                          headers=headers)
+    by_code = look_up(client, store, headers, code=voucher.code)
+    by_token = look_up(client, store, headers, qr_token=voucher.qr_token)
 
     assert by_code.status_code == 200 and by_token.json() == by_code.json()
     body = by_code.json()
     assert (body["code"], body["status"], body["balance"]) == (voucher.code, "active", 10_000)
     assert body["accepted_here"] is True and body["expired"] is False
     assert body["product"]["kind"] == "amount"
-    missing = client.get(f"/api/stores/{store.pk}/vouchers/NOPE", headers=headers)
-    assert missing.status_code == 404
+    missing = look_up(client, store, headers, code="NOPE")
+    assert missing.status_code == 404 and missing.json()["code"] == "voucher_not_found"
+    nothing = look_up(client, store, headers)
+    assert nothing.status_code == 400
+
+
+def test_pos_check_takes_no_code_or_token_in_the_url(client, store, owner, product, customer):
+    # Access logs record paths and query strings: a code there is a bearer credential on disk.
+    voucher = buy(product, customer)
+    headers = bearer(owner, scope=f"store:{store.pk}")
+
+    in_path = client.get(f"/api/stores/{store.pk}/vouchers/{voucher.code}", headers=headers)
+    token_in_path = client.get(f"/api/stores/{store.pk}/vouchers/{voucher.qr_token}",
+                               headers=headers)
+
+    assert in_path.status_code in {404, 405} and token_in_path.status_code in {404, 405}
+    assert "/api/stores/{store_id}/vouchers/{code}" not in client.get(
+        "/api/openapi.json").json()["paths"]
 
 
 def test_pos_check_says_when_another_store_does_not_accept_the_voucher(client, product,
@@ -373,8 +445,7 @@ def test_pos_check_says_when_another_store_does_not_accept_the_voucher(client, p
     other = StoreFactory()
     manager = StoreMembershipFactory(store=other).user
 
-    body = client.get(f"/api/stores/{other.pk}/vouchers/{voucher.code}",
-                      headers=bearer(manager)).json()
+    body = look_up(client, other, bearer(manager), code=voucher.code).json()
 
     assert body["accepted_here"] is False
 
@@ -413,6 +484,19 @@ def test_pos_redeems_by_qr_token(client, store, owner, product, customer):
     assert response.status_code == 201 and response.json()["voucher_balance"] == 0
     voucher.refresh_from_db()
     assert voucher.status == Voucher.Status.USED
+
+
+@pytest.mark.parametrize("amount", [True, False, "1000", 2**63])
+def test_redemption_amount_that_is_not_whole_won_is_refused_with_422(client, store, owner,
+                                                                    product, customer, amount):
+    voucher = buy(product, customer)
+
+    response = redeem(client, store, bearer(owner, key="sale-1"), code=voucher.code,
+                      amount=amount)
+
+    assert response.status_code == 422
+    voucher.refresh_from_db()
+    assert voucher.balance == 10_000 and not Redemption.objects.exists()
 
 
 def test_redeeming_more_than_the_balance_is_refused_with_409(client, store, owner, product,
@@ -454,7 +538,7 @@ def test_store_scoped_token_for_another_store_is_refused(client, store, owner, p
     headers = bearer(owner, scope=f"store:{other.pk}", key="sale-1")
 
     redeemed = redeem(client, store, headers, code=voucher.code, amount=1_000)
-    checked = client.get(f"/api/stores/{store.pk}/vouchers/{voucher.code}", headers=headers)
+    checked = look_up(client, store, headers, code=voucher.code)
 
     assert redeemed.status_code == 403 and redeemed.json()["code"] == "store_not_managed"
     assert checked.status_code == 403
@@ -472,7 +556,7 @@ def test_caller_who_does_not_run_the_store_is_refused(client, store, product, cu
 
 def test_store_endpoints_need_a_caller(client, store):
     assert client.get(f"/api/stores/{store.pk}/vouchers/redemptions").status_code == 401
-    assert client.get(f"/api/stores/{store.pk}/vouchers/ABC").status_code == 401
+    assert look_up(client, store, {}, code="ABC").status_code == 401
     response = client.post(f"/api/stores/{store.pk}/vouchers/redemptions",
                            {"code": "ABC", "amount": 1}, content_type=JSON,
                            headers={"Idempotency-Key": "k"})

@@ -3,6 +3,7 @@ passing of time keep every ledger invariant (DESIGN.md §5) and every voucher's 
 equal to its ledger account; each request gets the answer a model of the voucher predicts,
 down to the class of the refusal and the refund's rule and amount."""
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -68,9 +69,17 @@ class Modelled:
         return now >= self.valid_until
 
 
-def end_of_validity(purchased_at: dt.datetime, validity_days: int) -> dt.datetime:
-    """The voucher is usable through the whole KST day `validity_days` after purchase."""
-    last_day = purchased_at.astimezone(KST).date() + dt.timedelta(days=validity_days)
+def end_of_validity(purchased_at: dt.datetime, validity_months: int) -> dt.datetime:
+    """Usable through the day before the same date `validity_months` calendar months after
+    the KST day of purchase (that day included), or through the month's last day if that
+    date does not exist; expires at 00:00 KST the next day."""
+    first = purchased_at.astimezone(KST).date()
+    index = first.month - 1 + validity_months
+    year, month = first.year + index // 12, index % 12 + 1
+    if first.day <= calendar.monthrange(year, month)[1]:
+        last_day = dt.date(year, month, first.day) - dt.timedelta(days=1)
+    else:
+        last_day = dt.date(year, month, calendar.monthrange(year, month)[1])
     return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=KST)
 
 
@@ -142,7 +151,7 @@ class VoucherMachine(RuleBasedStateMachine):
             ),
             services.voucher_product_create(
                 name="가게 1만원권", store=self.stores[1], face_value=10_000,
-                sale_price=9_500, fee_bp=550, validity_days=90, is_perishable=True,
+                sale_price=9_500, fee_bp=550, validity_months=3, is_perishable=True,
             ),
             services.voucher_product_create(
                 name="고등어 교환권", store=self.stores[2], kind=VoucherProduct.Kind.PRODUCT,
@@ -159,7 +168,7 @@ class VoucherMachine(RuleBasedStateMachine):
             product=chosen, buyer=self.customers[customer],
             card_number=CARD_APPROVE, idempotency_key=self._key(),
         )
-        assert voucher.expires_at == end_of_validity(self.now, chosen.validity_days)
+        assert voucher.expires_at == end_of_validity(self.now, chosen.validity_months)
         self.expected[voucher.pk] = Modelled(
             product=product, face=chosen.face_value, sale=chosen.sale_price, kind=chosen.kind,
             purchased_at=self.now, valid_until=voucher.expires_at, balance=chosen.face_value,

@@ -1,17 +1,20 @@
 """Voucher services: products, purchase, gift, redemption, refund rules, extension, notices."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.test import override_settings
 
 from dangol.core.clock import KST, kst
 from dangol.core.phone import InvalidPhone
+from dangol.ledger import catalogue
 from dangol.ledger.models import Account
 from dangol.notices.models import Notice
-from dangol.payments.models import Payment
-from dangol.payments.providers.sandbox import CARD_DECLINE
-from dangol.vouchers import rules, services
+from dangol.payments.errors import PaymentPending, ProviderTimeout
+from dangol.payments.models import Payment, SandboxCharge
+from dangol.payments.providers.sandbox import CARD_DECLINE, SandboxProvider
+from dangol.vouchers import rules, selectors, services
 from dangol.vouchers.errors import (
     ExtensionRefused,
     FeeAboveCap,
@@ -20,6 +23,7 @@ from dangol.vouchers.errors import (
     NotAccepted,
     PartialUseNotAllowed,
     PurchaseFailed,
+    RefundFailed,
     RefundRefused,
     VoucherExpired,
     VoucherNotActive,
@@ -89,15 +93,15 @@ def test_product_sale_price_above_face_is_refused(store):
 
 
 @pytest.mark.parametrize(
-    ("days", "perishable", "ok"),
-    [(365, False, True), (364, False, False), (90, True, True), (89, True, False)],
+    ("months", "perishable", "ok"),
+    [(12, False, True), (11, False, False), (3, True, True), (2, True, False)],
 )
-def test_product_validity_minimum(store, days, perishable, ok):
+def test_product_validity_minimum(store, months, perishable, ok):
     if ok:
-        make_product(store, validity_days=days, is_perishable=perishable)
+        make_product(store, validity_months=months, is_perishable=perishable)
     else:
         with pytest.raises(InvalidVoucherProduct):
-            make_product(store, validity_days=days, is_perishable=perishable)
+            make_product(store, validity_months=months, is_perishable=perishable)
 
 
 def test_product_voucher_needs_a_product_name(store):
@@ -123,7 +127,7 @@ def test_purchase_books_cash_discount_and_liability(store, buyer, bought):
     assert voucher.payment.amount == 9_000
     assert account("store", store.pk, Account.Kind.DISCOUNT_EXPENSE).balance == -1_000
     assert voucher.holder == buyer and voucher.holder_phone == buyer.phone
-    assert voucher.expires_at == kst(2027, 3, 3)
+    assert voucher.expires_at == kst(2027, 3, 2)  # usable through 2027-03-01
     assert_consistent(voucher)
 
 
@@ -175,6 +179,23 @@ def test_gift_to_a_registered_number_makes_its_user_the_holder(store, buyer):
 
     voucher.refresh_from_db()
     assert voucher.holder == friend
+
+
+def test_gift_rekeys_the_voucher_so_the_givers_code_and_qr_are_void(store, buyer, staff):
+    # Given a voucher whose code and QR token the giver has seen
+    voucher = buy(make_product(store), buyer)
+    old_code, old_token = voucher.code, voucher.qr_token
+
+    # When it is gifted
+    services.voucher_gift(voucher=voucher, to_phone="010-9876-5432")
+
+    # Then it carries a new code and QR token, and the old ones find nothing
+    voucher.refresh_from_db()
+    assert voucher.code != old_code and voucher.qr_token != old_token
+    assert selectors.voucher_by_code(code=old_code) is None
+    assert selectors.voucher_by_token(token=old_token) is None
+    assert selectors.voucher_by_code(code=voucher.code) == voucher
+    assert selectors.voucher_by_token(token=voucher.qr_token) == voucher
 
 
 def test_gift_to_a_landline_is_refused(store, buyer):
@@ -420,6 +441,75 @@ def test_refund_retry_with_same_key_refunds_once(store, buyer):
     assert_consistent(voucher)
 
 
+def _sandbox_charge(voucher):
+    return SandboxCharge.objects.get(key=Payment.objects.get(voucher=voucher).provider_key)
+
+
+def test_refund_the_provider_refuses_rolls_back_and_a_retry_with_its_key_completes(store, buyer):
+    # Given a voucher whose card payment the provider will refuse to refund for now
+    voucher = buy(make_product(store), buyer)
+    charge = _sandbox_charge(voucher)
+    charge.status = SandboxCharge.Status.CANCELLED
+    charge.save(update_fields=["status"])
+
+    # When its refund is asked for, the card refund fails after the booking
+    with pytest.raises(RefundFailed):
+        services.voucher_refund(voucher=voucher, idempotency_key="r-1")
+
+    # Then nothing is left booked: the balance is back on the voucher, clearing is empty
+    voucher.refresh_from_db()
+    assert (voucher.balance, voucher.status) == (10_000, Voucher.Status.ACTIVE)
+    assert not Refund.objects.exists()
+    assert catalogue.refund_clearing_account().balance == 0
+    assert_consistent(voucher)
+
+    # and once the provider accepts, a retry with the same key refunds once, fully paid
+    charge.status = SandboxCharge.Status.CAPTURED
+    charge.save(update_fields=["status"])
+    refund = services.voucher_refund(voucher=voucher, idempotency_key="r-1")
+    again = services.voucher_refund(voucher=voucher, idempotency_key="r-1")
+
+    assert again.pk == refund.pk and refund.paid_at is not None
+    voucher.refresh_from_db()
+    assert (voucher.balance, voucher.status) == (0, Voucher.Status.REFUNDED)
+    assert catalogue.refund_clearing_account().balance == 0
+    charge.refresh_from_db()
+    assert charge.refunded_amount == 10_000
+    assert_consistent(voucher)
+
+
+def test_refund_the_provider_did_not_answer_stays_booked_and_a_retry_finishes_it(store, buyer,
+                                                                                 settings):
+    # Given a provider that times out on the first refund call
+    settings.PAYMENTS_SANDBOX_TIMEOUT_SECONDS = 0.01
+    voucher = buy(make_product(store), buyer)
+    payment = Payment.objects.get(voucher=voucher)
+    real_refund = SandboxProvider.refund
+    calls = []
+
+    def refund_timing_out(self, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise ProviderTimeout()
+        return real_refund(self, **kwargs)
+
+    with mock.patch.object(SandboxProvider, "refund", refund_timing_out):
+        with pytest.raises(PaymentPending):
+            services.voucher_refund(voucher=voucher, idempotency_key="r-1")
+        # Then the refund stays booked (the outcome is unknown) ...
+        assert Refund.objects.get().paid_at is None
+        assert catalogue.refund_clearing_account().balance == 10_000
+
+        # ... and a retry with the same key asks again under the same key and finishes it
+        refund = services.voucher_refund(voucher=voucher, idempotency_key="r-1")
+
+    assert refund.paid_at is not None and calls[0] == calls[1]
+    assert catalogue.refund_clearing_account().balance == 0
+    payment.refresh_from_db()
+    assert payment.refunded_amount == 10_000
+    assert_consistent(voucher)
+
+
 # --- extension and expiry notices ---------------------------------------------------------------
 
 
@@ -429,7 +519,7 @@ def test_extension_adds_three_months_per_request(store, buyer, bought):
     services.voucher_extend(voucher=voucher)
     extended = services.voucher_extend(voucher=voucher)
 
-    assert extended.extended_until == kst(2027, 9, 3)
+    assert extended.extended_until == kst(2027, 9, 2)
     assert extended.extension_count == 2
 
 
@@ -486,7 +576,7 @@ def test_expiry_notice_is_sent_thirty_days_before_once(store, buyer, bought):
 
     notice = Notice.objects.get(kind=Notice.Kind.EXPIRY)
     assert notice.user == buyer
-    assert "2027-03-02" in notice.body
+    assert "2027-03-01" in notice.body
 
 
 def test_expiry_notice_task_skips_used_vouchers(store, buyer, staff, bought):
@@ -502,9 +592,10 @@ def test_expiry_notice_task_skips_used_vouchers(store, buyer, staff, bought):
 
 
 def test_expiry_is_the_end_of_the_kst_day(store, buyer, bought):
-    voucher = buy(make_product(store, validity_days=365), buyer)
+    voucher = buy(make_product(store, validity_months=12), buyer)
 
-    assert voucher.expires_at.astimezone(KST) == kst(2027, 3, 3)
+    # Bought 2026-03-02 10:00 KST: usable through the whole of 2027-03-01
+    assert voucher.expires_at.astimezone(KST) == kst(2027, 3, 2)
 
 
 def test_gift_of_an_expired_voucher_is_refused(store, buyer, bought):

@@ -79,6 +79,11 @@ def redeem_url(store) -> str:
     return reverse("vouchers:merchant_redeem", args=[store.pk])
 
 
+def look_up(client, store, **what):
+    """Look a voucher up at the counter: the code or token travels in the POST body."""
+    return client.post(redeem_url(store), {"action": "lookup", **what})
+
+
 # --- who may see what -----------------------------------------------------------------------
 
 
@@ -213,7 +218,7 @@ def test_mine_lists_balance_expiry_and_expiring_soon(client, store, customer, fr
                                                      django_assert_max_num_queries):
     fresh = buy(make_product(store), customer)
     perishable = make_product(store, name="고등어 교환권", kind="product",
-                              product_name="고등어 1손", is_perishable=True, validity_days=90)
+                              product_name="고등어 1손", is_perishable=True, validity_months=3)
     old = buy(perishable, customer)
     frozen_clock(NOW + dt.timedelta(days=70))  # the 90-day voucher ends within 30 days
     client.force_login(customer)
@@ -224,7 +229,7 @@ def test_mine_lists_balance_expiry_and_expiring_soon(client, store, customer, fr
     text = body(page)
     assert "곧 만료" in text and text.count("곧 만료") == 1
     assert "잔액 ₩10,000" in text and "고등어 교환권" in text
-    assert "2027. 11. 20. (토)까지" in text  # 365 days after 2026-11-20
+    assert "2027. 11. 19. (금)까지" in text  # 12 months from 2026-11-20, that day included
     for _ in range(5):
         buy(make_product(store), customer)
     with django_assert_max_num_queries(len(few)):
@@ -253,7 +258,7 @@ def test_detail_shows_code_qr_where_history_and_refund_quote(client, voucher, cu
     code = voucher.code
     assert f"{code[:4]} {code[4:8]} {code[8:]}" in text
     assert "<svg" in text and "싱싱수산" in text
-    assert "2027. 11. 20. (토)까지" in text
+    assert "2027. 11. 19. (금)까지" in text
     assert "지금 환불받을 수 있는 금액: <strong>₩10,000</strong>" in text
     assert "구매 후 7일 이내 전액" in text
     assert "3개월 연장 신청" in text
@@ -318,7 +323,7 @@ def test_extension_double_submit_extends_once(client, voucher, customer):
     voucher.refresh_from_db()
     assert voucher.extension_count == 1
     assert voucher.valid_until == rules.add_months(before, 3)
-    assert "2028. 2. 20. (일)까지 연장했습니다" in body(first)
+    assert "2028. 2. 19. (토)까지 연장했습니다" in body(first)
 
 
 # --- redeeming ------------------------------------------------------------------------------
@@ -326,7 +331,7 @@ def test_extension_double_submit_extends_once(client, voucher, customer):
 
 def test_redeem_partly_then_the_rest(client, voucher, store, owner):
     client.force_login(owner)
-    preview = client.get(redeem_url(store), {"code": voucher.code.lower()})
+    preview = look_up(client, store, code=voucher.code.lower())
     assert "잔액 ₩10,000" in body(preview) and "이 가게에서 사용 가능" in body(preview)
     form = {"code": voucher.code, "amount": 3_000, "idempotency_key": hidden_key(preview)}
 
@@ -343,7 +348,7 @@ def test_redeem_partly_then_the_rest(client, voucher, store, owner):
     assert (voucher.balance, voucher.status) == (0, "used")
     assert [r.fee for r in Redemption.objects.order_by("id")] == [90, 210]
     assert_consistent(voucher)
-    used = client.get(redeem_url(store), {"code": voucher.code})
+    used = look_up(client, store, code=voucher.code)
     assert used.status_code == 409 and "이미 모두 사용한 상품권입니다" in body(used)
 
 
@@ -363,7 +368,7 @@ def test_redeem_at_a_store_outside_the_voucher_is_refused(client, voucher, other
     other = other_owner.store_memberships.get().store
     client.force_login(other_owner)
 
-    preview = client.get(redeem_url(other), {"code": voucher.code})
+    preview = look_up(client, other, code=voucher.code)
     forced = client.post(redeem_url(other), {"code": voucher.code, "amount": 1_000,
                                               "idempotency_key": key()})
 
@@ -376,11 +381,11 @@ def test_redeem_after_expiry_is_refused_with_the_date(client, voucher, store, ow
     frozen_clock(kst(2027, 11, 21, 9, 0))
     client.force_login(owner)
 
-    preview = client.get(redeem_url(store), {"code": voucher.code})
+    preview = look_up(client, store, code=voucher.code)
     forced = client.post(redeem_url(store), {"code": voucher.code, "amount": 1_000,
                                              "idempotency_key": key()})
 
-    assert "유효기간(2027. 11. 20. (토)까지)이 지난 상품권입니다." in body(preview)
+    assert "유효기간(2027. 11. 19. (금)까지)이 지난 상품권입니다." in body(preview)
     assert forced.status_code == 409 and Redemption.objects.count() == 0
     voucher.refresh_from_db()
     assert voucher.balance == 10_000
@@ -392,7 +397,7 @@ def test_product_voucher_is_redeemed_whole_only(client, store, owner, customer):
     voucher = buy(item, customer)
     client.force_login(owner)
 
-    preview = client.get(redeem_url(store), {"code": voucher.code})
+    preview = look_up(client, store, code=voucher.code)
     part = client.post(redeem_url(store), {"code": voucher.code, "amount": 5_000,
                                            "idempotency_key": key()})
 
@@ -400,10 +405,24 @@ def test_product_voucher_is_redeemed_whole_only(client, store, owner, customer):
     assert "나누어 쓸 수 없습니다" in body(part) and Redemption.objects.count() == 0
 
 
+def test_counter_lookup_never_reads_a_code_or_token_from_the_url(client, voucher, store, owner):
+    # Access logs record query strings: a code or QR token there is a bearer credential
+    # written to disk. The counter screen ignores them and looks up by POST only.
+    client.force_login(owner)
+
+    by_query = client.get(redeem_url(store), {"code": voucher.code})
+    by_token = client.get(redeem_url(store), {"token": voucher.qr_token})
+    by_post = look_up(client, store, token=voucher.qr_token)
+
+    assert "잔액 ₩10,000" not in body(by_query) and "잔액 ₩10,000" not in body(by_token)
+    assert 'method="post"' in body(by_query) and 'method="get"' not in body(by_query)
+    assert by_post.status_code == 200 and "잔액 ₩10,000" in body(by_post)
+
+
 def test_unknown_code_is_not_found(client, store, owner):
     client.force_login(owner)
 
-    response = client.get(redeem_url(store), {"code": "ZZZZZZZZZZZZ"})
+    response = look_up(client, store, code="ZZZZZZZZZZZZ")
 
     assert response.status_code == 404 and "찾을 수 없습니다" in body(response)
 
@@ -413,11 +432,12 @@ def test_scan_takes_staff_to_the_confirm_screen_and_refuses_customers(client, vo
     url = reverse("vouchers:scan", args=[voucher.qr_token])
     client.force_login(owner)
 
-    staff_scan = client.get(url)
+    confirm = client.get(url)
 
-    assert staff_scan["Location"] == f"{redeem_url(store)}?token={voucher.qr_token}"
-    confirm = client.get(staff_scan["Location"])
+    # the confirm screen itself, not a redirect that would put the token in another URL
+    assert confirm.status_code == 200 and not confirm.has_header("Location")
     assert "사용 처리 확인" in body(confirm) and "잔액 ₩10,000" in body(confirm)
+    assert f'action="{redeem_url(store)}"' in body(confirm)
     client.force_login(customer)
     assert client.get(url).status_code == 403
 
@@ -465,11 +485,11 @@ def test_owner_creates_a_store_voucher_and_validity_is_checked(client, store, ow
     client.force_login(owner)
     url = reverse("vouchers:product_new", args=[store.pk])
     form = {"name": "싱싱수산 3만원권", "kind": "amount", "face_value": 30_000,
-            "sale_price": 28_500, "validity_days": 100}
+            "sale_price": 28_500, "validity_months": 2}
 
     short = client.post(url, form)
-    assert short.status_code == 400 and "365일 이상" in body(short)
-    created = client.post(url, {**form, "validity_days": 365})
+    assert short.status_code == 400 and "12개월 이상" in body(short)
+    created = client.post(url, {**form, "validity_months": 12})
 
     assert created["Location"] == reverse("vouchers:merchant", args=[store.pk])
     product = VoucherProduct.objects.get(name="싱싱수산 3만원권")
@@ -483,7 +503,7 @@ def test_association_creates_a_market_wide_voucher(client, market):
     response = client.post(
         reverse("vouchers:market_product_new", args=[market.pk]),
         {"name": "반송큰시장 5만원", "kind": "amount", "face_value": 50_000,
-         "sale_price": 47_500, "validity_days": 365},
+         "sale_price": 47_500, "validity_months": 12},
     )
 
     assert response.status_code == 302

@@ -1,18 +1,22 @@
 """API plumbing shared by every router: domain errors become JSON with a translated message,
-every input passes one gate (`InputParser`) before a schema sees it, and lists page by
-`limit`/`offset`."""
+every input passes one gate (`InputParser`) before a schema sees it, lists page by
+`limit`/`offset`, and money in a request body is a `Won`."""
 
 import datetime as dt
 import json
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
+from annotated_types import Interval
 from django.http import HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination
 from ninja.parser import Parser
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from dangol.core.clock import KST
 from dangol.core.errors import DangolError, ValidationError
@@ -22,6 +26,8 @@ MAX_LIMIT = 100
 # Far beyond any list's length, and inside every database's integer range (an OFFSET of 2^63
 # overflows SQLite's and PostgreSQL's bigint and used to answer 500).
 MAX_OFFSET = 2**31 - 1
+# The widest amount a money column holds (PositiveIntegerField on every backend).
+WON_MAX = 2_147_483_647
 
 
 class ErrorOut(Schema):
@@ -161,3 +167,21 @@ class Pagination(LimitOffsetPagination):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=MAX_LIMIT, **kwargs)
+
+
+def _whole_won(value: object) -> int:
+    """Return `value` if it is a JSON integer; refuse booleans (True is not ₩1), strings and
+    fractions with a translated message."""
+    if type(value) is not int:
+        raise PydanticCustomError(
+            "won_not_integer", gettext("금액은 원 단위 정수(숫자)로 보내 주세요.")
+        )
+    return value
+
+
+Won = Annotated[int, Interval(ge=0, le=WON_MAX), BeforeValidator(_whole_won)]
+"""An amount of money in a request body: a JSON integer number of won, 0 to WON_MAX.
+`true`, `"1000"` and `1000.0` are refused (422), not coerced."""
+
+PositiveWon = Annotated[int, Interval(ge=1, le=WON_MAX), BeforeValidator(_whole_won)]
+"""A `Won` of at least ₩1 (an amount to take or pay)."""

@@ -1,5 +1,7 @@
 """Korean telephone numbers: mobile normalisation (E.164 via `phonenumbers`) and masking."""
 
+import re
+
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
@@ -22,14 +24,24 @@ def _parse(value: str) -> phonenumbers.PhoneNumber:
     return number
 
 
+# A Korean mobile number today is 010 and 8 digits (national number "10" + 8 digits). The
+# library also knows the retired 01X prefixes and 010 with a 3-digit middle group.
+_MOBILE_NATIONAL = re.compile(r"10[0-9]{8}")
+
+
 def mobile_normalize(value: str) -> str:
     """Return the Korean mobile number in `value` as E.164 ('+821012345678').
 
-    Raise InvalidPhone if it is not a valid Korean mobile number (landlines are refused:
-    customers sign in with a phone that receives SMS).
+    Raise InvalidPhone if it is not 010 followed by 8 digits (landlines are refused:
+    customers sign in with a phone that receives SMS; so are the retired 011/016/017/018/019
+    numbers and 010 with a 3-digit middle group).
     """
     number = _parse(value)
-    if number.country_code != 82 or phonenumbers.number_type(number) != PhoneNumberType.MOBILE:
+    if (
+        number.country_code != 82
+        or phonenumbers.number_type(number) != PhoneNumberType.MOBILE
+        or not _MOBILE_NATIONAL.fullmatch(str(number.national_number))
+    ):
         raise InvalidPhone(value=str(value).strip())
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 

@@ -22,7 +22,7 @@ from dangol.access import policy
 from dangol.access.api import caller_store
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
-from dangol.core.api import ErrorOut, Pagination
+from dangol.core.api import ErrorOut, Pagination, Won
 from dangol.core.errors import NotFound
 from dangol.core.idempotency import (
     idempotency_key_check,
@@ -79,7 +79,7 @@ class CouponOut(Schema):
 class RedeemIn(Schema):
     code: str | None = Field(None, pattern=r"^[0-9]{6}$", description="6자리 쿠폰 번호")
     token: str | None = Field(None, max_length=64, description="QR 토큰")
-    purchase_amount: int | None = Field(None, ge=0, description="구매 금액 (원)")
+    purchase_amount: Won | None = Field(None, description="구매 금액 (원)")
     idempotency_key: str | None = Field(None, min_length=1, max_length=100)
 
 

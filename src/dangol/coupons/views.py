@@ -164,8 +164,17 @@ def _redeem_page(
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def merchant_redeem(request: HttpRequest, pk: int) -> HttpResponse:
-    """Redeem at the counter: enter the code, see the coupon, confirm with the amount."""
+    """Redeem at the counter: enter the code, see the coupon, confirm with the amount.
+
+    A code or QR token travels only in POST bodies (`action=lookup` to look a coupon up),
+    never in the URL, which access logs record."""
     store = store_for_page(request, pk, policy.COUPONS_REDEEM)
+    if request.method == "POST" and request.POST.get("action") == "lookup":
+        code = request.POST.get("code", "").strip()[:12]
+        token = request.POST.get("token", "").strip()[:64]
+        if not (code or token):
+            return _redeem_page(request, store=store)
+        return _preview(request, store=store, code=code, token=token)
     if request.method == "POST":
         form = RedeemForm(request.POST)
         if not form.is_valid():
@@ -179,10 +188,7 @@ def merchant_redeem(request: HttpRequest, pk: int) -> HttpResponse:
         except DangolError as exc:
             return _redeem_page(request, store=store, error=exc.message, status=exc.status)
         return _redeem_page(request, store=store, redeemed=coupon)
-    code, token = request.GET.get("code", "").strip(), request.GET.get("token", "").strip()
-    if not (code or token):
-        return _redeem_page(request, store=store)
-    return _preview(request, store=store, code=code, token=token)
+    return _redeem_page(request, store=store)
 
 
 def _preview(request: HttpRequest, *, store: Store, code: str, token: str) -> HttpResponse:

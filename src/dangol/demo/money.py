@@ -72,7 +72,7 @@ def _products(market: Market, by_name: dict[str, Store]) -> dict[str, VoucherPro
         {"name": "반송수산 고등어 1손 교환권", "store": by_name["반송수산"],
          "kind": VoucherProduct.Kind.PRODUCT, "product_name": "고등어 1손",
          "face_value": 12_000, "sale_price": 12_000, "is_perishable": True,
-         "validity_days": 92},
+         "validity_months": 3},
         {"name": "할매반찬 2만원권", "store": by_name["할매반찬"], "face_value": 20_000,
          "sale_price": 20_000},
     ]

@@ -27,7 +27,7 @@ from dangol.access.api import caller_store
 from dangol.accounts.api import anonymous_openapi, optional_auth, required_auth
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.models import User
-from dangol.core.api import ErrorOut, Pagination
+from dangol.core.api import ErrorOut, Pagination, PositiveWon
 from dangol.core.errors import NotFound, ValidationError
 from dangol.core.idempotency import (
     KEY_MAX_LENGTH,
@@ -88,7 +88,9 @@ class ProductOut(Schema):
     issuer_name: str
     face_value: int = Field(description="액면가 (원)")
     sale_price: int = Field(description="판매가 (원)")
-    validity_days: int = Field(description="유효기간 (일)")
+    validity_months: int = Field(
+        description="유효기간 (개월, 구매일 포함 달력 계산) / validity in calendar months"
+    )
     is_perishable: bool
 
     @staticmethod
@@ -241,10 +243,15 @@ class PosVoucherOut(Schema):
     expires_display: str
 
 
+class LookupIn(Schema):
+    code: str | None = Field(None, max_length=20, description="상품권 번호")
+    qr_token: str | None = Field(None, max_length=64, description="QR 토큰")
+
+
 class RedeemIn(Schema):
     code: str | None = Field(None, max_length=20, description="상품권 번호")
     qr_token: str | None = Field(None, max_length=64, description="QR 토큰")
-    amount: int = Field(ge=1, description="사용 금액 (원)")
+    amount: PositiveWon = Field(description="사용 금액 (원)")
 
 
 class RedemptionOut(Schema):
@@ -278,7 +285,8 @@ def _detail(voucher: Voucher) -> VoucherDetailOut:
         )
         for item in voucher.redemptions.select_related("store").order_by("created_at", "id")
     ]
-    gifts = [GiftOut.from_orm(gift) for gift in voucher.gifts.order_by("created_at", "id")]
+    # ORM rows, not schema instances: the nested schemas' resolvers read the rows.
+    gifts = list(voucher.gifts.order_by("created_at", "id"))
     refund = Refund.objects.filter(voucher=voucher).first()
     quote: RefundQuoteOut | None = None
     refused: str | None = None
@@ -295,7 +303,7 @@ def _detail(voucher: Voucher) -> VoucherDetailOut:
     return VoucherDetailOut.from_orm(
         _VoucherDetail(
             voucher, redemptions=redemptions, gifts=gifts,
-            refund=RefundOut.from_orm(refund) if refund is not None else None,
+            refund=refund,
             refund_quote=quote, refund_refused=refused,
         )
     )
@@ -484,8 +492,19 @@ def refund_voucher(
 # --- POS ------------------------------------------------------------------------------------
 
 
-def _voucher_by_code_or_token(text: str) -> Voucher | None:
-    return selectors.voucher_by_code(code=text) or selectors.voucher_by_token(token=text)
+def _voucher_named(code: str | None, qr_token: str | None) -> Voucher:
+    """Return the voucher of the counter `code` or else the `qr_token`; raise ValidationError
+    if neither is given and VoucherNotFound if none matches (a re-keyed voucher's old code
+    included)."""
+    if not (code or qr_token):
+        raise ValidationError(_("상품권 번호나 QR 토큰을 보내 주세요."))
+    voucher = (
+        selectors.voucher_by_code(code=code) if code
+        else selectors.voucher_by_token(token=qr_token or "")
+    )
+    if voucher is None:
+        raise VoucherNotFound()
+    return voucher
 
 
 @router.post("/stores/{int:store_id}/vouchers/redemptions",
@@ -503,14 +522,7 @@ def redeem_voucher(
     """
     store = caller_store(request, store_id, policy.VOUCHERS_REDEEM)
     key = idempotency_key_check(idempotency_key)
-    if not (body.code or body.qr_token):
-        raise ValidationError(_("상품권 번호나 QR 토큰을 보내 주세요."))
-    voucher = (
-        selectors.voucher_by_code(code=body.code) if body.code
-        else selectors.voucher_by_token(token=body.qr_token or "")
-    )
-    if voucher is None:
-        raise VoucherNotFound()
+    voucher = _voucher_named(body.code, body.qr_token)
     redemption = services.voucher_redeem(
         voucher=voucher, store=store, amount=body.amount, staff=_caller(request),
         idempotency_key=idempotency_service_key(scope=f"store:{store.pk}", key=key),
@@ -535,19 +547,18 @@ def list_redemptions(request: HttpRequest, store_id: int) -> Any:
     )
 
 
-# Registered after the redemption paths, which "{code}" would otherwise match.
-@router.get("/stores/{int:store_id}/vouchers/{code}", response={200: PosVoucherOut, **ERRORS},
-            summary="상품권 잔액 조회 / check a voucher at the counter")
-def check_voucher(request: HttpRequest, store_id: int, code: str) -> PosVoucherOut:
-    """상품권 번호나 QR 토큰으로 상태, 잔액, 이 가게에서 쓸 수 있는지를 봅니다.
+@router.post("/stores/{int:store_id}/vouchers/lookup", response={200: PosVoucherOut, **ERRORS},
+             summary="상품권 잔액 조회 / check a voucher at the counter")
+def check_voucher(request: HttpRequest, store_id: int, body: LookupIn) -> PosVoucherOut:
+    """상품권 번호나 QR 토큰으로 상태, 잔액, 이 가게에서 쓸 수 있는지를 봅니다. 번호와 토큰은
+    접속 기록에 남는 URL이 아니라 요청 본문으로 보냅니다 (아무것도 바꾸지 않는 POST).
 
     Look a voucher up by counter code or QR token: status, balance, whether this store
-    accepts it.
+    accepts it. The code travels in the body, not in the URL that access logs record; the
+    POST changes nothing.
     """
     store = caller_store(request, store_id, policy.VOUCHERS_REDEEM)
-    voucher = _voucher_by_code_or_token(code)
-    if voucher is None:
-        raise VoucherNotFound()
+    voucher = _voucher_named(body.code, body.qr_token)
     product = voucher.product
     return PosVoucherOut(
         code=voucher.code, status=voucher.status,

@@ -68,6 +68,18 @@ class RefundRefused(VoucherError):
     template = _("환불할 수 없습니다: %(rule)s")
 
 
+class RefundFailed(VoucherError):
+    """The card refund was refused after the refund was booked; the booking was rolled
+    back, so the balance is on the voucher again."""
+
+    code = "voucher_refund_failed"
+    template = _(
+        "결제 대행사가 카드 환불을 거절해 환불을 취소했습니다 (잔액은 그대로입니다): "
+        "%(message)s 같은 요청을 나중에 다시 보내 주세요."
+    )
+    status = 502
+
+
 class ExtensionRefused(VoucherError):
     code = "voucher_extension_refused"
     template = _("유효기간을 연장할 수 없습니다: %(rule)s")

@@ -70,9 +70,9 @@ class VoucherProductForm(forms.Form):
         label=_("판매가(원)"), min_value=1,
         help_text=_("액면가보다 싸게 팔면 그 차액은 발행자가 부담합니다."),
     )
-    validity_days = forms.IntegerField(
-        label=_("유효기간(일)"), min_value=1, initial=365,
-        help_text=_("1년(365일) 이상, 신선식품 등은 3개월(90일) 이상"),
+    validity_months = forms.IntegerField(
+        label=_("유효기간(개월)"), min_value=1, max_value=120, initial=12,
+        help_text=_("12개월 이상, 신선식품 등은 3개월 이상. 구매일을 포함해 달력으로 셉니다."),
     )
     is_perishable = forms.BooleanField(label=_("신선식품 등 (유효기간 3개월 이상 허용)"),
                                        required=False)
@@ -84,6 +84,6 @@ class VoucherProductForm(forms.Form):
             "name": data["name"], "kind": data["kind"],
             "product_name": data.get("product_name") or "",
             "face_value": data["face_value"], "sale_price": data["sale_price"],
-            "validity_days": data["validity_days"],
+            "validity_months": data["validity_months"],
             "is_perishable": bool(data.get("is_perishable")),
         }

@@ -50,10 +50,14 @@ class VoucherProduct(models.Model):
     )
     face_value = models.PositiveIntegerField(_("액면가(원)"))
     sale_price = models.PositiveIntegerField(_("판매가(원)"))
-    validity_days = models.PositiveIntegerField(_("유효기간(일)"), default=365)
+    validity_months = models.PositiveSmallIntegerField(
+        _("유효기간(개월)"), default=12,
+        help_text=_("구매일을 포함해 달력으로 셉니다: 12개월이면 2027-03-01 구매분은 "
+                    "2028-02-29까지"),
+    )
     is_perishable = models.BooleanField(
         _("신선식품 등"), default=False,
-        help_text=_("유효기간을 3개월(90일)까지 줄일 수 있는 상품"),
+        help_text=_("유효기간을 3개월까지 줄일 수 있는 상품"),
     )
     fee_bp = models.PositiveIntegerField(
         _("플랫폼 수수료(bp)"), default=0, help_text=_("1bp = 0.01%. 상한을 넘을 수 없습니다.")
@@ -77,7 +81,8 @@ class VoucherProduct(models.Model):
                 name="%(app_label)s_%(class)s_sale_price_range",
             ),
             models.CheckConstraint(
-                condition=Q(validity_days__gte=365) | Q(is_perishable=True, validity_days__gte=90),
+                condition=Q(validity_months__gte=12)
+                | Q(is_perishable=True, validity_months__gte=3),
                 name="%(app_label)s_%(class)s_validity_min",
             ),
             models.CheckConstraint(

@@ -29,8 +29,8 @@ from dangol.vouchers.errors import (
 from dangol.vouchers.models import Refund, Voucher, VoucherProduct
 
 DEFAULT_FEE_CAP_BP = 800
-MIN_VALIDITY_DAYS = 365
-MIN_PERISHABLE_VALIDITY_DAYS = 90
+MIN_VALIDITY_MONTHS = 12
+MIN_PERISHABLE_VALIDITY_MONTHS = 3
 WITHDRAWAL_DAYS = 7
 SMALL_FACE_VALUE = 10_000
 BALANCE_REFUND_PERCENT = 60
@@ -53,10 +53,22 @@ def add_months(moment: dt.datetime, months: int) -> dt.datetime:
     return moment.astimezone(KST) + relativedelta(months=months)
 
 
-def voucher_expiry(*, purchased_at: dt.datetime, validity_days: int) -> dt.datetime:
-    """Return the instant a voucher bought at `purchased_at` expires: it is usable through
-    the whole KST day `validity_days` days after the day of purchase."""
-    last_day = purchased_at.astimezone(KST).date() + dt.timedelta(days=validity_days)
+def voucher_expiry(*, purchased_at: dt.datetime, validity_months: int) -> dt.datetime:
+    """Return the instant a voucher bought at `purchased_at` expires (exclusive: 00:00 KST
+    of the day after its last usable day).
+
+    The validity is counted in calendar months from the KST day of purchase, that day
+    included (민법 제160조: a period in months or years runs by the calendar and ends on
+    the day before the corresponding day; with no corresponding day, on the last day of
+    the final month). A 1-year voucher bought 2027-03-01 is usable through 2028-02-29; one
+    bought 2028-02-29, through 2029-02-28; a 3-month one bought 31 January, through 30 April.
+    """
+    first_day = purchased_at.astimezone(KST).date()
+    corresponding = first_day + relativedelta(months=validity_months)
+    if corresponding.day == first_day.day:
+        last_day = corresponding - dt.timedelta(days=1)
+    else:  # clipped to the month's end: there is no corresponding day
+        last_day = corresponding
     return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=KST)
 
 
@@ -71,7 +83,7 @@ def voucher_product_check(
     product_name: str,
     face_value: int,
     sale_price: int,
-    validity_days: int,
+    validity_months: int,
     is_perishable: bool,
     fee_bp: int,
     accepted_stores: Iterable[Store],
@@ -91,11 +103,11 @@ def voucher_product_check(
         problems.append(gettext("액면가와 판매가는 1원 이상이어야 합니다"))
     elif sale_price > face_value:
         problems.append(gettext("판매가는 액면가보다 클 수 없습니다"))
-    minimum = MIN_PERISHABLE_VALIDITY_DAYS if is_perishable else MIN_VALIDITY_DAYS
-    if validity_days < minimum:
+    minimum = MIN_PERISHABLE_VALIDITY_MONTHS if is_perishable else MIN_VALIDITY_MONTHS
+    if validity_months < minimum:
         problems.append(
-            gettext("유효기간은 %(days)s일 이상이어야 합니다 (신유형 상품권 표준약관)")
-            % {"days": minimum}
+            gettext("유효기간은 %(months)s개월 이상이어야 합니다 (신유형 상품권 표준약관)")
+            % {"months": minimum}
         )
     if fee_bp < 0:
         problems.append(gettext("수수료는 0 이상이어야 합니다"))

@@ -14,6 +14,7 @@ voucher of face value F sold at S (S ≤ F; D = F − S is the issuer's discount
 | refund, booked    | voucher liability −B · refund_clearing +R · issuer discount_expense  |
 |                   | +(B − R), B = balance, R = what the customer gets back               |
 | refund, paid      | refund_clearing −R · cash +R (after the provider confirmed)          |
+| refund, refused   | the reversal of the booking (the provider refused the card refund)   |
 
 The customer's S and the issuer's D together fund the F the voucher holds; the issuer's
 `discount_expense` account goes negative by what it owes (settlement nets it). Whatever of
@@ -30,7 +31,8 @@ Locks: a service that changes a voucher locks its row first (`vouchers_lock`), t
 ledger locks accounts (`accounts_lock`), always in that order and in primary-key order.
 Payment-provider calls run outside the voucher's transaction (they must not hold a lock
 across the network), so a purchase is "pay, then issue" and a refund is "book, then pay";
-each step is idempotent and a retry with the same key finishes what was left.
+each step is idempotent and a retry with the same key finishes what was left. A refund the
+provider refuses is rolled back (its booking reversed), never left in refund clearing.
 """
 
 import datetime as dt
@@ -49,11 +51,21 @@ from dangol.core.ids import random_code, token_urlsafe
 from dangol.core.money import format_won
 from dangol.core.phone import mobile_normalize
 from dangol.ledger import catalogue
-from dangol.ledger.models import Account
-from dangol.ledger.services import account_get_or_create, ledger_post, ledger_transfer
+from dangol.ledger.models import Account, Transaction
+from dangol.ledger.services import (
+    account_get_or_create,
+    ledger_post,
+    ledger_reverse,
+    ledger_transfer,
+)
 from dangol.notices.models import Notice
 from dangol.notices.services import notice_send
-from dangol.payments.errors import PaymentDeclined
+from dangol.payments.errors import (
+    PaymentDeclined,
+    PaymentRejected,
+    PaymentStateError,
+    RefundExceedsCaptured,
+)
 from dangol.payments.models import Payment
 from dangol.payments.services import payment_charge, payment_refund
 from dangol.places.models import Market, Store
@@ -64,6 +76,7 @@ from dangol.vouchers.errors import (
     InvalidVoucherProduct,
     ProductNotOnSale,
     PurchaseFailed,
+    RefundFailed,
     VoucherExpired,
     VoucherNotActive,
 )
@@ -80,7 +93,7 @@ from dangol.vouchers.rules import (
     EXPIRY_NOTICE_DAYS,
     EXTENSION_MONTHS,
     MAX_EXTENSIONS,
-    MIN_VALIDITY_DAYS,
+    MIN_VALIDITY_MONTHS,
     REDEEM_KIND,
     add_months,
     fee_cap_bp,
@@ -107,7 +120,7 @@ def voucher_product_create(
     market: Market | None = None,
     kind: str = VoucherProduct.Kind.AMOUNT,
     product_name: str = "",
-    validity_days: int = MIN_VALIDITY_DAYS,
+    validity_months: int = MIN_VALIDITY_MONTHS,
     is_perishable: bool = False,
     fee_bp: int = 0,
     accepted_stores: Iterable[Store] = (),
@@ -122,14 +135,14 @@ def voucher_product_create(
         raise FeeAboveCap(fee=f"{fee_bp / 100:g}%", cap=f"{fee_cap_bp() / 100:g}%")
     problems = voucher_product_check(
         store=store, market=market, kind=kind, product_name=product_name,
-        face_value=face_value, sale_price=sale_price, validity_days=validity_days,
+        face_value=face_value, sale_price=sale_price, validity_months=validity_months,
         is_perishable=is_perishable, fee_bp=fee_bp, accepted_stores=stores,
     )
     if problems:
         raise InvalidVoucherProduct(reason="; ".join(problems))
     product = VoucherProduct.objects.create(
         name=name, kind=kind, product_name=product_name.strip(), store=store, market=market,
-        face_value=face_value, sale_price=sale_price, validity_days=validity_days,
+        face_value=face_value, sale_price=sale_price, validity_months=validity_months,
         is_perishable=is_perishable, fee_bp=fee_bp,
     )
     if stores:
@@ -228,11 +241,12 @@ def voucher_issue(
         return existing
     now = clock.now()
     face, sale = product.face_value, product.sale_price
+    code, qr_token = _voucher_keys()
     voucher = Voucher.objects.create(
         product=product, buyer=buyer, holder=buyer, holder_phone=buyer.phone or "",
-        code=random_code(12), qr_token=token_urlsafe(24), face_value=face, balance=face,
+        code=code, qr_token=qr_token, face_value=face, balance=face,
         purchased_at=now,
-        expires_at=voucher_expiry(purchased_at=now, validity_days=product.validity_days),
+        expires_at=voucher_expiry(purchased_at=now, validity_months=product.validity_months),
         payment=payment, purchase_key=idempotency_key,
     )
     liability = account_get_or_create(
@@ -254,7 +268,9 @@ def voucher_issue(
 def voucher_gift(*, voucher: Voucher, to_phone: str, message: str = "") -> VoucherGift:
     """Give the voucher to the mobile number `to_phone` and notify it; return the gift.
 
-    The number becomes the holder (and its user, if one has signed up with it). Raise
+    The number becomes the holder (and its user, if one has signed up with it). The voucher
+    is re-keyed: a new counter code and QR token, so that what the giver has seen or kept
+    (a screenshot, the code) no longer spends it; the old ones are unknown codes. Raise
     InvalidPhone for a number that is not a Korean mobile number, VoucherNotActive for a
     used or refunded voucher and VoucherExpired after its validity. Locks the voucher.
     """
@@ -267,7 +283,8 @@ def voucher_gift(*, voucher: Voucher, to_phone: str, message: str = "") -> Vouch
     )
     locked.holder_phone = number
     locked.holder = User.objects.filter(phone=number).first()
-    locked.save(update_fields=["holder_phone", "holder", "updated_at"])
+    locked.code, locked.qr_token = _voucher_keys()
+    locked.save(update_fields=["holder_phone", "holder", "code", "qr_token", "updated_at"])
     product = VoucherProduct.objects.get(pk=locked.product_id)
     body = gettext("%(product)s (잔액 %(balance)s)을 선물 받았습니다.") % {
         "product": product.name, "balance": format_won(locked.balance),
@@ -280,7 +297,13 @@ def voucher_gift(*, voucher: Voucher, to_phone: str, message: str = "") -> Vouch
         idempotency_key=f"voucher-gift:{gift.pk}",
     )
     voucher.holder_phone, voucher.holder = locked.holder_phone, locked.holder
+    voucher.code, voucher.qr_token = locked.code, locked.qr_token
     return gift
+
+
+def _voucher_keys() -> tuple[str, str]:
+    """Return a new bearer pair for a voucher: the counter code and the QR token."""
+    return random_code(12), token_urlsafe(24)
 
 
 def _check_usable(voucher: Voucher) -> None:
@@ -372,23 +395,44 @@ def voucher_refund(*, voucher: Voucher, idempotency_key: str, reason: str = "") 
     """Refund the voucher's whole balance under the rule that applies and return the refund.
 
     Book it first (one transaction: the balance leaves the voucher, which becomes
-    REFUNDED), then pay it back through the payment provider and post clearing → cash. A
-    retry with the same key finishes a refund whose payment did not go through. Raise
-    RefundRefused naming the rule (see `voucher_refund_check`), PaymentPending or
-    PaymentRejected from the provider (the refund stays booked: retry with the same key),
-    IdempotencyKeyReused if the key belongs to another voucher's refund.
+    REFUNDED), then pay it back through the payment provider and post clearing → cash. The
+    refund completes or rolls back:
+    - the provider refused the card refund (or the payment cannot be refunded): the
+      booking is reversed, the balance is on the voucher again and RefundFailed is raised;
+      a retry with the same key books and asks the provider again;
+    - the provider did not answer: the refund stays booked and PaymentPending is raised; a
+      retry with the same key asks again under the same provider key and finishes it.
+    Raise RefundRefused naming the rule (see `voucher_refund_check`), IdempotencyKeyReused
+    if the key belongs to another voucher's refund.
     """
     refund = _refund_book(voucher=voucher, idempotency_key=idempotency_key, reason=reason)
     if refund.paid_at is None:
         payment = Payment.objects.get(voucher__pk=refund.voucher_id)
-        payment_refund(
-            payment=payment, amount=refund.amount,
-            idempotency_key=f"voucher-refund:{refund.voucher_id}",
-            reason=refund.reason or refund.get_rule_display(),
-        )
+        try:
+            payment_refund(
+                payment=payment, amount=refund.amount,
+                idempotency_key=_refund_payment_key(refund),
+                reason=refund.reason or refund.get_rule_display(),
+            )
+        except (PaymentRejected, PaymentStateError, RefundExceedsCaptured) as refused:
+            _refund_roll_back(refund_id=refund.pk)
+            voucher.refresh_from_db(fields=["balance", "status"])
+            raise RefundFailed(message=refused.message) from refused
         refund = _refund_settle(refund_id=refund.pk)
     voucher.balance, voucher.status = 0, Voucher.Status.REFUNDED
     return refund
+
+
+def _refund_booking_key(voucher_id: int, refund_id: int) -> str:
+    """Return the ledger key of a refund's booking: one per attempt (a rolled-back attempt
+    keeps its booking and reversal in the ledger; the next one posts under its own key)."""
+    return f"voucher:{voucher_id}:refund:{refund_id}"
+
+
+def _refund_payment_key(refund: Refund) -> str:
+    """Return the payment provider's key of a refund attempt: the same on every retry of
+    the attempt, a new one for a new attempt after a roll-back."""
+    return f"voucher-refund:{refund.voucher_id}:{refund.pk}"
 
 
 @transaction.atomic
@@ -402,6 +446,10 @@ def _refund_book(*, voucher: Voucher, idempotency_key: str, reason: str) -> Refu
         return existing
     quote = voucher_refund_check(voucher=locked)
     product = VoucherProduct.objects.get(pk=locked.product_id)
+    refund = Refund.objects.create(
+        voucher=locked, rule=quote.rule, balance=quote.balance, amount=quote.amount,
+        reason=reason[:200], idempotency_key=idempotency_key, created_at=clock.now(),
+    )
     entries = [
         (voucher_account(voucher=locked), -quote.balance),
         (catalogue.refund_clearing_account(), quote.amount),
@@ -409,15 +457,36 @@ def _refund_book(*, voucher: Voucher, idempotency_key: str, reason: str) -> Refu
     if quote.balance > quote.amount:
         entries.append((_issuer_discount_account(product), quote.balance - quote.amount))
     ledger_post(
-        idempotency_key=f"voucher:{locked.pk}:refund", kind="voucher_refund", entries=entries,
-        description=str(Refund.Rule(quote.rule).label),
-        metadata={"voucher": locked.pk, "rule": quote.rule},
+        idempotency_key=_refund_booking_key(locked.pk, refund.pk), kind="voucher_refund",
+        entries=entries, description=str(Refund.Rule(quote.rule).label),
+        metadata={"voucher": locked.pk, "rule": quote.rule, "refund": refund.pk},
     )
     _balance_mirror(locked, 0, Voucher.Status.REFUNDED)
-    return Refund.objects.create(
-        voucher=locked, rule=quote.rule, balance=quote.balance, amount=quote.amount,
-        reason=reason[:200], idempotency_key=idempotency_key, created_at=clock.now(),
+    return refund
+
+
+@transaction.atomic
+def _refund_roll_back(*, refund_id: int) -> None:
+    """Undo an unpaid refund's booking: reverse its posting, put the balance back on the
+    voucher and delete the refund, so the voucher can be refunded again. Locks the voucher,
+    then the refund; does nothing if the refund is gone or was paid meanwhile."""
+    voucher_id = Refund.objects.filter(pk=refund_id).values_list("voucher_id", flat=True).first()
+    if voucher_id is None:
+        return
+    locked = vouchers_lock([voucher_id])[voucher_id]
+    refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+    if refund is None or refund.paid_at is not None:
+        return
+    booking = Transaction.objects.get(idempotency_key=_refund_booking_key(locked.pk, refund.pk))
+    ledger_reverse(
+        transaction=booking, idempotency_key=f"{booking.idempotency_key}:rolled-back",
+        description=gettext("카드 환불 거절로 환불 취소"),
     )
+    balance = voucher_account(voucher=locked).balance
+    _balance_mirror(
+        locked, balance, Voucher.Status.ACTIVE if balance else Voucher.Status.USED
+    )
+    refund.delete()
 
 
 @transaction.atomic

@@ -337,8 +337,13 @@ def _redeem_preview(request: HttpRequest, *, store: Store, voucher: Voucher | No
 @require_http_methods(["GET", "HEAD", "POST"])
 def merchant_redeem(request: HttpRequest, pk: int) -> HttpResponse:
     """Redeem at the counter: enter the code (or arrive from the QR), see the voucher and
-    whether it is accepted here, enter the amount, confirm."""
+    whether it is accepted here, enter the amount, confirm.
+
+    A code or QR token is a bearer credential: it travels only in POST bodies (`action=lookup`
+    with `code` or `token`), never in the URL, which access logs record."""
     store = store_for_page(request, pk, policy.VOUCHERS_REDEEM)
+    if request.method == "POST" and request.POST.get("action") == "lookup":
+        return _redeem_look_up(request, store=store)
     if request.method == "POST":
         form = RedeemForm(request.POST)
         if not form.is_valid():
@@ -362,8 +367,12 @@ def merchant_redeem(request: HttpRequest, pk: int) -> HttpResponse:
             )
         voucher.refresh_from_db()
         return _redeem_page(request, store=store, voucher=voucher, redeemed=redemption)
-    token = request.GET.get("token", "").strip()
-    code = request.GET.get("code", "").strip()
+    return _redeem_page(request, store=store)
+
+
+def _redeem_look_up(request: HttpRequest, *, store: Store) -> HttpResponse:
+    token = request.POST.get("token", "").strip()[:64]
+    code = request.POST.get("code", "").strip()[:20]
     if token:
         return _redeem_preview(
             request, store=store, voucher=selectors.voucher_by_token(token=token)
@@ -400,8 +409,8 @@ def voucher_scan(request: HttpRequest, token: str) -> HttpResponse:
             request, "vouchers/refused.html", {"message": NotAccepted().message}, status=403
         )
     if len(accepting) == 1:
-        url = reverse("vouchers:merchant_redeem", args=[accepting[0].pk])
-        return redirect(f"{url}?token={token}")
+        # The confirm screen itself: a redirect would write the token into another URL.
+        return _redeem_preview(request, store=accepting[0], voucher=voucher)
     return render(
         request, "vouchers/choose_store.html", {"stores": accepting, "token": token}
     )
