@@ -20,7 +20,7 @@ compute a token from the ids, so the 128-bit tokens are unguessable; they are st
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +30,13 @@ from django.db.models import Exists, OuterRef, Q
 from dangol.accounts.models import User
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.regulars.models import Consent, Follow
-from dangol.regulars.rules import OptIn, is_night_kst, opt_in_stands_q, opt_in_stands_sql
+from dangol.regulars.rules import (
+    OptIn,
+    is_night_kst,
+    opt_in_stands_q,
+    opt_in_stands_sql,
+    opt_in_withdrawn_sql,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class Audience:
     eligible_params: list[Any]
     now_ok: str  # SQL boolean: may receive it now (else held until release_at)
     now_ok_params: list[Any]
+    withdrawn: str = "1 = 0"  # SQL boolean: not eligible because the ad opt-in was withdrawn
+    withdrawn_params: list[Any] = field(default_factory=list)
 
 
 def audience_sql(
@@ -80,7 +88,8 @@ def audience_sql(
     now_ok: tuple[str, list[Any]] = ("1 = 1", [])
     if is_night_kst(at):
         now_ok = opt_in_stands_sql(OptIn.NIGHT, at, alias="c")
-    return Audience(sql, params, eligible, eligible_params, *now_ok)
+    withdrawn = opt_in_withdrawn_sql(OptIn.AD, at, alias="c")
+    return Audience(sql, params, eligible, eligible_params, *now_ok, *withdrawn)
 
 
 def _address_sql(channel: str) -> str:
@@ -98,6 +107,7 @@ class _Counts:
     now: int
     with_phone: int
     with_email: int
+    withdrawn: int  # not eligible: withdrew the ad opt-in by the send instant
 
 
 def audience_counts(aud: Audience) -> _Counts:
@@ -107,12 +117,13 @@ def audience_counts(aud: Audience) -> _Counts:
         f" COALESCE(SUM(CASE WHEN {elig} THEN 1 ELSE 0 END), 0),"
         f" COALESCE(SUM(CASE WHEN {elig} AND {now_ok} THEN 1 ELSE 0 END), 0),"
         f" COALESCE(SUM(CASE WHEN {elig} AND COALESCE(u.phone, '') <> '' THEN 1 ELSE 0 END), 0),"
-        f" COALESCE(SUM(CASE WHEN {elig} AND COALESCE(u.email, '') <> '' THEN 1 ELSE 0 END), 0)"
+        f" COALESCE(SUM(CASE WHEN {elig} AND COALESCE(u.email, '') <> '' THEN 1 ELSE 0 END), 0),"
+        f" COALESCE(SUM(CASE WHEN {aud.withdrawn} THEN 1 ELSE 0 END), 0)"
         f" {aud.sql}"
     )
     params = [
         *aud.eligible_params, *aud.eligible_params, *aud.now_ok_params,
-        *aud.eligible_params, *aud.eligible_params, *aud.params,
+        *aud.eligible_params, *aud.eligible_params, *aud.withdrawn_params, *aud.params,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
