@@ -85,3 +85,18 @@ def test_imported_consent_older_than_a_withdrawal_is_not_imported(noon, store):
     result = services.regulars_import(store=store, data=data)
     assert result.with_consent == 0 and [w.line for w in result.warnings] == [2]
     assert not Consent.objects.get().ad_active
+
+
+def test_import_refuses_consent_dates_before_the_store_or_unstorable(noon, store):
+    data = (
+        "이름,휴대전화,동의일시,동의방법\n"
+        "옛날,010-4444-0001,1900-01-01,서면\n"
+        "영년,010-4444-0002,0001-01-01T00:00:00+14:00,서면\n"
+        "끝년,010-4444-0003,9999-12-31T23:59:59-14:00,서면\n"
+        "제때,010-4444-0004,2025-03-01 10:00,서면\n"
+    ).encode()
+    result = services.regulars_import(store=store, data=data)
+    assert [error.line for error in result.errors] == [2, 3, 4]
+    assert "가게" in result.errors[0].reason
+    assert result.with_consent == 1
+    assert list(Consent.objects.values_list("customer__phone", flat=True)) == ["+821044440004"]
