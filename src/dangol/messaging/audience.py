@@ -186,11 +186,21 @@ def consent_stands(*, at: dt.datetime, night: bool = False) -> Q:
 def consent_sql(*, at: dt.datetime, night: bool) -> tuple[str, list[Any]]:
     """SQL and parameters: the ad opt-in of the delivery's recipient to the campaign's
     sender stands at `at` (and, with `night`, the night opt-in too), by regulars' rule
-    (`opt_in_stands_sql`). Aliases d (delivery), c (campaign)."""
+    (`opt_in_stands_sql`), and no withdrawal of it has been committed since. Aliases d
+    (delivery), c (campaign).
+
+    The dispatch claim reads its clock (`at`) before its statements run: a withdrawal
+    stamped a moment after that reading but committed before the statement is visible to
+    it, and must stop the send — a withdrawal takes effect at its instant, and nothing may
+    be sent after it. The Consent row keeps `…_withdrawn_at` only while the opt-in stays
+    withdrawn (a re-grant clears it), so a committed withdrawal is one that is not NULL.
+    """
     consent = Consent._meta.db_table
     stands, params = opt_in_stands_sql(OptIn.AD, at, alias="k")
+    stands = f"{stands} AND k.{OptIn.AD}_withdrawn_at IS NULL"
     if night:
         night_sql, night_params = opt_in_stands_sql(OptIn.NIGHT, at, alias="k")
+        night_sql = f"{night_sql} AND k.{OptIn.NIGHT}_withdrawn_at IS NULL"
         stands, params = f"{stands} AND {night_sql}", [*params, *night_params]
     # Table names and fixed fragments only; every value is a parameter.
     sql = (
