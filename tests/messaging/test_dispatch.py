@@ -201,9 +201,10 @@ def test_withdrawal_after_sending_and_before_dispatch_is_honoured_and_refunded(
 def test_claim_judges_consent_at_its_instant_like_the_fan_out_and_the_release(
     store: Store, consenting_regular: Callable[..., User], credited_store: Callable[..., Store],
 ) -> None:
-    # The claim once read only whether the consent row stood as last written, so a claim for
-    # 14:10 suppressed an ad whose consent was withdrawn only at 14:30 and sent one whose
-    # consent, withdrawn at 14:05, came back only at 14:20.
+    # The claim judges the consent at its instant (a consent withdrawn at 14:05 that came
+    # back only at 14:20 does not stand at 14:10) and, besides, honours every withdrawal
+    # already committed when its statement runs: at 14:40 a claim for 14:10 must not send
+    # an ad whose consent was withdrawn at 14:30 — nothing goes out after a withdrawal.
     withdraws_later, comes_back = consenting_regular(), consenting_regular()
     credited_store(1_000)
     with clock.travel(AFTERNOON):
@@ -220,13 +221,13 @@ def test_claim_judges_consent_at_its_instant_like_the_fan_out_and_the_release(
             channel=Channel.LMS, limit=10, now=AFTERNOON + dt.timedelta(minutes=10)
         )
 
-    stood = Delivery.objects.get(campaign=campaign, customer=withdraws_later)
+    withdrawn = Delivery.objects.get(campaign=campaign, customer=withdraws_later)
     lapsed = Delivery.objects.get(campaign=campaign, customer=comes_back)
-    assert ids == [stood.pk]
-    assert stood.status == Delivery.Status.SENDING
-    assert (lapsed.status, lapsed.suppressed_reason) == (
-        Delivery.Status.SUPPRESSED, "withdrawn_before_dispatch"
-    )
+    assert ids == []
+    for row in (withdrawn, lapsed):
+        assert (row.status, row.suppressed_reason, row.refunded) == (
+            Delivery.Status.SUPPRESSED, "withdrawn_before_dispatch", True
+        )
 
 
 def test_a_retry_that_slips_into_the_night_is_held_until_eight_for_day_only_consent(
