@@ -138,6 +138,20 @@ def test_pos_gives_stamps_by_customer_code_idempotently(client, store, owner):
     assert limited.status_code == 409 and limited.json()["code"] == "stamp_day_limit"
 
 
+def test_pos_stamp_by_phone_cannot_probe_for_accounts(client, store, owner):
+    make_program(store)
+    CustomerFactory(phone="+821066660001")  # has an account, does not follow the store
+    headers = bearer(owner, scope=f"store:{store.pk}")
+    answers = [
+        client.post(f"/api/stores/{store.pk}/stamps", {"phone": phone},
+                    content_type="application/json", headers=headers)
+        for phone in ("010-6666-0001", "010-6666-0002")
+    ]
+    assert answers[0].status_code == answers[1].status_code == 404
+    assert answers[0].json() == answers[1].json()
+    assert not Stamp.objects.exists()
+
+
 def test_coupon_templates_list_is_paginated_with_constant_queries(
     client, store, owner, django_assert_max_num_queries
 ):

@@ -309,6 +309,7 @@ def test_issue_to_regulars_runs_constant_queries(store, django_assert_max_num_qu
 def test_stamp_give_by_code_and_by_phone(store, staff):
     make_program(store)
     customer = CustomerFactory(phone="+821055550001")
+    follow_create(customer=customer, store=store)
     code = stamps.customer_code_get_or_create(customer=customer)
     assert stamps.customer_code_get_or_create(customer=customer) == code
 
@@ -324,6 +325,23 @@ def test_stamp_give_refuses_unknown_customer_and_store_without_program(store, st
     make_program(store)
     with pytest.raises(errors.CustomerNotFound, match="고객을 찾을 수 없습니다"):
         stamps.stamp_give(store=store, staff=staff, customer_code="99999999")
+
+
+def test_stamp_by_phone_reaches_only_the_store_s_regulars_and_answers_alike(store, staff):
+    # The probe: any number with an account could be stamped (and so told apart from a
+    # number without one). By phone, only a follower of this store is found.
+    make_program(store)
+    stranger = CustomerFactory(phone="+821055550003")
+    follow_create(customer=stranger, store=StoreFactory(market=store.market))
+    refusals = []
+    for phone in ("010-5555-0003", "010-5555-0004"):  # an account elsewhere / no account
+        with pytest.raises(errors.CustomerNotFound) as refused:
+            stamps.stamp_give(store=store, staff=staff, phone=phone)
+        refusals.append((refused.value.code, refused.value.status, refused.value.message))
+    assert refusals[0] == refusals[1]
+    assert not StampCard.objects.exists() and not Stamp.objects.exists()
+    follow_create(customer=stranger, store=store)
+    assert stamps.stamp_give(store=store, staff=staff, phone="010-5555-0003").card.stamps == 1
 
 
 def test_stamp_give_refuses_over_per_visit_limit(store, staff):

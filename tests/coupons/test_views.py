@@ -229,7 +229,7 @@ def test_scan_url_opens_confirm_for_staff_and_refusal_for_others(client, store, 
 
 def test_merchant_gives_stamp_by_phone_and_sees_limit_message(client, store, owner):
     make_program(store, per_day_limit=1, per_visit_limit=1)
-    CustomerFactory(phone="+821077770000")
+    follow_create(customer=CustomerFactory(phone="+821077770000"), store=store)
     client.force_login(owner)
     url = reverse("coupons:merchant_stamps", args=[store.pk])
 

@@ -204,6 +204,26 @@ def test_informational_free_text_is_refused(client, store, owner, credited_store
     assert response.status_code == 400 and response.json()["code"] == "campaign_invalid"
 
 
+def test_an_ad_cannot_go_out_as_an_informational_template(
+    client, store, owner, credited_store, customer_factory, frozen_clock
+):
+    # The probe: at 23:29 an "expiry" notice with the merchant's own text reached 5
+    # regulars without ad consent. A merchant cannot write an informational message at all.
+    frozen_clock(kst(2026, 11, 20, 23, 29))
+    credited_store(1_000)
+    for _ in range(5):
+        follow_create(customer=customer_factory(), store=store)
+    body = {"kind": "info", "template": "expiry", "body": "오늘만 50% 할인",
+            "channels": ["in_app", "sms"]}
+    response = post(client, f"/api/stores/{store.pk}/campaigns", body, bearer(owner), key="i-2")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "campaign_invalid"
+    assert "정보성" in response.json()["message"]
+    assert not Campaign.objects.exists() and not Delivery.objects.exists()
+    check = post(client, f"/api/stores/{store.pk}/campaigns/check", body, bearer(owner)).json()
+    assert check["eligible"] == 0 and any("정보성" in p for p in check["problems"])
+
+
 # --- list, statistics, credit ---------------------------------------------------------------
 
 
@@ -424,3 +444,28 @@ def test_inbox_reads_in_constant_queries(client, store, owner, consenting_regula
     with django_assert_num_queries(5):
         data = client.get("/api/me/inbox").json()
     assert data["count"] == size
+
+
+@pytest.mark.parametrize("when", [
+    "0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59-14:00",
+    "1900-01-01T00:00:00+09:00", "2027-11-20T20:30:00+09:00",
+])
+@pytest.mark.parametrize("path", ["campaigns", "campaigns/check"])
+def test_scheduled_time_far_past_or_far_ahead_is_refused_with_422(
+    client, store, owner, audience, credited_store, when, path
+):
+    credited_store(1_000)
+    body = {"body": BODY, "scheduled_at": when}
+    response = post(client, f"/api/stores/{store.pk}/{path}", body, bearer(owner), key="when")
+    assert response.status_code == 422, response.content
+    assert "시각" in response.json()["message"] or "시각" in str(response.json())
+    assert not Campaign.objects.exists() and not Delivery.objects.exists()
+
+
+def test_scheduled_time_a_few_seconds_ago_is_sent_now(client, store, owner, audience,
+                                                      credited_store):
+    credited_store(1_000)
+    body = {"body": BODY, "scheduled_at": "2026-11-20T20:29:40+09:00"}
+    response = post(client, f"/api/stores/{store.pk}/campaigns", body, bearer(owner), key="s")
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "sent"

@@ -201,9 +201,10 @@ def test_withdrawal_after_sending_and_before_dispatch_is_honoured_and_refunded(
 def test_claim_judges_consent_at_its_instant_like_the_fan_out_and_the_release(
     store: Store, consenting_regular: Callable[..., User], credited_store: Callable[..., Store],
 ) -> None:
-    # The claim once read only whether the consent row stood as last written, so a claim for
-    # 14:10 suppressed an ad whose consent was withdrawn only at 14:30 and sent one whose
-    # consent, withdrawn at 14:05, came back only at 14:20.
+    # The claim judges the consent at its instant (a consent withdrawn at 14:05 that came
+    # back only at 14:20 does not stand at 14:10) and, besides, honours every withdrawal
+    # already committed when its statement runs: at 14:40 a claim for 14:10 must not send
+    # an ad whose consent was withdrawn at 14:30 — nothing goes out after a withdrawal.
     withdraws_later, comes_back = consenting_regular(), consenting_regular()
     credited_store(1_000)
     with clock.travel(AFTERNOON):
@@ -220,13 +221,13 @@ def test_claim_judges_consent_at_its_instant_like_the_fan_out_and_the_release(
             channel=Channel.LMS, limit=10, now=AFTERNOON + dt.timedelta(minutes=10)
         )
 
-    stood = Delivery.objects.get(campaign=campaign, customer=withdraws_later)
+    withdrawn = Delivery.objects.get(campaign=campaign, customer=withdraws_later)
     lapsed = Delivery.objects.get(campaign=campaign, customer=comes_back)
-    assert ids == [stood.pk]
-    assert stood.status == Delivery.Status.SENDING
-    assert (lapsed.status, lapsed.suppressed_reason) == (
-        Delivery.Status.SUPPRESSED, "withdrawn_before_dispatch"
-    )
+    assert ids == []
+    for row in (withdrawn, lapsed):
+        assert (row.status, row.suppressed_reason, row.refunded) == (
+            Delivery.Status.SUPPRESSED, "withdrawn_before_dispatch", True
+        )
 
 
 def test_a_retry_that_slips_into_the_night_is_held_until_eight_for_day_only_consent(
@@ -590,3 +591,98 @@ def test_dispatch_writes_one_update_per_sent_row(sms_server: FakeNhnSms) -> None
         assert deliveries_dispatch(channel=Channel.SMS, limit=10, now=AFTERNOON).sent == 10
 
     assert len(ten.captured_queries) - len(five.captured_queries) == 5
+
+
+# --- a withdrawal racing the fan-out and the dispatch ------------------------------------------
+
+
+def test_withdrawal_committed_before_the_claim_stops_the_send_whatever_its_instant(
+    store, consenting_regular, credited_store, frozen_clock
+) -> None:
+    # The dispatcher reads its clock, then claims; a withdrawal stamped a moment after that
+    # reading but committed before the claim statement must still stop the send.
+    frozen_clock(AFTERNOON)
+    credited_store(1_000)
+    person = consenting_regular()
+    [row] = Delivery.objects.filter(campaign=send_ad(store))
+    frozen_clock(AFTERNOON + dt.timedelta(milliseconds=5))
+    consent_withdraw(customer=person, store=store)
+
+    assert deliveries_claim(channel=row.channel, limit=10, now=AFTERNOON) == []
+
+    row.refresh_from_db()
+    assert (row.status, row.suppressed_reason, row.refunded) == (
+        Delivery.Status.SUPPRESSED, "withdrawn_before_dispatch", True
+    )
+    assert message_credit_balance(store=store) == 1_000
+    assert ledger_verify().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("withdraw_at", ["during_fan_out", "before_claim"])
+def test_withdrawal_racing_fan_out_and_dispatch_never_lets_a_send_through(
+    store, consenting_regular, credited_store, frozen_clock, sms_server, withdraw_at
+) -> None:
+    """Two connections: the sender fans a campaign out and dispatches it; the customer
+    withdraws (a) while the fan-out's transaction is open (the withdrawal waits for nothing:
+    it commits while the fan-out holds its locks), or (b) after the fan-out committed and
+    after the dispatcher read its clock, before its claim. Either way: no SMS reaches the
+    provider, and whatever was charged for the customer is refunded."""
+    import threading
+
+    from django.db import connections, transaction
+
+    frozen_clock(AFTERNOON)
+    credited_store(1_000)
+    person = consenting_regular()
+    fanned, withdrawn = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            with transaction.atomic():
+                campaign = campaign_create(
+                    store=store, kind=Campaign.Kind.AD, body="고등어 30% 할인, 저녁 7시까지",
+                    audience=Campaign.Audience.ALL, channels=["sms"],
+                    idempotency_key=uuid.uuid4().hex,
+                )
+                if withdraw_at == "during_fan_out":
+                    fanned.set()
+                    withdrawn.wait(timeout=10)
+                campaign_send(campaign=campaign)
+            now = clock.now()  # the dispatcher's clock reading, before the withdrawal
+            if withdraw_at == "before_claim":
+                fanned.set()
+                withdrawn.wait(timeout=10)
+            deliveries_dispatch(channel=Channel.LMS, now=now)  # the ad's text is an LMS
+        except BaseException as error:  # noqa: BLE001 (reported by the test)
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def customer() -> None:
+        try:
+            fanned.wait(timeout=10)
+            # A moment after the sender's clock reading (threads share the frozen clock).
+            clock.freeze(AFTERNOON + dt.timedelta(milliseconds=5))
+            consent_withdraw(customer=person, store=store)
+        except BaseException as error:  # noqa: BLE001 (reported by the test)
+            errors.append(error)
+        finally:
+            withdrawn.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=sender), threading.Thread(target=customer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not errors, errors
+    assert sms_server.requests == []
+    assert not Delivery.objects.filter(
+        status__in=[Delivery.Status.SENT, Delivery.Status.SENDING]
+    ).exists()
+    assert message_credit_balance(store=store) == 1_000
+    assert ledger_verify().ok

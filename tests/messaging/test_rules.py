@@ -19,6 +19,7 @@ from dangol.messaging.rules import (
     Outcome,
     Reason,
     Sender,
+    ad_body,
     ad_decision,
     ad_text,
     audience_copies,
@@ -376,6 +377,36 @@ def test_ad_text_adds_the_marker_once_even_if_typed(body):
     assert text.startswith("(광고) 바다수산\n고등어 세일\n")
     assert text.count("(광고)") == 1
     assert text.endswith(f"\n무료 수신거부: {URL}")
+
+
+@pytest.mark.parametrize("body", [
+    "[광고] 고등어 세일", "(광 고) 고등어 세일", "광고) 고등어 세일", "(광고 고등어 세일",
+    "( 광고 ) 고등어 세일", "[ 광 고 ]고등어 세일", "（광고） 고등어 세일",
+    "【광고】 고등어 세일", "<광고> 고등어 세일", "(광고)[광고] 광고) 고등어 세일",
+    "고등어 세일 (광고)", "고등어 세일 [광 고]", "(광고)\n고등어 세일",
+    "\ufeff(광고) 고등어 세일", "(광\u200b고) 고등어 세일",
+])
+def test_ad_text_drops_every_label_variant_the_merchant_typed(body):
+    text = ad_text(body=body, sender_name="바다수산", sender_contact="051-544-1234",
+                   opt_out_url=URL)
+    assert text.startswith("(광고) 바다수산\n고등어 세일\n"), text
+    assert text.count("광") == 1
+
+
+@pytest.mark.parametrize("body", [
+    "광고 문의는 전화로", "(광고문의 환영) 고등어", "광고판 새로 달았어요",
+    "신문 광고(오늘자) 보셨나요",
+])
+def test_ad_body_keeps_the_word_when_it_is_not_a_label(body):
+    assert ad_body(body) == body
+
+
+@given(st.text(alphabet="(광 고)[]【】광고세일\n ", max_size=30))
+def test_ad_body_is_normalised_once(body):
+    once = ad_body(body)
+    assert ad_body(once) == once
+    assert "(광고)" not in once and "[광고]" not in once
+    assert not once.startswith(("광고)", "(광고 ", "(광고\n")) and once != "(광고"
 
 
 def test_ad_text_keeps_a_contact_already_in_national_form_and_normalises_line_ends():

@@ -23,6 +23,7 @@ from dangol.messaging.rules import (
     ConsentState,
     FollowRow,
     Outcome,
+    Reason,
     Sender,
     ad_decision,
     audience_copies,
@@ -198,8 +199,12 @@ def test_fanout_and_release_agree_with_ad_decision(case, credited_store, credite
         1 for d in in_audience if d.outcome is Outcome.SUPPRESS
     )
     assert campaign.targeted == len(reached)
+    # The fan-out's figures tell the reasons apart as ad_decision does.
     assert campaign.suppressed_no_consent == sum(
-        1 for d in in_audience if d.outcome is Outcome.SUPPRESS
+        1 for d in in_audience if d.outcome is Outcome.SUPPRESS and d.reason is Reason.NO_CONSENT
+    )
+    assert campaign.suppressed_withdrawn == sum(
+        1 for d in in_audience if d.outcome is Outcome.SUPPRESS and d.reason is Reason.WITHDRAWN
     )
     assert campaign.held_quiet_hours == sum(1 for d in in_audience if d.outcome is Outcome.HOLD)
 

@@ -194,8 +194,38 @@ def test_withdrawal_after_scheduling_is_honoured(store, consenting_regular, cred
     assert campaigns_send_due() == 0
     campaign.refresh_from_db()
     assert list(Delivery.objects.values_list("customer_id", flat=True)) == [stays.pk]
-    assert (campaign.targeted, campaign.suppressed_no_consent, campaign.cost) == (2, 1, 15)
+    assert (campaign.targeted, campaign.suppressed_withdrawn, campaign.cost) == (2, 1, 15)
+    assert campaign.suppressed_no_consent == 0
     _verify()
+
+
+def test_withdrawn_and_never_consented_are_counted_apart(store, consenting_regular,
+                                                         customer_factory, credited_store,
+                                                         frozen_clock):
+    # A regular who withdrew before the scheduled send is "withdrawn", one who never
+    # consented (or consented only after the send) is "no consent" — in the check, the
+    # campaign's figures and its statistics alike.
+    from dangol.messaging.selectors import campaign_stats
+
+    frozen_clock(NOON)
+    credited_store(1_000)
+    consenting_regular()
+    leaves = consenting_regular()
+    never = customer_factory()
+    follow_create(customer=never, store=store)
+    send_at = kst(2026, 11, 21, 15, 0)
+    campaign = _ad(store, scheduled_at=send_at)
+    frozen_clock(kst(2026, 11, 21, 14, 0))
+    consent_withdraw(customer=leaves, store=store)
+    check = campaign_check(sender_store=store, kind="ad", audience="all", channels=["in_app"],
+                           at=send_at, body="고등어")
+    assert (check.targeted, check.eligible) == (3, 1)
+    assert (check.suppressed_withdrawn, check.suppressed_no_consent) == (1, 1)
+    frozen_clock(send_at)
+    campaigns_send_due()
+    campaign.refresh_from_db()
+    assert (campaign.suppressed_withdrawn, campaign.suppressed_no_consent) == (1, 1)
+    assert campaign_stats(campaign=campaign).suppressed == {"withdrawn": 1, "no_consent": 1}
 
 
 def test_store_and_market_follower_gets_one_copy(store, market, consenting_regular,
@@ -250,7 +280,10 @@ def test_tag_audience(store, consenting_regular, credited_store, frozen_clock):
     [
         ({"body": "가" * 1001}, "1,000"),
         ({"body": "   "}, "내용"),
+        ({"body": " [광 고] "}, "내용"),
         ({"kind": "info", "template": ""}, "정보성"),
+        ({"kind": "info", "template": "expiry"}, "정보성"),
+        ({"kind": "info", "template": "voucher_received"}, "정보성"),
         ({"kind": "ad", "template": "expiry"}, "광고"),
         ({"link_url": "https://dangol.kr", "link_label": ""}, "링크"),
         ({"link_url": "javascript:alert(1)", "link_label": "보기"}, "http"),
@@ -396,3 +429,15 @@ def test_submit_refused_for_short_credit_leaves_no_campaign(store, consenting_re
         _submit(store)
 
     assert not Campaign.objects.exists()
+
+
+def test_the_database_refuses_an_informational_message_with_a_sender(store, frozen_clock):
+    from django.db import IntegrityError, transaction
+
+    frozen_clock(NOON)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Campaign.objects.create(
+            store=store, kind="info", template="expiry", body="오늘만 50% 할인",
+            audience="all", channels=["in_app"], scheduled_at=NOON, status="scheduled",
+            idempotency_key="db-info",
+        )

@@ -12,9 +12,12 @@ def noon(frozen_clock):
     return moment
 
 
+STORE_JOINED = kst(2024, 1, 2, 9, 0)  # before every paper consent the tests import
+
+
 @pytest.fixture
 def store():
-    return StoreFactory(name="바다수산")
+    return StoreFactory(name="바다수산", created_at=STORE_JOINED)
 
 
 @pytest.fixture

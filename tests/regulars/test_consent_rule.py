@@ -25,6 +25,8 @@ from dangol.regulars.rules import (
     opt_in_stands,
     opt_in_stands_q,
     opt_in_stands_sql,
+    opt_in_withdrawn,
+    opt_in_withdrawn_sql,
     reconfirmation_due_on,
 )
 from tests.factories import CustomerFactory, StoreFactory
@@ -117,6 +119,12 @@ def test_python_orm_and_sql_forms_allow_the_same_consents(states, extra):
                 ) == standing, (at, opt_in)
                 assert _sql_rows(store.pk, opt_in_stands_sql(opt_in, at, alias="k")) \
                     == standing, (at, opt_in)
+                withdrawn = {
+                    pk for pk, state in ids.items() if opt_in_withdrawn(state, opt_in, at)
+                }
+                assert not withdrawn & standing
+                assert _sql_rows(store.pk, opt_in_withdrawn_sql(opt_in, at, alias="k")) \
+                    == withdrawn, (at, opt_in)
         transaction.set_rollback(True)
 
 

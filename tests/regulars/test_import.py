@@ -137,3 +137,18 @@ def test_import_of_80000_rows_is_set_based_and_keeps_every_rule(
     assert consent.events.get().kind == "granted"
     assert not User.objects.get(phone="+821020070000").has_usable_password()
     assert not Consent.objects.filter(customer__phone="+821020070001").exists()
+
+
+def test_import_refuses_consent_dates_before_the_store_or_unstorable(noon, store):
+    data = (
+        "이름,휴대전화,동의일시,동의방법\n"
+        "옛날,010-4444-0001,1900-01-01,서면\n"
+        "영년,010-4444-0002,0001-01-01T00:00:00+14:00,서면\n"
+        "끝년,010-4444-0003,9999-12-31T23:59:59-14:00,서면\n"
+        "제때,010-4444-0004,2025-03-01 10:00,서면\n"
+    ).encode()
+    result = services.regulars_import(store=store, data=data)
+    assert [error.line for error in result.errors] == [2, 3, 4]
+    assert "가게" in result.errors[0].reason
+    assert result.with_consent == 1
+    assert list(Consent.objects.values_list("customer__phone", flat=True)) == ["+821044440004"]

@@ -12,6 +12,7 @@ from dangol.regulars.models import Consent, ConsentEvent, Follow, Tag
 from dangol.regulars.rules import ConsentState, consent_allows_ad
 from dangol.regulars.selectors import ad_recipients
 from tests.factories import CustomerFactory, MarketFactory, StoreFactory
+from tests.regulars.conftest import STORE_JOINED
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +191,30 @@ def test_old_paper_consent_does_not_undo_a_withdrawal(noon, customer, store):
 def test_consent_in_the_future_is_refused(noon, customer, store):
     with pytest.raises(errors.ConsentInFuture):
         services.consent_grant(customer=customer, store=store, granted_at=noon + dt.timedelta(1))
+
+
+@pytest.mark.parametrize("granted_at", [
+    dt.datetime(1900, 1, 1, tzinfo=dt.UTC),
+    dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))),
+    STORE_JOINED - dt.timedelta(seconds=1),
+])
+def test_consent_dated_before_the_sender_existed_is_refused(noon, customer, store, granted_at):
+    with pytest.raises(errors.ConsentBeforeSender):
+        services.consent_grant(
+            customer=customer, store=store, method=Consent.Method.PAPER, granted_at=granted_at
+        )
+    assert not Consent.objects.filter(ad_granted_at__isnull=False).exists()
+
+
+def test_consent_dated_the_instant_the_sender_joined_is_kept(noon, customer, store):
+    consent = services.consent_grant(customer=customer, store=store, granted_at=STORE_JOINED)
+    assert consent.ad_granted_at == STORE_JOINED
+
+
+def test_market_consent_dated_before_the_market_existed_is_refused(noon, customer):
+    market = MarketFactory(created_at=kst(2025, 1, 1))
+    with pytest.raises(errors.ConsentBeforeSender):
+        services.consent_grant(customer=customer, market=market, granted_at=kst(2024, 12, 31))
 
 
 # --- the 2-year reconfirmation ------------------------------------------------------------------

@@ -259,6 +259,19 @@ def test_import_page_reports_bad_rows_by_line(client, noon, store, owner):
     assert Follow.objects.filter(store=store, source="import").count() == 1
 
 
+def test_import_page_reports_a_consent_dated_before_the_store(client, noon, store, owner):
+    client.force_login(owner)
+    upload = SimpleUploadedFile(
+        "명부.csv",
+        "이름,휴대전화,동의일시\n가,010-1111-2222,0001-01-01T00:00:00+14:00\n".encode(),
+        content_type="text/csv",
+    )
+    response = client.post(reverse("regulars:merchant_import", args=[store.pk]), {"file": upload})
+    assert response.status_code == 200
+    assert "2번째 줄" in response.content.decode()
+    assert not Consent.objects.exists()
+
+
 def test_import_page_refuses_a_bad_file(client, store, owner):
     client.force_login(owner)
     upload = SimpleUploadedFile("x.csv", b"name,phone\na,010\n", content_type="text/csv")

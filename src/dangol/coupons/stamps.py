@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +36,7 @@ from dangol.coupons.models import (
 )
 from dangol.coupons.services import CODE_ATTEMPTS, coupon_templates_lock, coupons_insert
 from dangol.places.models import Store
+from dangol.regulars.models import Follow
 
 # --- locks ----------------------------------------------------------------------------------
 
@@ -92,17 +93,27 @@ def customer_code_get_or_create(*, customer: User) -> CustomerCode:
     raise AssertionError("could not draw a free customer code")
 
 
-def customer_find(*, customer_code: str | None = None, phone: str | None = None) -> User:
-    """Return the active customer with personal code `customer_code` or mobile `phone`.
+def customer_find(
+    *, store: Store, customer_code: str | None = None, phone: str | None = None
+) -> User:
+    """Return the active customer with personal code `customer_code` or mobile `phone`,
+    as found by staff of `store`.
 
-    Raise CustomerNotFound if there is none (InvalidPhone if `phone` is not a mobile number).
+    A personal code is shown by the customer at the counter, so it finds any customer. A
+    phone number finds only a regular of `store` (a follower): typing numbers must not tell
+    a store who has an account, nor stamp a stranger's card. Raise CustomerNotFound if there
+    is none — the same error whether the number has no account or belongs to someone who
+    does not follow the store (InvalidPhone if `phone` is not a mobile number).
     """
     users = User.objects.filter(is_active=True)
     customer: User | None = None
     if customer_code:
         customer = users.filter(customer_code__code=customer_code.strip().replace(" ", "")).first()
     elif phone:
-        customer = users.filter(phone=mobile_normalize(phone)).first()
+        customer = users.filter(
+            Exists(Follow.objects.filter(customer=OuterRef("pk"), store=store)),
+            phone=mobile_normalize(phone),
+        ).first()
     if customer is None:
         raise CustomerNotFound()
     return customer
@@ -130,7 +141,8 @@ def stamp_give(
     *, store: Store, staff: User, customer: User | None = None, customer_code: str | None = None,
     phone: str | None = None, count: int = 1, idempotency_key: str | None = None,
 ) -> StampResult:
-    """Give `count` stamps on `store`'s active card to a customer (by object, code or phone).
+    """Give `count` stamps on `store`'s active card to a customer (by object, code or, for
+    the store's regulars only, phone: `customer_find`).
 
     Raise StampVisitLimit above the per-visit limit and StampDayLimit when the customer's
     stamps of this KST day would pass the per-day limit. When the card fills, issue the
@@ -146,7 +158,7 @@ def stamp_give(
     if program is None:
         raise NoStampProgram()
     if customer is None:
-        customer = customer_find(customer_code=customer_code, phone=phone)
+        customer = customer_find(store=store, customer_code=customer_code, phone=phone)
     if idempotency_key:
         earlier = _stamp_replay(store=store, key=idempotency_key, customer=customer, count=count)
         if earlier is not None:

@@ -375,6 +375,20 @@ def _seed_stores(market: Market, specs: list[StoreSpec]) -> dict[str, Store]:
     return existing
 
 
+def _senders_joined(*, market: Market, stores: list[Store]) -> None:
+    """Date the demo market and stores as having joined before the follow window: customers
+    follow them (and consent on paper) up to FOLLOW_WINDOW_DAYS ago, and consent evidence
+    dated before its sender joined is refused (regulars.services.consent_date_check)."""
+    joined = clock.now() - dt.timedelta(days=FOLLOW_WINDOW_DAYS + 1)
+    Market.objects.filter(pk=market.pk, created_at__gt=joined).update(created_at=joined)
+    Store.objects.filter(pk__in=[store.pk for store in stores], created_at__gt=joined).update(
+        created_at=joined
+    )
+    market.refresh_from_db(fields=["created_at"])
+    for store in stores:
+        store.refresh_from_db(fields=["created_at"])
+
+
 def _seed_customers(specs: list[CustomerSpec]) -> tuple[dict[str, User], list[User]]:
     """Insert the customers that are missing (by phone) in bulk; return all by phone, and
     those this call created (the demo's own people; a phone already taken is someone else).
@@ -526,6 +540,7 @@ def demo_seed(*, stdout: Writer | None = None) -> SeedReport:
         _say(stdout, _("시장: %(name)s") % {"name": market.name})
         store_list = store_specs(rng)
         stores = _seed_stores(market, store_list)
+        _senders_joined(market=market, stores=list(stores.values()))
         _say(stdout, _("가게 %(count)d곳") % {"count": len(stores)})
         customers = customer_specs(rng, store_list)
         users, demo_people = _seed_customers(customers)

@@ -31,7 +31,6 @@ from dangol.access.policy import Action
 from dangol.accounts.api import api_caller as _caller
 from dangol.accounts.api import required_auth
 from dangol.accounts.models import User
-from dangol.core import clock
 from dangol.core.api import ErrorOut, Pagination
 from dangol.core.errors import DangolError, NotFound
 from dangol.core.idempotency import (
@@ -93,8 +92,8 @@ def _market_sender(request: HttpRequest, market_id: int, action: Action) -> _Sen
 
 
 class ComposeIn(Schema):
-    kind: str = Field("ad", description="ad (광고) | info (정보성: 서식만)")
-    template: str = Field("", description='"" (직접 작성) | closing_sale | 정보성 서식 이름')
+    kind: str = Field("ad", description="ad (광고). 정보성 안내는 시스템만 보냅니다")
+    template: str = Field("", description='"" (직접 작성) | closing_sale')
     body: str = Field(..., min_length=1, max_length=BODY_MAX_LENGTH, description="본문")
     audience: str = Field("all", description="all | tag | market")
     tag_id: int | None = Field(None, description="audience=tag일 때 가게 태그")
@@ -111,6 +110,7 @@ class CheckOut(Schema):
     eligible_now: int = Field(description="지금 받는 사람")
     held: int = Field(description="야간 수신 동의가 없어 release_at(08:00)에 받는 사람")
     suppressed_no_consent: int = Field(description="동의가 없어 보내지 않는 사람")
+    suppressed_withdrawn: int = Field(description="보내기 전에 동의를 철회해 보내지 않는 사람")
     deliveries: dict[str, int] = Field(description="채널별 발송 건수")
     skipped_no_address: dict[str, int] = Field(description="채널별 주소가 없어 건너뛰는 사람")
     cost: int = Field(description="비용 (원)")
@@ -140,6 +140,7 @@ class CampaignOut(Schema):
     created_at: dt.datetime
     targeted: int
     suppressed_no_consent: int
+    suppressed_withdrawn: int
     suppressed_opted_out: int
     held_quiet_hours: int
     cost: int = Field(description="비용 (원)")
@@ -148,6 +149,7 @@ class CampaignOut(Schema):
 class StatsOut(Schema):
     targeted: int = Field(description="대상")
     suppressed_no_consent: int = Field(description="동의 없음")
+    suppressed_withdrawn: int = Field(description="동의 철회")
     held_at_send: int = Field(description="보낼 때 야간 보류")
     deliveries: int = Field(description="발송 건수 (사람 × 채널)")
     held: int = Field(description="지금 야간 보류 중")
@@ -232,7 +234,7 @@ def _check(sender: _Sender, body: ComposeIn) -> CheckOut:
     result = campaigns.campaign_check(
         sender_store=sender.store, sender_market=sender.market, kind=body.kind,
         audience=body.audience, tag=_tag(sender, body.tag_id), channels=body.channels,
-        at=body.scheduled_at or clock.now(), body=body.body, template=body.template,
+        at=body.scheduled_at, body=body.body, template=body.template,
     )
     fields = dataclasses.asdict(result)
     problems = [str(problem) for problem in result.problems]

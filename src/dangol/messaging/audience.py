@@ -20,7 +20,7 @@ compute a token from the ids, so the 128-bit tokens are unguessable; they are st
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +30,13 @@ from django.db.models import Exists, OuterRef, Q
 from dangol.accounts.models import User
 from dangol.messaging.models import Campaign, Channel, Delivery
 from dangol.regulars.models import Consent, Follow
-from dangol.regulars.rules import OptIn, is_night_kst, opt_in_stands_q, opt_in_stands_sql
+from dangol.regulars.rules import (
+    OptIn,
+    is_night_kst,
+    opt_in_stands_q,
+    opt_in_stands_sql,
+    opt_in_withdrawn_sql,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class Audience:
     eligible_params: list[Any]
     now_ok: str  # SQL boolean: may receive it now (else held until release_at)
     now_ok_params: list[Any]
+    withdrawn: str = "1 = 0"  # SQL boolean: not eligible because the ad opt-in was withdrawn
+    withdrawn_params: list[Any] = field(default_factory=list)
 
 
 def audience_sql(
@@ -80,7 +88,8 @@ def audience_sql(
     now_ok: tuple[str, list[Any]] = ("1 = 1", [])
     if is_night_kst(at):
         now_ok = opt_in_stands_sql(OptIn.NIGHT, at, alias="c")
-    return Audience(sql, params, eligible, eligible_params, *now_ok)
+    withdrawn = opt_in_withdrawn_sql(OptIn.AD, at, alias="c")
+    return Audience(sql, params, eligible, eligible_params, *now_ok, *withdrawn)
 
 
 def _address_sql(channel: str) -> str:
@@ -98,6 +107,7 @@ class _Counts:
     now: int
     with_phone: int
     with_email: int
+    withdrawn: int  # not eligible: withdrew the ad opt-in by the send instant
 
 
 def audience_counts(aud: Audience) -> _Counts:
@@ -107,12 +117,13 @@ def audience_counts(aud: Audience) -> _Counts:
         f" COALESCE(SUM(CASE WHEN {elig} THEN 1 ELSE 0 END), 0),"
         f" COALESCE(SUM(CASE WHEN {elig} AND {now_ok} THEN 1 ELSE 0 END), 0),"
         f" COALESCE(SUM(CASE WHEN {elig} AND COALESCE(u.phone, '') <> '' THEN 1 ELSE 0 END), 0),"
-        f" COALESCE(SUM(CASE WHEN {elig} AND COALESCE(u.email, '') <> '' THEN 1 ELSE 0 END), 0)"
+        f" COALESCE(SUM(CASE WHEN {elig} AND COALESCE(u.email, '') <> '' THEN 1 ELSE 0 END), 0),"
+        f" COALESCE(SUM(CASE WHEN {aud.withdrawn} THEN 1 ELSE 0 END), 0)"
         f" {aud.sql}"
     )
     params = [
         *aud.eligible_params, *aud.eligible_params, *aud.now_ok_params,
-        *aud.eligible_params, *aud.eligible_params, *aud.params,
+        *aud.eligible_params, *aud.eligible_params, *aud.withdrawn_params, *aud.params,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -175,11 +186,21 @@ def consent_stands(*, at: dt.datetime, night: bool = False) -> Q:
 def consent_sql(*, at: dt.datetime, night: bool) -> tuple[str, list[Any]]:
     """SQL and parameters: the ad opt-in of the delivery's recipient to the campaign's
     sender stands at `at` (and, with `night`, the night opt-in too), by regulars' rule
-    (`opt_in_stands_sql`). Aliases d (delivery), c (campaign)."""
+    (`opt_in_stands_sql`), and no withdrawal of it has been committed since. Aliases d
+    (delivery), c (campaign).
+
+    The dispatch claim reads its clock (`at`) before its statements run: a withdrawal
+    stamped a moment after that reading but committed before the statement is visible to
+    it, and must stop the send — a withdrawal takes effect at its instant, and nothing may
+    be sent after it. The Consent row keeps `…_withdrawn_at` only while the opt-in stays
+    withdrawn (a re-grant clears it), so a committed withdrawal is one that is not NULL.
+    """
     consent = Consent._meta.db_table
     stands, params = opt_in_stands_sql(OptIn.AD, at, alias="k")
+    stands = f"{stands} AND k.{OptIn.AD}_withdrawn_at IS NULL"
     if night:
         night_sql, night_params = opt_in_stands_sql(OptIn.NIGHT, at, alias="k")
+        night_sql = f"{night_sql} AND k.{OptIn.NIGHT}_withdrawn_at IS NULL"
         stands, params = f"{stands} AND {night_sql}", [*params, *night_params]
     # Table names and fixed fragments only; every value is a parameter.
     sql = (

@@ -42,6 +42,7 @@ from dangol.messaging.credit import (
 )
 from dangol.messaging.errors import (
     CampaignInvalid,
+    CampaignScheduleInvalid,
     MessageCreditShort,
 )
 from dangol.messaging.models import BODY_MAX_LENGTH, Campaign, Channel
@@ -53,11 +54,11 @@ from dangol.regulars.models import Tag
 logger = logging.getLogger(__name__)
 
 AD_TEMPLATES = {Campaign.Template.FREE, Campaign.Template.CLOSING_SALE}
-INFO_TEMPLATES = {
-    Campaign.Template.VOUCHER_RECEIVED, Campaign.Template.EXPIRY,
-    Campaign.Template.SETTLEMENT_PAID, Campaign.Template.CONSENT_RECONFIRMATION,
-}
 SELECTABLE_CHANNELS = (Channel.IN_APP, Channel.SMS, Channel.EMAIL)
+# A time to send at may lie this far in the past (a form filled in a minute ago: sent now)
+# and at most this far ahead (a year's date typo, or 9999-12-31, is not a plan).
+SCHEDULE_TOLERANCE = dt.timedelta(minutes=1)
+SCHEDULE_MAX_AHEAD = dt.timedelta(days=90)
 
 # --- check and create -------------------------------------------------------------------------
 
@@ -70,7 +71,8 @@ class CampaignCheck:
     eligible: int = 0  # with a standing consent (ads) — will get the message
     eligible_now: int = 0  # of those, receive it now
     held: int = 0  # of those, held for quiet hours until `release_at`
-    suppressed_no_consent: int = 0
+    suppressed_no_consent: int = 0  # never consented (or only after the send instant)
+    suppressed_withdrawn: int = 0  # consented, then withdrew before the send instant
     deliveries: dict[str, int] = field(default_factory=dict)  # rows per stored channel
     skipped_no_address: dict[str, int] = field(default_factory=dict)  # per selected channel
     cost: int = 0
@@ -98,6 +100,31 @@ def _clean_channels(channels: list[str] | tuple[str, ...]) -> list[str]:
     return [channel for channel in SELECTABLE_CHANNELS if channel in cleaned]
 
 
+def campaign_schedule_check(
+    *, scheduled_at: dt.datetime | None, at: dt.datetime | None = None
+) -> dt.datetime:
+    """Return the instant to send at: `scheduled_at`, or `at` (default now) when none is
+    given. Raise CampaignScheduleInvalid (422) for a time more than SCHEDULE_TOLERANCE
+    before `at` or more than SCHEDULE_MAX_AHEAD after it — including instants no database
+    can store (0001-01-01T00:00:00+14:00 is before year 1 in UTC). The one check of a
+    campaign's time: the composer, the API's check and send, and `campaign_create` call it.
+    """
+    now = at or clock.now()
+    if scheduled_at is None:
+        return now
+    if scheduled_at.tzinfo is None or scheduled_at.utcoffset() is None:
+        raise CampaignScheduleInvalid(reason=_("보낼 시각에 시간대가 없습니다"))
+    # Compared as offsets from `now`, never converted: converting year 1 (or 9999) to UTC
+    # overflows.
+    if scheduled_at < now - SCHEDULE_TOLERANCE:
+        raise CampaignScheduleInvalid(reason=_("보낼 시각이 이미 지났습니다"))
+    if scheduled_at > now + SCHEDULE_MAX_AHEAD:
+        raise CampaignScheduleInvalid(reason=_("보낼 시각은 %(days)s일 안으로 정하세요") % {
+            "days": SCHEDULE_MAX_AHEAD.days,
+        })
+    return scheduled_at
+
+
 def _check_counts(
     *, campaign: Campaign, at: dt.datetime, prices: dict[str, int]
 ) -> tuple[CampaignCheck, Audience]:
@@ -110,7 +137,8 @@ def _check_counts(
     check = CampaignCheck(
         targeted=counts.targeted, eligible=counts.eligible, eligible_now=counts.now,
         held=counts.eligible - counts.now,
-        suppressed_no_consent=counts.targeted - counts.eligible,
+        suppressed_no_consent=counts.targeted - counts.eligible - counts.withdrawn,
+        suppressed_withdrawn=counts.withdrawn,
         release_at=rules.release_at(at),
     )
     for channel in campaign.channels:
@@ -137,8 +165,10 @@ def campaign_check(
 ) -> CampaignCheck:
     """Return the counts, cost and balance of a campaign before it is created or sent, and
     the problems that would refuse it (translated). Runs the send's own SQL: no rows written.
+    `at` is the time to send at (default now); raise CampaignScheduleInvalid for a time
+    `campaign_schedule_check` refuses.
     """
-    at = at or clock.now()
+    at = campaign_schedule_check(scheduled_at=at)
     problems: list[str] = []
     try:
         cleaned = _clean_channels(channels)
@@ -149,6 +179,7 @@ def campaign_check(
         body=body or "-", audience=audience, tag=tag, channels=cleaned,
     )
     try:
+        _validate_kind(draft)
         _validate_audience(draft)
     except CampaignInvalid as error:
         return CampaignCheck(problems=[error.message])
@@ -185,21 +216,33 @@ def _validate_audience(campaign: Campaign) -> None:
         raise CampaignInvalid(reason=_("시장 채널 구독자에게는 시장 채널만 보낼 수 있습니다"))
 
 
+def _validate_kind(campaign: Campaign) -> None:
+    """Refuse anything but an ad from free text or the closing-sale template.
+
+    Informational messages (정보성 안내: no ad consent, sent at night too) are written by the
+    system alone, from a notice whose every field the system filled
+    (`informational.notice_route`); a store or market that could choose the kind "info"
+    could send an ad past the consent and quiet-hour rules with a template's name on it.
+    """
+    if campaign.kind == Campaign.Kind.INFO:
+        raise CampaignInvalid(reason=_(
+            "정보성 안내는 시스템이 정해진 서식과 내용으로만 보냅니다. 가게와 시장의 메시지는 "
+            "광고로 보내세요"
+        ))
+    if campaign.kind != Campaign.Kind.AD:
+        raise CampaignInvalid(reason=_("메시지 종류를 고르세요"))
+    if campaign.template not in AD_TEMPLATES:
+        raise CampaignInvalid(reason=_("광고는 직접 작성하거나 마감 세일 서식으로만 보냅니다"))
+
+
 def _validate(campaign: Campaign) -> None:
     sender_count = (campaign.store_id is not None) + (campaign.market_id is not None)
     if sender_count > 1:
         raise CampaignInvalid(reason=_("보내는 곳은 가게나 시장 하나여야 합니다"))
-    if campaign.kind == Campaign.Kind.AD:
-        if campaign.template not in AD_TEMPLATES:
-            raise CampaignInvalid(reason=_("광고는 직접 작성하거나 마감 세일 서식으로만 보냅니다"))
-        if sender_count == 0:
-            raise CampaignInvalid(reason=_("광고에는 보내는 가게나 시장이 있어야 합니다"))
-    elif campaign.kind == Campaign.Kind.INFO:
-        if campaign.template not in INFO_TEMPLATES:
-            raise CampaignInvalid(reason=_("정보성 안내는 정해진 서식으로만 보냅니다"))
-    else:
-        raise CampaignInvalid(reason=_("메시지 종류를 고르세요"))
-    if not campaign.body.strip():
+    _validate_kind(campaign)
+    if sender_count == 0:
+        raise CampaignInvalid(reason=_("광고에는 보내는 가게나 시장이 있어야 합니다"))
+    if not rules.ad_body(campaign.body):  # nothing but a typed label is no message either
         raise CampaignInvalid(reason=_("내용을 입력하세요"))
     if len(campaign.body) > BODY_MAX_LENGTH:
         raise CampaignInvalid(
@@ -242,9 +285,9 @@ def campaign_create(
     ones when their time comes. A repeat with the same `idempotency_key` returns the first
     campaign (IdempotencyKeyReused if it differs in sender, kind, audience or body). Raise
     CampaignInvalid for a body over 1,000 characters or empty, an ad not from free text or
-    the closing-sale template, an informational message not from its fixed templates, a
-    coupon of another store, a half-filled link button, a tag of another store, no channel,
-    or a time in the past.
+    the closing-sale template, an informational message (the system's alone), a
+    coupon of another store, a half-filled link button, a tag of another store, or no
+    channel; CampaignScheduleInvalid for a time in the past or too far ahead.
     """
     now = clock.now()
     fields = {
@@ -256,9 +299,7 @@ def campaign_create(
         if not _same_request(existing, fields):
             raise IdempotencyKeyReused()
         return existing
-    when = scheduled_at or now
-    if when < now - dt.timedelta(minutes=1):
-        raise CampaignInvalid(reason=_("보낼 시각이 이미 지났습니다"))
+    when = campaign_schedule_check(scheduled_at=scheduled_at, at=now)
     campaign = Campaign(
         store=store, market=market, kind=kind, template=template, body=body,
         coupon_template=coupon_template, link_url=link_url.strip(),
@@ -366,12 +407,13 @@ def campaign_send(*, campaign: Campaign) -> Campaign:
     locked.sent_at = now
     locked.targeted = check.targeted
     locked.suppressed_no_consent = check.suppressed_no_consent
+    locked.suppressed_withdrawn = check.suppressed_withdrawn
     locked.held_quiet_hours = check.held
     locked.cost = check.cost
     locked.charge = charge
     locked.save(update_fields=[
-        "status", "sent_at", "targeted", "suppressed_no_consent", "held_quiet_hours", "cost",
-        "charge", "updated_at",
+        "status", "sent_at", "targeted", "suppressed_no_consent", "suppressed_withdrawn",
+        "held_quiet_hours", "cost", "charge", "updated_at",
     ])
     return locked
 

@@ -10,7 +10,8 @@ which is how a killed worker's batch is recovered. Every claim counts as an atte
 
 Before claiming, each step re-checks in SQL what may have changed since the fan-out, with
 regulars' consent rule judged at the claim instant (`audience.consent_sql`, the SQL twin of
-the release's `consent_stands`, built on `regulars.rules.opt_in_stands_sql`):
+the release's `consent_stands`, built on `regulars.rules.opt_in_stands_sql`; a withdrawal
+committed before the claim statement counts even if stamped after the claim's clock reading):
 - an ad whose recipient has withdrawn the sender's consent is suppressed
   (`withdrawn_before_dispatch`) and refunded;
 - at night (21:00–08:00 KST) an ad whose recipient has no standing night opt-in (a retry

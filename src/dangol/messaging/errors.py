@@ -17,6 +17,12 @@ class CampaignInvalid(MessagingError):
     template = _("메시지를 보낼 수 없습니다: %(reason)s")
 
 
+class CampaignScheduleInvalid(CampaignInvalid):
+    """The time to send at is past (beyond a small tolerance) or absurdly far ahead."""
+
+    status = 422
+
+
 class MessageCreditShort(MessagingError):
     """The campaign costs more than the sender's message credit; nothing was sent."""
 

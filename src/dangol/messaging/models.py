@@ -47,7 +47,8 @@ class MessagePrice(models.Model):
 
 
 class Campaign(models.Model):
-    """One message from one sender (a store or a market channel) to an audience."""
+    """One message to an audience: an ad from one sender (a store or a market channel), or
+    an informational message from the system (no sender)."""
 
     class Kind(models.TextChoices):
         AD = "ad", _("광고")
@@ -104,6 +105,7 @@ class Campaign(models.Model):
     # Fan-out figures, written by campaign_send in its transaction.
     targeted = models.PositiveIntegerField(_("대상"), default=0)
     suppressed_no_consent = models.PositiveIntegerField(_("동의 없음"), default=0)
+    suppressed_withdrawn = models.PositiveIntegerField(_("동의 철회"), default=0)
     suppressed_opted_out = models.PositiveIntegerField(_("수신 거부"), default=0)
     held_quiet_hours = models.PositiveIntegerField(_("야간 보류"), default=0)
     cost = models.PositiveBigIntegerField(_("비용(원)"), default=0)
@@ -119,8 +121,8 @@ class Campaign(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(store__isnull=True, market__isnull=False)
-                | Q(store__isnull=False, market__isnull=True)
+                condition=Q(kind="ad", store__isnull=True, market__isnull=False)
+                | Q(kind="ad", store__isnull=False, market__isnull=True)
                 | Q(kind="info", store__isnull=True, market__isnull=True),
                 name="%(app_label)s_%(class)s_one_sender",
             ),

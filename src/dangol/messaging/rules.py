@@ -16,6 +16,7 @@ the regulars app's periodic job (`consents_reconfirm_due`), not a condition of s
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,15 @@ from dangol.core.korean import format_date
 from dangol.core.money import format_won
 from dangol.core.phone import phone_display
 from dangol.messaging.errors import AdSenderIncomplete, InfoTemplateUnknown, SmsTooLong
-from dangol.regulars.rules import NIGHT_END_HOUR, ConsentState, consent_allows_ad, is_night_kst
+from dangol.regulars.rules import (
+    NIGHT_END_HOUR,
+    ConsentState,
+    OptIn,
+    consent_allows_ad,
+    is_night_kst,
+    opt_in_stands,
+    opt_in_withdrawn,
+)
 
 __all__ = [
     "AD_PREFIX",
@@ -42,6 +51,7 @@ __all__ = [
     "Outcome",
     "Reason",
     "Sender",
+    "ad_body",
     "ad_decision",
     "ad_text",
     "audience_copies",
@@ -143,14 +153,10 @@ def ad_decision(
     del reconfirmation_due  # deliberately no effect: silence keeps consent (§50 ⑧)
     if opted_out_at is not None and opted_out_at <= at:
         return Decision(Outcome.SUPPRESS, Reason.OPTED_OUT)
-    granted, withdrawn = (None, None) if consent is None else (
-        consent.ad_granted_at, consent.ad_withdrawn_at
-    )
-    if granted is None or granted > at:
-        return Decision(Outcome.SUPPRESS, Reason.NO_CONSENT)
-    if withdrawn is not None and withdrawn <= at:
+    if consent is not None and opt_in_withdrawn(consent, OptIn.AD, at):
         return Decision(Outcome.SUPPRESS, Reason.WITHDRAWN)
-    assert consent is not None  # noqa: S101 (granted is not None)
+    if consent is None or not opt_in_stands(consent, OptIn.AD, at):
+        return Decision(Outcome.SUPPRESS, Reason.NO_CONSENT)
     if not consent_allows_ad(consent, at):  # ad opt-in stands: it is night without night opt-in
         return Decision(Outcome.HOLD, Reason.NIGHT_NO_CONSENT, release_at(at))
     return Decision(Outcome.SEND, None, at)
@@ -180,6 +186,47 @@ def _clean(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+# A label the merchant typed: 광고 with brackets of any width and style, spaces anywhere.
+_OPEN = "(\\[【<〔〈《（［＜「『"
+_CLOSE = ")\\]】>〕〉》）］＞」』"
+_WORD = r"광[^\S\n]*고"
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"))
+# Anywhere: both brackets ("(광고)", "[광 고]", "（광고）").
+_LABEL = re.compile(rf"[^\S\n]*[{_OPEN}][^\S\n]*{_WORD}[^\S\n]*[{_CLOSE}][^\S\n]*")
+# At the start: one bracket is enough ("광고)", "(광고" before a space or the end).
+_LEADING = re.compile(
+    rf"\s*(?:[{_OPEN}]\s*{_WORD}(?=[\s{_OPEN}]|$)|{_WORD}\s*[{_CLOSE}])\s*"
+)
+# At the end: an opening bracket is enough ("… (광고").
+_TRAILING = re.compile(rf"\s*[{_OPEN}]\s*{_WORD}\s*$")
+
+
+def _label_dropped_once(text: str) -> str:
+    lines = [
+        _LABEL.sub(" ", line).strip() if _LABEL.search(line) else line
+        for line in text.split("\n")
+    ]
+    text = "\n".join(lines)
+    text = _LEADING.sub("", text, count=1) if _LEADING.match(text) else text
+    return _TRAILING.sub("", text)
+
+
+def ad_body(body: str) -> str:
+    """Return the body of an ad with every ad label the merchant typed removed, so that the
+    one correct "(광고)" that `ad_text` adds is the only one: a bracketed label anywhere
+    ("[광고]", "(광 고)", "（광고）", "【광고】"), a half-bracketed one at the start ("광고)",
+    "(광고 ") or at the end ("… (광고"). The word 광고 in a sentence ("광고 문의", "신문
+    광고(오늘자)") stays. Line ends become "\\n", invisible characters go, and the result is
+    stripped; applying it again changes nothing.
+    """
+    text = _clean(body.translate(_INVISIBLE))
+    while True:
+        dropped = _clean(_label_dropped_once(text))
+        if dropped == text:
+            return text
+        text = dropped
+
+
 def ad_text(*, body: str, sender_name: str, sender_contact: str, opt_out_url: str) -> str:
     """Return the exact text of an ad as the recipient sees it:
 
@@ -188,8 +235,9 @@ def ad_text(*, body: str, sender_name: str, sender_contact: str, opt_out_url: st
         연락처: 051-544-1234
         무료 수신거부: https://…/o/<token>/
 
-    The marker, sender, contact and opt-out line are added here, never typed: a "(광고)" the
-    merchant typed at the start of the body is dropped, not doubled. A contact in E.164
+    The marker, sender, contact and opt-out line are added here, never typed: a label the
+    merchant typed ("(광고)", "[광고]", "(광 고)", "광고)" …) is dropped (`ad_body`), not
+    doubled. A contact in E.164
     form ('+82515441234') is shown in the national form. Raise AdSenderIncomplete if the
     sender's name, contact or the opt-out URL is blank (the law requires all three).
     """
@@ -198,9 +246,7 @@ def ad_text(*, body: str, sender_name: str, sender_contact: str, opt_out_url: st
         raise AdSenderIncomplete()
     if contact.startswith("+"):
         contact = phone_display(contact)
-    text = _clean(body)
-    while text.startswith(AD_PREFIX):
-        text = text.removeprefix(AD_PREFIX).lstrip()
+    text = ad_body(body)
     lines = [f"{AD_PREFIX} {name}"]
     if text:
         lines.append(text)

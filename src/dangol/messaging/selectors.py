@@ -20,6 +20,7 @@ class CampaignStats:
 
     targeted: int
     suppressed_no_consent: int
+    suppressed_withdrawn: int
     held_at_send: int
     deliveries: int
     held: int  # still waiting for 08:00
@@ -69,10 +70,13 @@ def campaign_stats(*, campaign: Campaign) -> CampaignStats:
         if status == Delivery.Status.SUPPRESSED:
             key = reason or "other"
             suppressed[key] = suppressed.get(key, 0) + count
-    if campaign.suppressed_no_consent:
-        suppressed["no_consent"] = suppressed.get("no_consent", 0) + campaign.suppressed_no_consent
+    for reason, count in (("no_consent", campaign.suppressed_no_consent),
+                          ("withdrawn", campaign.suppressed_withdrawn)):
+        if count:
+            suppressed[reason] = suppressed.get(reason, 0) + count
     return CampaignStats(
         targeted=campaign.targeted, suppressed_no_consent=campaign.suppressed_no_consent,
+        suppressed_withdrawn=campaign.suppressed_withdrawn,
         held_at_send=campaign.held_quiet_hours, deliveries=totals["deliveries"],
         held=totals["held"], queued=totals["queued"], delivered=totals["delivered"],
         failed=totals["failed"], suppressed=suppressed, read=totals["read"],

@@ -229,7 +229,8 @@ def campaign_new(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 
 def _sent_message(campaign: Campaign) -> str:
-    now = campaign.targeted - campaign.suppressed_no_consent - campaign.held_quiet_hours
+    now = (campaign.targeted - campaign.suppressed_no_consent - campaign.suppressed_withdrawn
+           - campaign.held_quiet_hours)
     text = _("%(count)s명에게 보냈습니다 (비용 %(cost)s).") % {
         "count": f"{max(now, 0):,}", "cost": won(campaign.cost)
     }
@@ -256,7 +257,8 @@ def campaign_detail(request: HttpRequest, kind: str, pk: int, campaign_id: int) 
         request, "messaging/campaign_detail.html",
         {"sender": sender, "campaign": campaign, "stats": stats,
          "suppressed_opted_out": stats.suppressed.get(SuppressedReason.OPTED_OUT, 0),
-         "suppressed_withdrawn": stats.suppressed.get(SuppressedReason.WITHDRAWN_BEFORE_DISPATCH, 0)
+         "suppressed_withdrawn": stats.suppressed_withdrawn
+         + stats.suppressed.get(SuppressedReason.WITHDRAWN_BEFORE_DISPATCH, 0)
          + stats.suppressed.get(SuppressedReason.QUIET_HOURS_WITHDRAWN, 0),
          "preview": _preview_text(request, sender=sender, body=campaign.body),
          "list_url": sender.url("messages")},

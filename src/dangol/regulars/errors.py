@@ -26,6 +26,13 @@ class ConsentInFuture(ValidationError):
     template = _("동의 시각이 미래입니다.")
 
 
+class ConsentBeforeSender(ValidationError):
+    code = "consent_before_sender"
+    template = _(
+        "동의 시각(%(granted)s)이 가게나 시장이 단골에 등록된 때(%(joined)s)보다 앞섭니다."
+    )
+
+
 class TagInvalid(ValidationError):
     code = "tag_invalid"
     template = _("태그 이름은 1~30자로 입력해 주세요.")

@@ -13,9 +13,11 @@ this instant — in Python and in SQL, side by side, so that there is one rule.
 can be tested at every instant. The set-based forms say the same for many rows at once:
 `opt_in_stands_q` / `consent_allows_ad_q` filter Consent rows through the ORM, and
 `opt_in_stands_sql` / `consent_allows_ad_sql` are the same conditions as SQL fragments for
-the statements that fan a campaign out and dispatch it. Every caller (selectors, the
-fan-out, the 08:00 release, the dispatch claim) composes these; none writes the condition
-itself. tests/regulars/test_consent_rule.py runs every form over the same cases.
+the statements that fan a campaign out and dispatch it. `opt_in_withdrawn` /
+`opt_in_withdrawn_sql` tell a withdrawn opt-in from one never given (a campaign's counts).
+Every caller (selectors, the fan-out, the 08:00 release, the dispatch claim) composes these;
+none writes the condition itself. tests/regulars/test_consent_rule.py runs every form over
+the same cases.
 """
 
 import datetime as dt
@@ -81,6 +83,15 @@ def opt_in_stands(state: ConsentTimes, opt_in: OptIn, at: dt.datetime) -> bool:
     return granted is not None and granted <= at and (withdrawn is None or at < withdrawn)
 
 
+def opt_in_withdrawn(state: ConsentTimes, opt_in: OptIn, at: dt.datetime) -> bool:
+    """Return whether `opt_in` of `state` was withdrawn by `at`: granted at or before `at` and
+    withdrawn at or before `at` (a sender's statistics count such a regular as "withdrawn",
+    not as one who never consented). A grant after `at` (a re-grant) does not count."""
+    granted = getattr(state, f"{opt_in}_granted_at")
+    withdrawn = getattr(state, f"{opt_in}_withdrawn_at")
+    return granted is not None and granted <= at and withdrawn is not None and withdrawn <= at
+
+
 def consent_allows_ad(state: ConsentTimes, at: dt.datetime) -> bool:
     """Return whether an ad may be sent at `at` under `state`.
 
@@ -125,6 +136,18 @@ def opt_in_stands_sql(opt_in: OptIn, at: dt.datetime, *, alias: str) -> tuple[st
     sql = (
         f"({granted} IS NOT NULL AND {granted} <= %s"
         f" AND ({withdrawn} IS NULL OR {withdrawn} > %s))"
+    )
+    return sql, [when, when]
+
+
+def opt_in_withdrawn_sql(opt_in: OptIn, at: dt.datetime, *, alias: str) -> tuple[str, list[Any]]:
+    """Return the SQL condition "`opt_in` was withdrawn by `at`" on the Consent row `alias`
+    and its parameters (`opt_in_withdrawn`)."""
+    when = connection.ops.adapt_datetimefield_value(at)
+    granted, withdrawn = f"{alias}.{opt_in}_granted_at", f"{alias}.{opt_in}_withdrawn_at"
+    sql = (
+        f"({granted} IS NOT NULL AND {granted} <= %s"
+        f" AND {withdrawn} IS NOT NULL AND {withdrawn} <= %s)"
     )
     return sql, [when, when]
 

@@ -32,6 +32,7 @@ from dangol.notices.services import notice_send
 from dangol.places.models import Market, Store
 from dangol.regulars import consent_texts
 from dangol.regulars.errors import (
+    ConsentBeforeSender,
     ConsentInFuture,
     ConsentSuperseded,
     ImportFileInvalid,
@@ -160,6 +161,35 @@ def _text(version: str) -> consent_texts.ConsentText:
         raise UnknownConsentText(version=version) from None
 
 
+def _stamp(moment: dt.datetime) -> str:
+    """Return `moment` as KST minutes, or its own text when KST cannot hold it (year 1)."""
+    try:
+        return moment.astimezone(KST).strftime("%Y-%m-%d %H:%M")
+    except OverflowError:
+        return moment.isoformat()
+
+
+def consent_date_check(
+    *, granted_at: dt.datetime, store: Store | None = None, market: Market | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Refuse the date of consent evidence given earlier (a paper notebook, an import).
+
+    Raise ConsentInFuture if `granted_at` lies after `now` (default now), ConsentBeforeSender
+    if it lies before the sender — `store` or `market` — joined (its created_at): nobody can
+    have consented to a sender that did not exist yet, and dates such as 1900-01-01 or
+    0001-01-01T00:00:00+14:00 (which no database can store) are typing errors. The one check
+    of such dates: `consent_grant` and the import's rows call it.
+    """
+    _one_sender(store, market)
+    if granted_at > (now or clock.now()):
+        raise ConsentInFuture()
+    sender = store if store is not None else market
+    assert sender is not None  # noqa: S101 (_one_sender)
+    if granted_at < sender.created_at:
+        raise ConsentBeforeSender(granted=_stamp(granted_at), joined=_stamp(sender.created_at))
+
+
 @transaction.atomic
 def consent_grant(
     *, customer: User, store: Store | None = None, market: Market | None = None,
@@ -172,13 +202,14 @@ def consent_grant(
     `evidence`, e.g. how a paper consent was given). `granted_at` dates a consent given
     earlier on paper. Granting while a consent stands changes nothing. Raise
     ConsentSuperseded if `granted_at` precedes the customer's latest withdrawal (an old
-    paper consent must not undo a withdrawal), ConsentInFuture if it lies ahead.
+    paper consent must not undo a withdrawal), ConsentInFuture if it lies ahead and
+    ConsentBeforeSender if it lies before the sender joined (`consent_date_check`).
     """
     _one_sender(store, market)
     now = clock.now()
     at = granted_at or now
-    if at > now:
-        raise ConsentInFuture()
+    if granted_at is not None:
+        consent_date_check(granted_at=granted_at, store=store, market=market, now=now)
     shown = _text(text_version)
     consent = _consent_get_or_create(customer=customer, store=store, market=market)
     if consent.ad_active:
@@ -462,7 +493,9 @@ def _parse_consent_at(value: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=KST)
 
 
-def _import_rows(data: bytes) -> tuple[list[_ImportRow], list[ImportRowError]]:
+def _import_rows(
+    data: bytes, *, store: Store
+) -> tuple[list[_ImportRow], list[ImportRowError]]:
     """Parse the whole file; raise ImportFileInvalid if the file itself is unusable."""
     try:
         text = csv_text(data, encodings=UTF8_OR_CP949, max_bytes=IMPORT_MAX_BYTES)
@@ -503,8 +536,10 @@ def _import_rows(data: bytes) -> tuple[list[_ImportRow], list[ImportRowError]]:
             except ValidationError as exc:
                 errors.append(ImportRowError(line=line, reason=exc.message))
                 continue
-            if consent_at > now:
-                errors.append(ImportRowError(line=line, reason=ConsentInFuture().message))
+            try:
+                consent_date_check(granted_at=consent_at, store=store, now=now)
+            except ValidationError as exc:
+                errors.append(ImportRowError(line=line, reason=exc.message))
                 continue
         seen.add(phone)
         rows.append(_ImportRow(
@@ -533,7 +568,7 @@ def regulars_import(
     time, each chunk in its own short transaction, so other writers wait at most one chunk;
     `progress(done, total)` is called after each chunk commits.
     """
-    rows, errors = _import_rows(data)
+    rows, errors = _import_rows(data, store=store)
     result = ImportResult(errors=errors)
     for start in range(0, len(rows), IMPORT_CHUNK_ROWS):
         chunk = rows[start:start + IMPORT_CHUNK_ROWS]
