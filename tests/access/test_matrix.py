@@ -211,6 +211,7 @@ PAGES: dict[str, list[Check]] = {
     "web:healthz": [get(policy.HEALTH)],
     "web:console": [get(policy.CONSOLE)],
     "web:merchant": [get(policy.MERCHANT_HOME)],
+    "audit:log": [get(policy.AUDIT_LOG)],
     "set_language": [post(policy.LANGUAGE, data=lambda w, t: {"language": "ko"})],
     "dev:outbox": [get(policy.DEV_OUTBOX), post(policy.DEV_OUTBOX)],
     "api:openapi-json": [get(policy.API_DOCS), post(policy.API_DOCS)],

@@ -36,7 +36,7 @@ def test_csv_lists_bank_holder_masked_account_and_amount(policy, make_store):
     redeem(store, 15_000, at=kst(2026, 11, 20), key="r")
     run = services.settlement_run(policy=policy, cutoff=CUTOFF)
 
-    text = payouts_csv(run=run)
+    text = payouts_csv(run=run, actor=None)
 
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows == [["은행", "예금주", "계좌번호", "금액"],

@@ -196,12 +196,14 @@ def test_fast_path_takes_three_statements(monkeypatch, django_assert_num_queries
     voucher = buy(make_product(store), buyer)
     redeem(voucher, store, 1_000, staff)  # opens the store's payable and the fee revenue
 
-    # SAVEPOINT (the test's transaction is outside), lock + read, inserts, balances, RELEASE.
-    with django_assert_num_queries(5) as captured:
+    # SAVEPOINT (the test's transaction is outside), lock + read, inserts, the audit entry,
+    # balances, RELEASE.
+    with django_assert_num_queries(6) as captured:
         redeem(voucher, store, 1_000, staff)
 
     sql = [query["sql"] or "" for query in captured.captured_queries]
-    assert sql[0].startswith("SAVEPOINT") and sql[4].startswith("RELEASE SAVEPOINT")
+    assert sql[0].startswith("SAVEPOINT") and sql[5].startswith("RELEASE SAVEPOINT")
+    assert sql[3].startswith('INSERT INTO "audit_auditentry"')
     assert spy.fast == 1
     assert_consistent(voucher)
 

@@ -343,6 +343,12 @@ PROGRAMS_REPORT = _action(
     "CLI `dangol report programs` (the machine's operator)",
     refusal=errors.PlatformAdminOnly)
 
+AUDIT_LOG = _action(
+    "audit.log", "audit",
+    "The audit log of money actions (an operator: those concerning their organisations; "
+    "never editable)", OPERATORS, Scope.ANY, "pages",
+    refusal=errors.NotOperator)
+
 TUTOR = _action(
     "tutoring.market", "tutoring",
     "Coach an assigned market (for the tutoring app; no page yet)",

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ninja",
     "dangol.core",
     "dangol.accounts",
+    "dangol.audit",
     "dangol.organisations",
     "dangol.payments",
     "dangol.ledger",
@@ -94,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dangol.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -1,8 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
-from dangol.access.checks import may
+from dangol.access.checks import may, signed_in
 from dangol.access.policy import MESSAGE_PRICES
+from dangol.messaging.credit import message_price_set
 from dangol.messaging.models import Campaign, Delivery, MessagePrice
 
 
@@ -21,6 +24,16 @@ class MessagePriceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: MessagePrice | None = None) -> bool:
         return may(request.user, MESSAGE_PRICES) and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["channel"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: MessagePrice, form: Any, change: bool) -> None:
+        """Set the price through the service, which records the change in the audit log."""
+        saved = message_price_set(
+            channel=obj.channel, price=obj.price, actor=signed_in(request.user)
+        )
+        obj.pk, obj.updated_at = saved.pk, saved.updated_at
 
 
 @admin.register(Campaign)

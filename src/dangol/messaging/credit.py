@@ -1,8 +1,12 @@
 """A sender's message credit (메시지 충전금): its account, card top-ups, grants and balance, the
 price per recipient of each channel, and the ledger kinds of every messaging posting."""
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from dangol.accounts.models import User
+from dangol.audit.models import AuditEntry
+from dangol.audit.services import audit_record
 from dangol.core.money import format_won
 from dangol.ledger import catalogue
 from dangol.ledger.models import Account, Transaction
@@ -72,6 +76,21 @@ def message_credit_grant(
         source=from_account, destination=credit, amount=amount,
         description=description or f"메시지 충전금 지원 {format_won(amount)}",
     )
+
+
+@transaction.atomic
+def message_price_set(*, channel: str, price: int, actor: User | None) -> MessagePrice:
+    """Set the price per recipient of `channel` in won and record the change, with the
+    price before, in the audit log as `actor`'s; return the price row."""
+    before = message_prices().get(channel)
+    row, _created = MessagePrice.objects.select_for_update().update_or_create(
+        channel=channel, defaults={"price": price}
+    )
+    audit_record(
+        action=AuditEntry.Action.PRICE_CHANGE, actor=actor, subject=f"message_price:{channel}",
+        amount=price, details={"before": before},
+    )
+    return row
 
 
 def message_prices() -> dict[str, int]:

@@ -32,6 +32,8 @@ from django.db import transaction
 from dangol.access.checks import may, may_operate
 from dangol.access.policy import PROGRAM_APPLY
 from dangol.accounts.models import User
+from dangol.audit.models import AuditEntry
+from dangol.audit.services import audit_record
 from dangol.core import clock
 from dangol.core.brn import InvalidBRN, brn_normalize
 from dangol.core.money import format_won
@@ -237,6 +239,11 @@ def program_create(
             raise FundShort(
                 balance=format_won(source.balance), budget=format_won(budget)
             ) from exc
+        audit_record(
+            action=AuditEntry.Action.BUDGET_CHANGE, actor=created_by,
+            subject=f"program:{program.pk}", amount=budget, organisation_id=operator.pk,
+            details={"fund": fund.pk if fund is not None else None},
+        )
     return program
 
 
@@ -355,7 +362,14 @@ def application_approve(
         if reason:
             locked.reasons = [*locked.reasons, {"code": "approved_note", "note": reason}]
         locked.save(update_fields=["status", "decided_at", "decided_by", "reasons", "updated_at"])
-        grants_make(application=locked)
+        grants = grants_make(application=locked)
+        audit_record(
+            action=AuditEntry.Action.GRANT, actor=operator_user,
+            subject=f"application:{locked.pk}", amount=sum(grant.amount for grant in grants),
+            organisation_id=application.program.operator_id,
+            details={"program": locked.program_id, "store": locked.store_id,
+                     "grants": len(grants)},
+        )
     return locked
 
 

@@ -16,6 +16,8 @@ from django.db import IntegrityError, connections, models, router, transaction
 from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.models import User
+from dangol.audit.models import AuditEntry
+from dangol.audit.services import audit_record
 from dangol.core import clock
 from dangol.core.clock import KST
 from dangol.core.csvfile import (
@@ -26,11 +28,11 @@ from dangol.core.csvfile import (
     csv_text,
 )
 from dangol.core.errors import NotFound, ValidationError
-from dangol.core.phone import InvalidPhone, mobile_normalize
+from dangol.core.phone import InvalidPhone, mobile_normalize, phone_display
 from dangol.notices.models import Notice
 from dangol.notices.services import notice_send
 from dangol.places.models import Market, Store
-from dangol.regulars import consent_texts
+from dangol.regulars import consent_texts, selectors
 from dangol.regulars.errors import (
     ConsentBeforeSender,
     ConsentInFuture,
@@ -704,3 +706,41 @@ def _import_chunk(*, store: Store, rows: list[_ImportRow]) -> ImportResult:
         event.consent_id = event.consent.pk
     ConsentEvent.objects.bulk_create(events, batch_size=IMPORT_BATCH_SIZE)
     return result
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def regulars_export(*, store: Store, actor: User) -> list[list[str]]:
+    """Return the store's regulars as rows for a CSV, a header first: name, full number,
+    the day they joined, ad consent and its time, night consent, tags; and record the
+    export of personal data in the audit log as `actor`'s (the caller has checked that
+    `actor` may take it: access's `regulars.export`)."""
+    rows = [[
+        str(_("이름")), str(_("휴대전화")), str(_("단골 맺은 날")), str(_("광고 수신 동의")),
+        str(_("광고 수신 동의일시")), str(_("야간 수신 동의")), str(_("태그")),
+    ]]
+    follows = list(selectors.regulars_of(store=store))
+    consents = selectors.regulars_consents(
+        store=store, customer_ids=[follow.customer_id for follow in follows]
+    )
+    yes, no = str(_("예")), str(_("아니요"))
+    for follow in follows:
+        consent = consents.get(follow.customer_id)
+        ad = consent is not None and consent.ad_active
+        rows.append([
+            follow.customer.name,
+            phone_display(follow.customer.phone or ""),
+            follow.created_at.astimezone(clock.KST).strftime("%Y-%m-%d"),
+            yes if ad else no,
+            consent.ad_granted_at.astimezone(clock.KST).strftime("%Y-%m-%d %H:%M")
+            if ad and consent is not None and consent.ad_granted_at else "",
+            yes if consent is not None and consent.night_active else no,
+            ", ".join(tag.name for tag in follow.tags.all()),
+        ])
+    audit_record(
+        action=AuditEntry.Action.PERSONAL_DATA_EXPORT, actor=actor, subject=f"store:{store.pk}",
+        details={"export": "regulars", "rows": len(follows)},
+    )
+    return rows

@@ -5,12 +5,16 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
+from django.db import transaction
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from dangol.accounts.models import User
+from dangol.audit.models import AuditEntry
+from dangol.audit.services import audit_record
 from dangol.core.clock import KST
 from dangol.core.fonts import KOREAN_FONT, KOREAN_FONT_BOLD, register_korean_fonts
 from dangol.core.money import format_won
@@ -35,19 +39,30 @@ def account_number_mask(number: str) -> str:
     )
 
 
-def payouts_csv(*, run: SettlementRun) -> str:
+@transaction.atomic
+def payouts_csv(*, run: SettlementRun, actor: User | None) -> str:
     """Return the bank-transfer CSV of `run`: one row per payout (bank, holder, masked
-    account number, net amount in won), in store order, with a UTF-8 BOM for spreadsheets."""
+    account number, net amount in won), in store order, with a UTF-8 BOM for spreadsheets.
+
+    Taking the file is a money action: it is recorded in the audit log as `actor`'s (None:
+    the command line)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
+    total = count = 0
     for bank_name, store_name, number, net in (
         Payout.objects.filter(run=run)
         .order_by("store_id")
         .values_list("bank_name", "store__name", "account_number", "net")
     ):
         writer.writerow([bank_name, store_name, account_number_mask(number), net])
+        total += net
+        count += 1
+    audit_record(
+        action=AuditEntry.Action.BANK_FILE, actor=actor, subject=f"settlement_run:{run.pk}",
+        amount=total, details={"payouts": count},
+    )
     return out.getvalue()
 
 

@@ -61,8 +61,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
+from dangol.accounts.models import User
+from dangol.audit.models import AuditEntry
+from dangol.audit.services import audit_record
 from dangol.core import clock
 from dangol.ledger import bulk as ledger_bulk
 from dangol.ledger import catalogue
@@ -158,6 +161,7 @@ def settlement_run(
     cutoff: dt.datetime,
     batch_size: int = 5000,
     workers: int | None = None,
+    actor: User | None = None,
 ) -> SettlementRun:
     """Pay every store on `policy` what it is owed at `cutoff`; return the run.
 
@@ -167,7 +171,9 @@ def settlement_run(
     run makes. `workers` batches of `batch_size` stores are paid at a time (on PostgreSQL
     outside a transaction; one at a time otherwise). Raise CutoffInFuture if `cutoff`
     (aware) has not passed yet, since postings up to it could still arrive, and
-    PayableShort if a non-negative payable holds less than it is owed.
+    PayableShort if a non-negative payable holds less than it is owed. The call that
+    completes the run records it in the audit log as `actor`'s (None: the scheduler or the
+    command line).
     """
     if cutoff.tzinfo is None:
         raise ValueError("cutoff must be an aware datetime")
@@ -177,11 +183,12 @@ def settlement_run(
         kind=SettlementRun.Kind.REGULAR, policy=policy, cutoff=cutoff,
         defaults={"payout_date": cycles.payout_date(policy, cutoff)},
     )
-    return _run_complete(run=run, batch_size=batch_size, workers=workers)
+    return _run_complete(run=run, batch_size=batch_size, workers=workers, actor=actor)
 
 
 def fast_settlement_run(
-    *, cutoff: dt.datetime, batch_size: int = 5000, workers: int | None = None
+    *, cutoff: dt.datetime, batch_size: int = 5000, workers: int | None = None,
+    actor: User | None = None,
 ) -> SettlementRun:
     """Advance every fast-settlement store its share of the redemptions of the business day
     that `cutoff` ends (KST midnight); return the run, paying on the next business day.
@@ -191,7 +198,8 @@ def fast_settlement_run(
     but never more than it is owed at `cutoff`; the fee is ⌊amount × fast_fee_bp / 10000⌋.
     Idempotent by cut-off, resumable and batched like `settlement_run`. Raise InvalidFastCutoff if
     `cutoff` does not end a business day, CutoffInFuture if it has not passed, and
-    FastRunOutOfOrder if a fast run with a later cut-off exists.
+    FastRunOutOfOrder if a fast run with a later cut-off exists. Audited like
+    `settlement_run`.
     """
     if cutoff.tzinfo is None:
         raise ValueError("cutoff must be an aware datetime")
@@ -219,12 +227,14 @@ def fast_settlement_run(
                 "payout_date": cycles.fast_payout_date(cutoff),
             },
         )
-    return _run_complete(run=run, batch_size=batch_size, workers=workers)
+    return _run_complete(run=run, batch_size=batch_size, workers=workers, actor=actor)
 
 
-def _run_complete(*, run: SettlementRun, batch_size: int, workers: int | None) -> SettlementRun:
+def _run_complete(
+    *, run: SettlementRun, batch_size: int, workers: int | None, actor: User | None
+) -> SettlementRun:
     """Pay the run's unpaid stores in batches of `batch_size` payable accounts, then mark
-    it completed; a completed run is returned as is."""
+    it completed and audit it as `actor`'s; a completed run is returned as is."""
     if run.status == SettlementRun.Status.COMPLETED:
         return run
     if workers is None:
@@ -235,7 +245,7 @@ def _run_complete(*, run: SettlementRun, batch_size: int, workers: int | None) -
             _stores_paid(
                 _batch_pay(run=run, first=first, last=last, clearing=clearing, revenue=revenue)
             )
-        _run_mark_completed(run)
+        _run_mark_completed(run, actor=actor)
         return run
     with transaction.atomic():
         # Held until the run is marked completed: another process running the same run
@@ -253,7 +263,7 @@ def _run_complete(*, run: SettlementRun, batch_size: int, workers: int | None) -
             ]
             for future in futures:
                 _stores_paid(future.result())
-        _run_mark_completed(run)
+        _run_mark_completed(run, actor=actor)
     return run
 
 
@@ -276,10 +286,21 @@ def _stores_paid(store_ids: list[int]) -> None:
             after_store(store_id)
 
 
-def _run_mark_completed(run: SettlementRun) -> None:
+@transaction.atomic
+def _run_mark_completed(run: SettlementRun, *, actor: User | None) -> None:
+    """Mark the run completed and record it, with what it paid, in the audit log."""
     run.status = SettlementRun.Status.COMPLETED
     run.completed_at = clock.now()
     run.save(update_fields=["status", "completed_at", "updated_at"])
+    paid = Payout.objects.filter(run=run).aggregate(total=Sum("net"), count=Count("id"))
+    audit_record(
+        action=AuditEntry.Action.SETTLEMENT_RUN, actor=actor, subject=f"settlement_run:{run.pk}",
+        amount=paid["total"] or 0,
+        details={
+            "kind": run.kind, "cutoff": run.cutoff.astimezone(clock.KST).isoformat(),
+            "payouts": paid["count"],
+        },
+    )
 
 
 def _batch_pay_in_thread(**kwargs: Any) -> list[int]:

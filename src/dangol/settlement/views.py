@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
+from dangol.access.checks import signed_in
 from dangol.access.exports import personal_data_exported
 from dangol.access.pages import may_on_page, require_for_page, store_for_page
 from dangol.access.policy import (
@@ -187,7 +188,7 @@ def runs(request: HttpRequest) -> HttpResponse:
     policy: SettlementPolicy = form.cleaned_data["policy"]
     cutoff = form.cleaned_data["cutoff"] or selectors.policy_last_cutoff(policy=policy)
     try:
-        run = services.settlement_run(policy=policy, cutoff=cutoff)
+        run = services.settlement_run(policy=policy, cutoff=cutoff, actor=signed_in(request.user))
     except DangolError as exc:
         form.add_error(None, exc.message)
         return _runs_page(request, can_run=True, form=form, status=exc.status)
@@ -201,7 +202,7 @@ def _fast_run(request: HttpRequest) -> HttpResponse:
         return _runs_page(request, can_run=True, fast_form=form, status=400)
     cutoff = _fast_cutoff(form.cleaned_data["day"])
     try:
-        run = services.fast_settlement_run(cutoff=cutoff)
+        run = services.fast_settlement_run(cutoff=cutoff, actor=signed_in(request.user))
     except DangolError as exc:
         form.add_error(None, exc.message)
         return _runs_page(request, can_run=True, fast_form=form, status=exc.status)
@@ -260,7 +261,8 @@ def payouts_csv(request: HttpRequest, pk: int) -> HttpResponse:
     require_for_page(request, SETTLEMENT_BANK_FILE)
     settlement = _run_or_404(pk)
     response = HttpResponse(
-        exports.payouts_csv(run=settlement), content_type="text/csv; charset=utf-8"
+        exports.payouts_csv(run=settlement, actor=signed_in(request.user)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = (
         f'attachment; filename="settlement-run-{settlement.pk}-payouts.csv"'

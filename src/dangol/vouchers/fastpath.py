@@ -22,6 +22,7 @@ from dangol.vouchers.rules import (
     redeem_fee,
     redeem_ledger_key,
     redeem_metadata,
+    redemption_audit,
 )
 
 # Three statements in one transaction, the same rows and locks as the ORM path:
@@ -39,6 +40,8 @@ from dangol.vouchers.rules import (
 #    statement 1's snapshot is waited for and left alone, and its entries) with this app's
 #    rows composed onto it, `_REDEEM_ROWS_SQL`: the redemption, and the amount taken off the
 #    voucher's mirrored balance.
+#    The audit entry of the redemption is inserted next (`rules.redemption_audit`), before
+#    the account rows are locked.
 # 3. The ledger's balances statement locks the posting's accounts in primary-key order (as
 #    `accounts_lock`) and adds the entries to their stored balances; the database's balance
 #    check refuses a non-negative account going below zero.
@@ -185,6 +188,8 @@ def _redeem_statements(
         )
         redemption.voucher, redemption.store, redemption.staff = locked, store, staff
         redemption.ledger_transaction = posting.transaction(transaction_id)
+        redemption_audit(voucher_id=locked.pk, store_id=store.pk, redemption_id=redemption_id,
+                         amount=amount, staff=staff)
         balances = posting.balances_apply(cursor)
     if balances is None or balances[liability_id] != balance:
         raise _FastPathUndone()

@@ -14,6 +14,9 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils.translation import gettext
 
+from dangol.accounts.models import User
+from dangol.audit.models import AuditEntry
+from dangol.audit.services import audit_record
 from dangol.core import clock
 from dangol.core.clock import KST
 from dangol.core.money import format_won, percent_of
@@ -218,3 +221,14 @@ def voucher_refund_check(*, voucher: Voucher, at: dt.datetime | None = None) -> 
     if amount <= 0:
         raise RefundRefused(rule=gettext("환불할 금액이 없습니다"))
     return RefundQuote(rule=rule, balance=balance, amount=amount)
+
+
+def redemption_audit(*, voucher_id: int, store_id: int, redemption_id: int, amount: int,
+                     staff: User) -> None:
+    """Record a new redemption in the audit log; both redemption paths (the ORM one and the
+    fast path) call it inside the transaction that writes the redemption, before the hot
+    account rows are locked."""
+    audit_record(
+        action=AuditEntry.Action.VOUCHER_REDEEM, actor=staff, subject=f"voucher:{voucher_id}",
+        amount=amount, details={"store": store_id, "redemption": redemption_id},
+    )

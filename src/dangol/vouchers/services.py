@@ -101,6 +101,7 @@ from dangol.vouchers.rules import (
     redeem_fee,
     redeem_ledger_key,
     redeem_metadata,
+    redemption_audit,
     voucher_expiry,
     voucher_product_check,
     voucher_refund_check,
@@ -328,7 +329,8 @@ def voucher_redeem(
     VoucherExpired after its validity, VoucherNotActive once refunded, PartialUseNotAllowed
     for a product voucher not used whole, InsufficientBalance if the balance is short,
     IdempotencyKeyReused if the key was used for another redemption. One transaction that
-    locks the voucher row, then its ledger accounts.
+    locks the voucher row, then its ledger accounts, and records a new redemption (not a
+    replay) in the audit log (`rules.redemption_audit`).
 
     On PostgreSQL a redemption that will succeed takes three statements in one transaction
     (`fastpath.voucher_redeem_fast`); anything else (a refusal, a retry, an account not opened yet)
@@ -381,10 +383,13 @@ def _voucher_redeem_orm(
     status = Voucher.Status.ACTIVE if liability.balance else Voucher.Status.USED
     _balance_mirror(locked, liability.balance, status)
     voucher.balance, voucher.status = locked.balance, locked.status
-    return Redemption.objects.create(
+    redemption = Redemption.objects.create(
         voucher=locked, store=store, staff=staff, amount=amount, fee=fee,
         idempotency_key=idempotency_key, ledger_transaction=posted, created_at=clock.now(),
     )
+    redemption_audit(voucher_id=locked.pk, store_id=store.pk, redemption_id=redemption.pk,
+                     amount=amount, staff=staff)
+    return redemption
 
 
 # --- refund ---------------------------------------------------------------------------------

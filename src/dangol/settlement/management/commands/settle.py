@@ -58,7 +58,7 @@ class Command(BaseCommand):
             run = SettlementRun.objects.filter(pk=options["run_id"]).first()
             if run is None:
                 raise CommandError(_("정산 실행이 없습니다: %(id)s") % {"id": options["run_id"]})
-            self.stdout.write(exports.payouts_csv(run=run), ending="")
+            self.stdout.write(exports.payouts_csv(run=run, actor=None), ending="")
             return
         try:
             if options["action"] == "fast":

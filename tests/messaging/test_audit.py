@@ -1,0 +1,40 @@
+"""A price change is a money action: it leaves an audit entry with the old and new price."""
+
+import pytest
+from django.urls import reverse
+
+from dangol.audit.models import AuditEntry
+from dangol.messaging.credit import message_price_set
+from dangol.messaging.models import MessagePrice
+from tests.factories import StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_setting_a_price_records_who_changed_it_from_what_to_what():
+    admin = StaffUserFactory(is_superuser=True)
+
+    message_price_set(channel="sms", price=25, actor=admin)
+
+    assert MessagePrice.objects.get(channel="sms").price == 25
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.actor, entry.subject, entry.amount, entry.details) == (
+        AuditEntry.Action.PRICE_CHANGE, admin, "message_price:sms", 25, {"before": 20},
+    )
+
+
+def test_a_price_changed_in_the_admin_is_recorded_with_the_clients_address(client):
+    admin = StaffUserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    price = MessagePrice.objects.get(channel="lms")
+
+    response = client.post(
+        reverse("admin:messaging_messageprice_change", args=[price.pk]),
+        {"channel": "lms", "price": 45}, REMOTE_ADDR="198.51.100.7",
+    )
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get()
+    assert (entry.actor, entry.subject, entry.amount, entry.client_address) == (
+        admin, "message_price:lms", 45, "198.51.100.7",
+    )
