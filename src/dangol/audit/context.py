@@ -10,7 +10,7 @@ from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
 
-from dangol.accounts.services import client_address
+from dangol.core.clientaddr import client_address
 
 _address: ContextVar[str | None] = ContextVar("dangol_audit_client_address", default=None)
 
