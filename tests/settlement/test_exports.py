@@ -111,6 +111,6 @@ def test_csv_neutralises_a_store_name_that_is_a_formula(policy, make_store):
     redeem(store, 15_000, at=kst(2026, 11, 20), key="r")
     run = services.settlement_run(policy=policy, cutoff=CUTOFF)
 
-    rows = list(csv.reader(io.StringIO(payouts_csv(run=run).lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(payouts_csv(run=run, actor=None).lstrip("\ufeff"))))
 
     assert rows[1][1] == "'=2+5+cmd|' /C calc'!A0"
