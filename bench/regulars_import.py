@@ -51,7 +51,7 @@ def main() -> int:
         from django.core.management import call_command
 
         from dangol.places.services import market_create, region_ensure, store_create
-        from dangol.regulars.services import regulars_import
+        from dangol.regulars.imports import regulars_import
 
         call_command("migrate", verbosity=0)
         busan, _ = region_ensure(code="26", name="부산광역시", full_name="부산광역시")

@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from dangol.regulars import services
+from dangol.regulars import imports, services
 from dangol.regulars.models import Consent, ConsentEvent, Follow
 from tests.factories import CustomerFactory, StoreFactory
 
@@ -43,7 +43,7 @@ def test_concurrent_follow_with_consent_keeps_one_of_each():
 
 def test_a_large_import_commits_chunk_by_chunk_and_lets_others_write_between():
     store = StoreFactory()
-    rows = services.IMPORT_CHUNK_ROWS * 2 + 10
+    rows = imports.IMPORT_CHUNK_ROWS * 2 + 10
     phones = [f"010-{3000 + n // 10_000:04d}-{n % 10_000:04d}" for n in range(rows)]
     data = "\n".join(["이름,휴대전화"] + [f"손님,{phone}" for phone in phones]).encode()
     seen: list[tuple[int, int, int]] = []
@@ -61,11 +61,11 @@ def test_a_large_import_commits_chunk_by_chunk_and_lets_others_write_between():
         thread.start()
         thread.join(timeout=10)
 
-    result = services.regulars_import(store=store, data=data, progress=elsewhere)
+    result = imports.regulars_import(store=store, data=data, progress=elsewhere)
 
     assert result.followed == rows
     assert seen == [
-        (services.IMPORT_CHUNK_ROWS, rows, services.IMPORT_CHUNK_ROWS + 1),
-        (services.IMPORT_CHUNK_ROWS * 2, rows, services.IMPORT_CHUNK_ROWS * 2 + 2),
+        (imports.IMPORT_CHUNK_ROWS, rows, imports.IMPORT_CHUNK_ROWS + 1),
+        (imports.IMPORT_CHUNK_ROWS * 2, rows, imports.IMPORT_CHUNK_ROWS * 2 + 2),
         (rows, rows, rows + 3),
     ]

@@ -6,7 +6,7 @@ import pytest
 
 from dangol.accounts.models import User
 from dangol.core.clock import kst
-from dangol.regulars import errors, services
+from dangol.regulars import errors, imports, services
 from dangol.regulars.models import Consent, Follow
 from tests.factories import CustomerFactory
 
@@ -24,7 +24,7 @@ GOOD_AND_BAD = (
 
 
 def test_import_creates_customers_follows_and_only_evidenced_consents(noon, store):
-    result = services.regulars_import(store=store, data=GOOD_AND_BAD.encode("utf-8"))
+    result = imports.regulars_import(store=store, data=GOOD_AND_BAD.encode("utf-8"))
     assert (result.followed, result.with_consent, result.without_consent) == (2, 1, 1)
     assert [error.line for error in result.errors] == [4, 5, 6, 7]
     assert "02-123-4567" in result.errors[0].reason
@@ -43,21 +43,21 @@ def test_import_creates_customers_follows_and_only_evidenced_consents(noon, stor
 
 def test_import_reads_cp949(noon, store):
     data = "이름,휴대전화\n정많이,010-2222-3333\n".encode("cp949")
-    result = services.regulars_import(store=store, data=data)
+    result = imports.regulars_import(store=store, data=data)
     assert result.followed == 1
     assert User.objects.get(phone="+821022223333").name == "정많이"
 
 
 def test_import_reads_utf8_with_bom(noon, store):
     data = "\ufeff이름,휴대전화\n정많이,010-2222-3333\n".encode()
-    assert services.regulars_import(store=store, data=data).followed == 1
+    assert imports.regulars_import(store=store, data=data).followed == 1
 
 
 def test_import_finds_existing_customers_and_follows(noon, store):
     existing = CustomerFactory(phone="+821012345678", name="원래이름")
     services.follow_create(customer=existing, store=store)
     data = "이름,휴대전화\n다른이름,010-1234-5678\n".encode()
-    result = services.regulars_import(store=store, data=data)
+    result = imports.regulars_import(store=store, data=data)
     assert (result.followed, result.already_following) == (0, 1)
     existing.refresh_from_db()
     assert existing.name == "원래이름"
@@ -67,7 +67,7 @@ def test_import_finds_existing_customers_and_follows(noon, store):
 def test_import_without_columns_refuses_the_whole_file(noon, store):
     data = "성명,전화\n박순자,010-1234-5678\n".encode()
     with pytest.raises(errors.ImportFileInvalid) as error:
-        services.regulars_import(store=store, data=data)
+        imports.regulars_import(store=store, data=data)
     assert "이름" in error.value.message
     assert not User.objects.exists()
 
@@ -75,7 +75,7 @@ def test_import_without_columns_refuses_the_whole_file(noon, store):
 def test_import_in_another_encoding_refuses_the_whole_file(noon, store):
     data = "이름,휴대전화\n박순자,010-1234-5678\n".encode("utf-16")
     with pytest.raises(errors.ImportFileInvalid):
-        services.regulars_import(store=store, data=data)
+        imports.regulars_import(store=store, data=data)
     assert not Follow.objects.exists()
 
 
@@ -84,7 +84,7 @@ def test_imported_consent_older_than_a_withdrawal_is_not_imported(noon, store):
     services.consent_grant(customer=customer, store=store)
     services.consent_withdraw(customer=customer, store=store)
     data = "이름,휴대전화,동의일시,동의방법\n박순자,010-1234-5678,2025-01-01,서면\n".encode()
-    result = services.regulars_import(store=store, data=data)
+    result = imports.regulars_import(store=store, data=data)
     assert result.with_consent == 0 and [w.line for w in result.warnings] == [2]
     assert not Consent.objects.get().ad_active
 
@@ -97,7 +97,7 @@ def _large_list(rows: int) -> bytes:
         phone = f"010-{2000 + n // 10_000:04d}-{n % 10_000:04d}"
         lines.append(f"손님,{phone},2025-03-01,서면" if n % 10 == 0 else f"손님,{phone}")
     data = "\n".join(lines).encode("utf-8")
-    assert len(data) <= services.IMPORT_MAX_BYTES
+    assert len(data) <= imports.IMPORT_MAX_BYTES
     return data
 
 
@@ -116,7 +116,7 @@ def test_import_of_80000_rows_is_set_based_and_keeps_every_rule(
     started = time.process_time()
     # Row by row took about 8 statements a row (640,000); set-based, one per ~40 rows.
     with django_assert_max_num_queries(3_000):
-        result = services.regulars_import(store=store, data=data)
+        result = imports.regulars_import(store=store, data=data)
     cpu_seconds = time.process_time() - started
 
     # Then it took a few statements per thousand rows, and every rule held. The brief's bound
@@ -147,7 +147,7 @@ def test_import_refuses_consent_dates_before_the_store_or_unstorable(noon, store
         "끝년,010-4444-0003,9999-12-31T23:59:59-14:00,서면\n"
         "제때,010-4444-0004,2025-03-01 10:00,서면\n"
     ).encode()
-    result = services.regulars_import(store=store, data=data)
+    result = imports.regulars_import(store=store, data=data)
     assert [error.line for error in result.errors] == [2, 3, 4]
     assert "가게" in result.errors[0].reason
     assert result.with_consent == 1

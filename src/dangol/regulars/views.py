@@ -27,7 +27,7 @@ from dangol.core.pagecache import render_cached_for_anonymous
 from dangol.core.spreadsheet import csv_writer
 from dangol.places.models import Market, Store
 from dangol.places.selectors import store_get
-from dangol.regulars import consent_texts, selectors, services
+from dangol.regulars import consent_texts, imports, selectors, services
 from dangol.regulars.models import Follow
 from dangol.regulars.poster import store_poster_pdf
 
@@ -327,7 +327,7 @@ def regulars_import(request: HttpRequest, store: Store) -> HttpResponse:
             error = _("CSV 파일을 골라 주세요.")
         else:
             try:
-                result = services.regulars_import(store=store, data=upload.read())
+                result = imports.regulars_import(store=store, data=upload.read())
             except DangolError as exc:
                 error = exc.message
     return render(request, "regulars/merchant_import.html", {
