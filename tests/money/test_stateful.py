@@ -13,7 +13,6 @@ refused (and by which error), what each refund pays under which rule, and what e
 settlement run pays each store. A refused request must change nothing.
 """
 
-import calendar
 import contextlib
 import datetime as dt
 import io
@@ -75,6 +74,7 @@ from dangol.vouchers.models import (
 )
 from dangol.vouchers.rules import MAX_EXTENSIONS, add_months, fee_cap_bp
 from tests.factories import CustomerFactory, MarketFactory, StaffUserFactory, StoreFactory
+from tests.vouchers.test_properties import end_of_validity
 
 pytestmark = pytest.mark.django_db
 
@@ -168,20 +168,6 @@ class SettlementModel:
             - self.paid[store]
             - sum(amount for who, start, amount in self.advances if who == store and start < cutoff)
         )
-
-
-def expected_expiry(purchased_at: dt.datetime, validity_months: int) -> dt.datetime:
-    """Usable through the day before the same date `validity_months` calendar months after
-    the KST day of purchase (that day included), or through the month's last day if that
-    date does not exist; expires at 00:00 KST the next day."""
-    first = purchased_at.astimezone(KST).date()
-    index = first.month - 1 + validity_months
-    year, month = first.year + index // 12, index % 12 + 1
-    if first.day <= calendar.monthrange(year, month)[1]:
-        last_day = dt.date(year, month, first.day) - dt.timedelta(days=1)
-    else:
-        last_day = dt.date(year, month, calendar.monthrange(year, month)[1])
-    return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=KST)
 
 
 def money_snapshot() -> tuple[Any, ...]:
@@ -324,7 +310,7 @@ class MoneyMachine(RuleBasedStateMachine):
         OUTCOMES[f"purchase {spec.name}"] += 1
         assert voucher.payment.status == Payment.Status.CAPTURED
         assert voucher.payment.amount == spec.sale
-        assert voucher.expires_at == expected_expiry(self.now, spec.validity_months)
+        assert voucher.expires_at == end_of_validity(self.now, spec.validity_months)
         self.model[voucher.pk] = VoucherModel(
             product=product, face=spec.face, sale=spec.sale, balance=spec.face,
             purchased_at=self.now, valid_until=voucher.expires_at,
