@@ -296,13 +296,19 @@ PAGES: dict[str, list[Check]] = {
              data=lambda w, t: {"customer_code": w.customer_code, "count": 1}),
     ],
     "coupons:scan": [
-        get(policy.COUPONS_REDEEM, STORES, params=lambda w, t: {"token": w.coupons[t.name].token}),
+        get(policy.SCAN_OPEN),
         post(policy.COUPONS_REDEEM, STORES,
-             params=lambda w, t: {"token": w.coupons[t.name].token}),
+             data=lambda w, t: {"token": w.coupons[t.name].token}),
+    ],
+    "coupons:scan_before": [
+        get(policy.SCAN_OPEN, STORES, params=lambda w, t: {"token": w.coupons[t.name].token}),
     ],
     "coupons:customer_scan": [
-        get(policy.STAMPS_SCAN, params=lambda w, t: {"code": w.customer_code}),
-        post(policy.STAMPS_SCAN, params=lambda w, t: {"code": w.customer_code}),
+        get(policy.SCAN_OPEN),
+        post(policy.STAMPS_SCAN, data=lambda w, t: {"code": w.customer_code}),
+    ],
+    "coupons:customer_scan_before": [
+        get(policy.SCAN_OPEN, params=lambda w, t: {"code": w.customer_code}),
     ],
     # vouchers
     "vouchers:shop": [get(policy.VOUCHERS_BROWSE), post(policy.VOUCHERS_BROWSE)],
@@ -339,10 +345,13 @@ PAGES: dict[str, list[Check]] = {
             "sale_price": 10_000, "validity_months": 12}),
     ],
     "vouchers:scan": [
-        get(policy.VOUCHERS_SCAN, STORES,
-            params=lambda w, t: {"token": w.vouchers[t.name].qr_token}),
+        get(policy.SCAN_OPEN),
         post(policy.VOUCHERS_SCAN, STORES,
-             params=lambda w, t: {"token": w.vouchers[t.name].qr_token}),
+             data=lambda w, t: {"token": w.vouchers[t.name].qr_token}),
+    ],
+    "vouchers:scan_before": [
+        get(policy.SCAN_OPEN, STORES,
+            params=lambda w, t: {"token": w.vouchers[t.name].qr_token}),
     ],
     # settlement
     "settlement:merchant": [get(policy.STATEMENTS, STORES, params=store_pk)],

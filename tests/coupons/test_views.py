@@ -214,17 +214,32 @@ def test_counter_lookup_never_reads_a_code_or_token_from_the_url(client, store, 
 
 def test_scan_url_opens_confirm_for_staff_and_refusal_for_others(client, store, owner, customer):
     coupon = claim(make_template(store), customer)
-    url = reverse("coupons:scan", args=[coupon.token])
+    url = reverse("coupons:scan")
+    scan = {"token": coupon.token}
 
     client.force_login(owner)
-    assert "사용 처리 확인" in client.get(url).content.decode()
+    assert "사용 처리 확인" in client.post(url, scan).content.decode()
     client.force_login(StoreMembershipFactory(store=StoreFactory()).user)
-    foreign = client.get(url)
+    foreign = client.post(url, scan)
     assert foreign.status_code == 403 and "다른 가게의 쿠폰입니다" in foreign.content.decode()
     client.force_login(customer)
-    assert client.get(url).status_code == 403
+    assert client.post(url, scan).status_code == 403
     client.force_login(owner)
-    assert client.get(reverse("coupons:scan", args=["nope"])).status_code == 404
+    assert client.post(url, {"token": "nope"}).status_code == 404
+
+
+def test_coupon_and_customer_qrs_carry_their_secret_in_the_fragment(client, store, customer):
+    coupon = claim(make_template(store), customer)
+    client.force_login(customer)
+
+    detail = client.get(reverse("coupons:coupon", args=[coupon.pk]))
+    mine = client.get(reverse("coupons:my_code"))
+
+    code = stamps.customer_code_get_or_create(customer=customer).code
+    assert detail.context["scan_url"] == f"http://testserver/c/#{coupon.token}"
+    assert mine.context["scan_url"] == f"http://testserver/u/#{code}"
+    assert client.get(f"/c/{coupon.token}/")["Location"] == f"/c/#{coupon.token}"
+    assert client.get(f"/u/{code}/")["Location"] == f"/u/#{code}"
 
 
 def test_merchant_gives_stamp_by_phone_and_sees_limit_message(client, store, owner):
@@ -251,11 +266,34 @@ def test_merchant_starts_a_stamp_program(client, store, owner):
     assert store.stamp_programs.get().reward == reward
 
 
-def test_customer_qr_sends_staff_to_stamp_screen(client, store, owner, customer):
+def test_customer_qr_opens_the_stamp_screen_with_the_code(client, store, owner, customer):
+    make_program(store)
     code = stamps.customer_code_get_or_create(customer=customer).code
     client.force_login(owner)
-    response = client.get(reverse("coupons:customer_scan", args=[code]))
-    assert response["Location"].endswith(f"?customer_code={code}")
+
+    response = client.post(reverse("coupons:customer_scan"), {"code": code})
+
+    # the stamp screen itself, the code in its form: no redirect with ?customer_code=
+    assert response.status_code == 200 and not response.has_header("Location")
+    assert f'value="{code}"' in response.content.decode()
+    assert not Stamp.objects.exists()
+    assert client.post(reverse("coupons:customer_scan"), {"code": "12"}).status_code == 400
+
+
+def test_customer_qr_lets_a_merchant_of_two_stores_choose(client, store, owner, customer):
+    other = StoreFactory()
+    StoreMembershipFactory(store=other, user=owner)
+    make_program(other)
+    code = stamps.customer_code_get_or_create(customer=customer).code
+    client.force_login(owner)
+
+    choose = client.post(reverse("coupons:customer_scan"), {"code": code}).content.decode()
+    assert other.name in choose and "customer_code=" not in choose
+    chosen = client.post(reverse("coupons:merchant_stamps", args=[other.pk]),
+                         {"action": "prefill", "customer_code": code})
+
+    assert chosen.status_code == 200 and f'value="{code}"' in chosen.content.decode()
+    assert not Stamp.objects.exists()
 
 
 def test_stamp_pages_have_constant_queries(client, store, owner, django_assert_max_num_queries):

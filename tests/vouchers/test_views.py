@@ -95,7 +95,6 @@ def test_customer_pages_send_anonymous_to_sign_in(client, voucher, store, market
         redeem_url(store),
         reverse("vouchers:product_new", args=[store.pk]),
         reverse("vouchers:market_product_new", args=[market.pk]),
-        reverse("vouchers:scan", args=[voucher.qr_token]),
     ]:
         response = client.get(url)
         assert response.status_code == 302, url
@@ -429,17 +428,36 @@ def test_unknown_code_is_not_found(client, store, owner):
 
 def test_scan_takes_staff_to_the_confirm_screen_and_refuses_customers(client, voucher, store,
                                                                      owner, customer):
-    url = reverse("vouchers:scan", args=[voucher.qr_token])
+    url = reverse("vouchers:scan")
     client.force_login(owner)
 
-    confirm = client.get(url)
+    confirm = client.post(url, {"token": voucher.qr_token})
 
     # the confirm screen itself, not a redirect that would put the token in another URL
     assert confirm.status_code == 200 and not confirm.has_header("Location")
     assert "사용 처리 확인" in body(confirm) and "잔액 ₩10,000" in body(confirm)
     assert f'action="{redeem_url(store)}"' in body(confirm)
     client.force_login(customer)
-    assert client.get(url).status_code == 403
+    assert client.post(url, {"token": voucher.qr_token}).status_code == 403
+    assert client.post(url, {"token": "nope"}).status_code == 404
+
+
+def test_a_voucher_qr_keeps_its_token_out_of_every_url_a_server_sees(client, voucher, customer):
+    client.force_login(customer)
+    detail = client.get(reverse("vouchers:detail", args=[voucher.pk]))
+    scan = detail.context["scan_url"]
+
+    # the token rides in the fragment, which browsers never send
+    assert scan == f"http://testserver/v/#{voucher.qr_token}"
+    page = client.get(reverse("vouchers:scan"))
+    assert page.status_code == 200 and voucher.qr_token not in body(page)
+    assert 'name="token"' in body(page)
+    client.logout()
+    signed_out = client.post(reverse("vouchers:scan"), {"token": voucher.qr_token})
+    assert signed_out["Location"] == reverse("accounts:login") + "?next=/v/"
+    # a QR printed before: its path leads to the scanner page, the token in the fragment
+    before = client.get(f"/v/{voucher.qr_token}/")
+    assert before.status_code == 302 and before["Location"] == f"/v/#{voucher.qr_token}"
 
 
 # --- merchant figures and products ----------------------------------------------------------

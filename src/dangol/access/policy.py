@@ -123,6 +123,10 @@ LANGUAGE = _action(
 API_DOCS = _action(
     "site.api_docs", "site", "The API's OpenAPI document and its interactive docs", EVERYONE,
     Scope.ANY, "pages")
+SCAN_OPEN = _action(
+    "site.scan", "site",
+    "Open a scanner page: it holds no data and posts the QR's code, kept in the URL's "
+    "fragment, to the scan action", EVERYONE, Scope.ANY, "pages")
 SIGN_IN = _action(
     "accounts.sign_in", "accounts", "Sign in (phone code or e-mail) and out",
     EVERYONE, Scope.ANY, "pages")

@@ -14,6 +14,8 @@ urlpatterns = [
     path("merchant/stores/<int:pk>/coupons/", views.merchant_coupons, name="merchant_coupons"),
     path("merchant/stores/<int:pk>/redeem/", views.merchant_redeem, name="merchant_redeem"),
     path("merchant/stores/<int:pk>/stamps/", views.merchant_stamps, name="merchant_stamps"),
-    path("c/<slug:token>/", views.coupon_scan, name="scan"),
-    re_path(r"^u/(?P<code>[0-9]{8})/$", views.customer_scan, name="customer_scan"),
+    path("c/", views.coupon_scan, name="scan"),
+    path("c/<slug:token>/", views.coupon_scan_before, name="scan_before"),
+    path("u/", views.customer_scan, name="customer_scan"),
+    re_path(r"^u/(?P<code>[0-9]{8})/$", views.customer_scan_before, name="customer_scan_before"),
 ]

@@ -1,15 +1,15 @@
 """Pages for coupons and stamp cards: the customer's wallet and cards, the merchant's
 coupon, redeem and stamp screens. Thin: parse, authorise, call a service, render."""
 
+import re
 from typing import Any
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -18,6 +18,7 @@ from dangol.access.checks import may, stores_managed_by, stores_visible_to
 from dangol.access.pages import store_for_page
 from dangol.accounts.models import User
 from dangol.core.errors import DangolError
+from dangol.core.qr import SLUG_PATTERN, qr_svg, scan_page, scan_url
 from dangol.coupons import errors, rules, selectors, services, stamps
 from dangol.coupons.forms import CouponTemplateForm, RedeemForm, StampForm, StampProgramForm
 from dangol.coupons.models import Coupon, CouponTemplate
@@ -28,11 +29,6 @@ from dangol.places.selectors import store_get
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)  # noqa: S101 (login_required)
     return request.user
-
-
-def _qr_svg(data: str) -> SafeString:
-    # segno writes the SVG itself from the data: nothing user-controlled reaches markup.
-    return mark_safe(segno.make(data, error="m").svg_inline(scale=6, border=2))  # noqa: S308
 
 
 # --- customer -------------------------------------------------------------------------------
@@ -83,7 +79,7 @@ def coupon_detail(request: HttpRequest, pk: int) -> HttpResponse:
         coupon = selectors.coupon_of_customer(customer=_user(request), coupon_id=pk)
     except DangolError:
         raise Http404 from None
-    scan_url = request.build_absolute_uri(reverse("coupons:scan", args=[coupon.token]))
+    url = scan_url(request, reverse("coupons:scan"), coupon.token)
     return render(
         request,
         "coupons/coupon_detail.html",
@@ -91,7 +87,8 @@ def coupon_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "coupon": coupon,
             "usable": coupon.status == Coupon.Status.ISSUED
             and not rules.coupon_is_expired(coupon),
-            "qr_svg": _qr_svg(scan_url),
+            "scan_url": url,
+            "qr_svg": qr_svg(url),
         },
     )
 
@@ -107,8 +104,10 @@ def stamp_cards(request: HttpRequest) -> HttpResponse:
 def my_code(request: HttpRequest) -> HttpResponse:
     """Show the customer's personal code (digits and QR) for stamps at the counter."""
     code = stamps.customer_code_get_or_create(customer=_user(request))
-    scan_url = request.build_absolute_uri(reverse("coupons:customer_scan", args=[code.code]))
-    return render(request, "coupons/my_code.html", {"code": code, "qr_svg": _qr_svg(scan_url)})
+    url = scan_url(request, reverse("coupons:customer_scan"), code.code)
+    return render(
+        request, "coupons/my_code.html", {"code": code, "scan_url": url, "qr_svg": qr_svg(url)}
+    )
 
 
 # --- merchant -------------------------------------------------------------------------------
@@ -204,11 +203,17 @@ def _preview(request: HttpRequest, *, store: Store, code: str, token: str) -> Ht
     return _redeem_page(request, store=store, coupon=coupon, form=form)
 
 
-@login_required
-def coupon_scan(request: HttpRequest, token: str) -> HttpResponse:
-    """What staff's camera opens from a customer's coupon QR: the confirm screen for staff
-    of the coupon's store, the refusal for anyone else."""
-    coupon = selectors.coupon_by_token(token=token)
+@require_http_methods(["GET", "HEAD", "POST"])
+def coupon_scan(request: HttpRequest) -> HttpResponse:
+    """What staff's camera opens from a customer's coupon QR (`/c/#<token>`): the scanner
+    page, which posts the token; the POST answers with the confirm screen for staff of the
+    coupon's store, the refusal for anyone else."""
+    if request.method != "POST":
+        return scan_page(request, title=_("쿠폰 QR"), field="token", pattern=SLUG_PATTERN)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.path)
+    token = request.POST.get("token", "").strip()
+    coupon = selectors.coupon_by_token(token=token) if token else None
     if coupon is None:
         return render(
             request, "coupons/refused.html",
@@ -221,23 +226,42 @@ def coupon_scan(request: HttpRequest, token: str) -> HttpResponse:
             else _("가게 사장님이나 직원만 쿠폰을 사용 처리할 수 있습니다.")
         )
         return render(request, "coupons/refused.html", {"message": message}, status=403)
-    return _preview(request, store=coupon.store, code="", token=token)
+    return _preview(request, store=coupon.store, code="", token=coupon.token)
+
+
+@require_http_methods(["GET", "HEAD"])
+def coupon_scan_before(request: HttpRequest, token: str) -> HttpResponse:
+    """A QR made before the token moved to the fragment (`/c/<token>/`): the scanner page
+    with it in the fragment."""
+    return redirect(f"{reverse('coupons:scan')}#{token}")
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def merchant_stamps(request: HttpRequest, pk: int) -> HttpResponse:
-    """Give stamps by customer code or phone; set up the store's stamp card if it has none."""
+    """Give stamps by customer code or phone; set up the store's stamp card if it has none.
+    A POST with action "prefill" (the store chosen after a customer's QR) shows the form
+    with their code."""
     store = store_for_page(request, pk, policy.STAMPS_GIVE)
+    prefill = None
+    if request.method == "POST" and request.POST.get("action") == "prefill":
+        prefill = request.POST.get("customer_code", "")
+    return _stamps_page(request, store=store, prefill=prefill)
+
+
+def _stamps_page(request: HttpRequest, *, store: Store, prefill: str | None) -> HttpResponse:
+    """The stamp screen; with `prefill`, the form filled with that customer code and the
+    request's POST (a scan, not a stamp) left alone."""
     program = selectors.stamp_program_of(store=store)
-    form = StampForm(initial={"customer_code": request.GET.get("customer_code", "")})
+    form = StampForm(initial={"customer_code": prefill or ""})
     program_form = StampProgramForm()
     rewards = CouponTemplate.objects.filter(store=store, total_quantity__isnull=True)
     program_form.fields["reward"].queryset = rewards  # type: ignore[attr-defined]
     result = None
     error = None
     status = 200
-    if request.method == "POST" and request.POST.get("action") == "program":
+    giving = request.method == "POST" and prefill is None
+    if giving and request.POST.get("action") == "program":
         program_form = StampProgramForm(request.POST)
         program_form.fields["reward"].queryset = rewards  # type: ignore[attr-defined]
         if program_form.is_valid():
@@ -248,7 +272,7 @@ def merchant_stamps(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("스탬프 카드를 시작했습니다."))
                 return redirect("coupons:merchant_stamps", pk=store.pk)
-    elif request.method == "POST":
+    elif giving:
         form = StampForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
@@ -275,17 +299,40 @@ def merchant_stamps(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def customer_scan(request: HttpRequest, code: str) -> HttpResponse:
-    """What staff's camera opens from a customer's personal QR: the stamp screen of their
-    store with the code filled in (a choice when they run several stores)."""
+CUSTOMER_CODE_PATTERN = r"[0-9]{8}"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def customer_scan(request: HttpRequest) -> HttpResponse:
+    """What staff's camera opens from a customer's personal QR (`/u/#<code>`): the scanner
+    page, which posts the code; the POST answers with the stamp screen of their store with
+    the code filled in (a choice when they run several stores)."""
+    if request.method != "POST":
+        return scan_page(
+            request, title=_("고객 번호 QR"), field="code", pattern=CUSTOMER_CODE_PATTERN
+        )
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.path)
     if not may(request.user, policy.STAMPS_SCAN):
         return render(
             request, "coupons/refused.html",
             {"message": _("가게 사장님이나 직원만 스탬프를 줄 수 있습니다.")}, status=403,
         )
+    code = request.POST.get("code", "").strip()
+    if not re.fullmatch(CUSTOMER_CODE_PATTERN, code):
+        return render(
+            request, "coupons/refused.html",
+            {"message": _("고객 번호는 숫자 8자리입니다.")}, status=400,
+        )
     stores = list(stores_managed_by(request.user))
     if len(stores) == 1:
-        url = reverse("coupons:merchant_stamps", args=[stores[0].pk])
-        return redirect(f"{url}?customer_code={code}")
+        store = store_for_page(request, stores[0].pk, policy.STAMPS_GIVE)
+        return _stamps_page(request, store=store, prefill=code)
     return render(request, "coupons/choose_store.html", {"stores": stores, "code": code})
+
+
+@require_http_methods(["GET", "HEAD"])
+def customer_scan_before(request: HttpRequest, code: str) -> HttpResponse:
+    """A QR made before the code moved to the fragment (`/u/<code>/`): the scanner page with
+    it in the fragment."""
+    return redirect(f"{reverse('coupons:customer_scan')}#{code}")

@@ -18,5 +18,6 @@ urlpatterns = [
          name="product_new"),
     path("merchant/markets/<int:pk>/vouchers/products/new/", views.market_product_new,
          name="market_product_new"),
-    path("v/<slug:token>/", views.voucher_scan, name="scan"),
+    path("v/", views.voucher_scan, name="scan"),
+    path("v/<slug:token>/", views.voucher_scan_before, name="scan_before"),
 ]

@@ -6,14 +6,13 @@ import datetime as dt
 from functools import partial
 from typing import Any
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -26,6 +25,7 @@ from dangol.core.errors import DangolError
 from dangol.core.korean import format_date
 from dangol.core.money import format_won
 from dangol.core.phone import mobile_normalize, phone_mask
+from dangol.core.qr import SLUG_PATTERN, qr_svg, scan_page, scan_url
 from dangol.payments.providers.sandbox import sandbox_cards
 from dangol.places.models import Market, Store
 from dangol.vouchers import rules, selectors, services
@@ -43,11 +43,6 @@ from dangol.vouchers.purchase_page import purchase_page
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)  # noqa: S101 (login_required)
     return request.user
-
-
-def _qr_svg(data: str) -> SafeString:
-    # segno writes the SVG itself from the data: nothing user-controlled reaches markup.
-    return mark_safe(segno.make(data, error="m").svg_inline(scale=6, border=2))  # noqa: S308
 
 
 def _last_day(voucher: Voucher) -> dt.datetime:
@@ -150,8 +145,8 @@ def _detail_context(request: HttpRequest, voucher: Voucher) -> dict[str, Any]:
         "refund": Refund.objects.filter(voucher=voucher).first(),
     }
     if usable:
-        scan_url = request.build_absolute_uri(reverse("vouchers:scan", args=[voucher.qr_token]))
-        context["qr_svg"] = _qr_svg(scan_url)
+        context["scan_url"] = scan_url(request, reverse("vouchers:scan"), voucher.qr_token)
+        context["qr_svg"] = qr_svg(context["scan_url"])
     if holder and context["refund"] is None:
         try:
             context["quote"] = rules.voucher_refund_check(voucher=voucher, at=now)
@@ -384,11 +379,16 @@ def _redeem_look_up(request: HttpRequest, *, store: Store) -> HttpResponse:
     return _redeem_page(request, store=store)
 
 
-@login_required
-def voucher_scan(request: HttpRequest, token: str) -> HttpResponse:
-    """What staff's camera opens from a customer's voucher QR: the confirm screen of the
-    scanning staff's store that accepts it (a choice if several), a refusal otherwise."""
-    voucher = selectors.voucher_by_token(token=token)
+@require_http_methods(["GET", "HEAD", "POST"])
+def voucher_scan(request: HttpRequest) -> HttpResponse:
+    """What staff's camera opens from a customer's voucher QR (`/v/#<token>`): the scanner
+    page, which posts the token; the POST answers with the confirm screen of the scanning
+    staff's store that accepts it (a choice if several), a refusal otherwise."""
+    if request.method != "POST":
+        return scan_page(request, title=_("상품권 QR"), field="token", pattern=SLUG_PATTERN)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.path)
+    voucher = selectors.voucher_by_token(token=request.POST.get("token", "").strip())
     if voucher is None:
         return render(
             request, "vouchers/refused.html",
@@ -412,8 +412,16 @@ def voucher_scan(request: HttpRequest, token: str) -> HttpResponse:
         # The confirm screen itself: a redirect would write the token into another URL.
         return _redeem_preview(request, store=accepting[0], voucher=voucher)
     return render(
-        request, "vouchers/choose_store.html", {"stores": accepting, "token": token}
+        request, "vouchers/choose_store.html",
+        {"stores": accepting, "token": voucher.qr_token},
     )
+
+
+@require_http_methods(["GET", "HEAD"])
+def voucher_scan_before(request: HttpRequest, token: str) -> HttpResponse:
+    """A QR made before the token moved to the fragment (`/v/<token>/`): the scanner page
+    with it in the fragment."""
+    return redirect(f"{reverse('vouchers:scan')}#{token}")
 
 
 def _product_new_page(
