@@ -64,14 +64,16 @@ from dangol.programs.models import (
     Program,
 )
 from dangol.programs.rules import program_covers_store, store_region_id
-from dangol.settlement.models import SettlementPolicy, StoreSettlementAccount
-from dangol.settlement.services import settlement_policy_create, store_settlement_account_set
+from dangol.programs.settlement_benefits import (
+    DEFAULT_SETTLEMENT_CYCLES,
+    settlement_benefit_apply,
+)
+from dangol.settlement.models import SettlementPolicy
 
 FUND_KIND = "fund_contribution"
 BUDGET_KIND = "program_budget"
 DEFAULT_MESSAGE_CREDIT = 300_000
 DEFAULT_MARKET_CHANNEL_CREDIT = 3_000_000
-DEFAULT_SETTLEMENT_CYCLES = 10
 DEFAULT_BENEFITS: tuple[dict[str, Any], ...] = (
     {"kind": Benefit.Kind.MESSAGE_CREDIT, "amount": DEFAULT_MESSAGE_CREDIT},
     {"kind": Benefit.Kind.MARKET_CHANNEL_CREDIT, "amount": DEFAULT_MARKET_CHANNEL_CREDIT},
@@ -397,38 +399,6 @@ def application_reject(
 # --- grants ---------------------------------------------------------------------------------
 
 
-def _policy_with(cycles: int) -> SettlementPolicy:
-    policy = (
-        SettlementPolicy.objects.filter(cycles_per_month=cycles)
-        .order_by("fee_bp", "id").first()
-    )
-    return policy or settlement_policy_create(name=f"월 {cycles}회 정산", cycles_per_month=cycles)
-
-
-def _settlement_change(store: Store, benefit: Benefit) -> bool:
-    """Apply a settlement benefit to the store's account; False if it has none."""
-    account = (
-        StoreSettlementAccount.objects.select_for_update().select_related("policy")
-        .filter(store=store).first()
-    )
-    if account is None:
-        return False
-    policy = account.policy
-    eligible, fee_bp = account.fast_settlement_eligible, account.fast_fee_bp
-    if benefit.kind == Benefit.Kind.SETTLEMENT_UPGRADE:
-        wanted = benefit.cycles_per_month or DEFAULT_SETTLEMENT_CYCLES
-        if (policy.cycles_per_month or 0) < wanted:
-            policy = _policy_with(wanted)
-    else:
-        eligible, fee_bp = True, 0
-    store_settlement_account_set(
-        store=store, policy=policy, bank_name=account.bank_name,
-        account_number=account.account_number, fast_settlement_eligible=eligible,
-        fast_share_bp=account.fast_share_bp, fast_fee_bp=fee_bp,
-    )
-    return True
-
-
 def _credit_grant(
     *, program: Program, application: Application | None, benefit: Benefit, budget: Account,
     store: Store | None, market: Market | None, key: str,
@@ -482,10 +452,15 @@ def grants_make(*, application: Application) -> list[Grant]:
                     key=f"programs:{program.pk}:{application.pk}:{benefit.pk}",
                 )
             else:
-                if not _settlement_change(store, benefit):
+                terms = settlement_benefit_apply(store=store, benefit=benefit)
+                if terms is None:
                     notes.append({"code": NOTE_SETTLEMENT_ACCOUNT_MISSING,
                                   "benefit": benefit.kind})
-                Grant.objects.create(application=application, benefit=benefit, store=store)
+                Grant.objects.create(
+                    application=application, benefit=benefit, store=store,
+                    previous_settlement=terms[0] if terms else None,
+                    granted_settlement=terms[1] if terms else None,
+                )
         if notes:
             application.reasons = [*application.reasons, *notes]
             application.save(update_fields=["reasons", "updated_at"])
