@@ -334,7 +334,10 @@ def application_submit(
         if not reasons:
             try:
                 with transaction.atomic():
-                    grants_make(application=application)
+                    _grants_audit(
+                        application=application, actor=applicant,
+                        grants=grants_make(application=application), automatic=True,
+                    )
             except BudgetExhausted as exc:
                 application.status = Application.Status.REVIEW
                 application.decided_at = None
@@ -364,15 +367,27 @@ def application_approve(
         if reason:
             locked.reasons = [*locked.reasons, {"code": "approved_note", "note": reason}]
         locked.save(update_fields=["status", "decided_at", "decided_by", "reasons", "updated_at"])
-        grants = grants_make(application=locked)
-        audit_record(
-            action=AuditEntry.Action.GRANT, actor=operator_user,
-            subject=f"application:{locked.pk}", amount=sum(grant.amount for grant in grants),
-            organisation_id=application.program.operator_id,
-            details={"program": locked.program_id, "store": locked.store_id,
-                     "grants": len(grants)},
+        _grants_audit(
+            application=locked, actor=operator_user, grants=grants_make(application=locked),
+            automatic=False,
         )
     return locked
+
+
+def _grants_audit(
+    *, application: Application, actor: User, grants: list[Grant], automatic: bool
+) -> None:
+    """Record an approved application's grants: `actor` is the operator who approved it, or
+    the applicant whose application the rules approved at once (`automatic`)."""
+    details: dict[str, Any] = {"program": application.program_id, "store": application.store_id,
+                               "grants": len(grants)}
+    if automatic:
+        details["automatic"] = True
+    audit_record(
+        action=AuditEntry.Action.GRANT, actor=actor, subject=f"application:{application.pk}",
+        amount=sum(grant.amount for grant in grants),
+        organisation_id=application.program.operator_id, details=details,
+    )
 
 
 def application_reject(
@@ -468,12 +483,15 @@ def grants_make(*, application: Application) -> list[Grant]:
 
 
 
-def market_channel_grant(*, program: Program, market: Market) -> Grant | None:
+def market_channel_grant(
+    *, program: Program, market: Market, actor: User | None = None
+) -> Grant | None:
     """Grant the program's market channel credit to `market`'s channel (a ledger transfer
     from the budget to the market's message credit) and return the grant; None if the
     program has no such benefit. Once per market and program: a repeat returns the first
-    grant. Called when the market's enrolment becomes active. Raise BudgetExhausted if the
-    budget cannot pay (nothing changes)."""
+    grant. Called when the market's enrolment becomes active, by `actor` (None: a command or
+    task); the grant is recorded in the audit log. Raise BudgetExhausted if the budget
+    cannot pay (nothing changes)."""
     with transaction.atomic():
         locked = Program.objects.select_for_update().get(pk=program.pk)
         benefit = locked.benefits.filter(kind=Benefit.Kind.MARKET_CHANNEL_CREDIT).first()
@@ -482,8 +500,14 @@ def market_channel_grant(*, program: Program, market: Market) -> Grant | None:
         existing = Grant.objects.filter(benefit=benefit, market=market).first()
         if existing is not None:
             return existing
-        return _credit_grant(
+        grant = _credit_grant(
             program=locked, application=None, benefit=benefit,
             budget=program_budget_account(program=locked), store=None, market=market,
             key=f"programs:{locked.pk}:market:{market.pk}",
         )
+        audit_record(
+            action=AuditEntry.Action.GRANT, actor=actor, subject=f"grant:{grant.pk}",
+            amount=grant.amount, organisation_id=locked.operator_id,
+            details={"program": locked.pk, "market": market.pk},
+        )
+    return grant
