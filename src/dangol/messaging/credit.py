@@ -144,6 +144,24 @@ def message_price_set(*, channel: str, price: int, actor: User | None) -> Messag
     return row
 
 
+@transaction.atomic
+def message_price_reset(*, channel: str, actor: User | None) -> int:
+    """Delete the operator's price of `channel`, so its default applies again, and record the
+    change, with the price before, in the audit log as `actor`'s; return the price now in
+    force. A channel on its default already changes nothing and records nothing."""
+    row = MessagePrice.objects.select_for_update().filter(channel=channel).first()
+    if row is not None:
+        row.delete()
+    now = message_prices().get(channel, 0)
+    if row is not None:
+        audit_record(
+            action=AuditEntry.Action.PRICE_CHANGE, actor=actor,
+            subject=f"message_price:{channel}", amount=now,
+            details={"before": row.price, "reset": True},
+        )
+    return now
+
+
 def message_prices() -> dict[str, int]:
     """Return the price per recipient of every channel, in won (operator rows over defaults)."""
     prices = {str(channel): price for channel, price in DEFAULT_PRICES.items()}
