@@ -6,6 +6,7 @@ pays the normal fee; unused granted message credit goes back to the budget."""
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from dangol.audit.models import AuditEntry
 from dangol.core import clock
@@ -245,3 +246,30 @@ def test_only_the_programs_operator_may_withdraw_and_a_reason_is_needed(
     grant.refresh_from_db()
     assert grant.status == Grant.Status.ACTIVE
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.GRANT_WITHDRAW).exists()
+
+
+def test_the_console_withdraws_a_grant_for_its_operator_only(
+    client, granted, operator_user, auditor_user
+):
+    prog, application = granted
+    credit = Grant.objects.get(application=application, benefit__kind=Benefit.Kind.MESSAGE_CREDIT)
+    url = reverse("programs:console_grant_withdraw", args=[prog.pk, credit.pk])
+
+    client.force_login(auditor_user)
+    refused = client.post(url, {"reason": "허위 신청"})
+    client.force_login(operator_user)
+    no_reason = client.post(url, {"reason": ""}, follow=True)
+    credit.refresh_from_db()
+    status_without_reason = credit.status
+    done = client.post(url, {"reason": "허위 신청"}, follow=True)
+
+    assert refused.status_code == 403
+    assert status_without_reason == Grant.Status.ACTIVE
+    assert "철회 사유를 적어 주세요." in no_reason.content.decode()
+    credit.refresh_from_db()
+    assert (credit.status, credit.returned, credit.ended_by) == (
+        Grant.Status.WITHDRAWN, MESSAGE_CREDIT, operator_user,
+    )
+    page = done.content.decode()
+    assert f'data-grant-status="{Grant.Status.WITHDRAWN}"' in page
+    assert "₩300,000 회수" in page
