@@ -141,8 +141,10 @@ def test_an_account_changed_since_the_grant_keeps_the_owners_terms(granted, merc
 
     assert _terms(store) == (4, True, 50)  # the upgrade reverted, the changed fee kept
     application.refresh_from_db()
-    assert {"code": "settlement_changed_since_grant", "benefit": "fast_settlement"} in (
-        application.reasons
+    note = {"code": "settlement_changed_since_grant", "benefit": "fast_settlement"}
+    assert note in application.reasons
+    assert selectors.reason_message(note) == (
+        "지원 후 정산 조건이 바뀌어 지원이 끝날 때 되돌리지 않았습니다."
     )
     outcomes = dict(
         AuditEntry.objects.filter(action=AuditEntry.Action.BENEFIT_END)

@@ -164,6 +164,8 @@ def reason_message(reason: dict[str, Any]) -> str:
         return _("사업 예산이 부족합니다.")
     if code == "settlement_account_missing":
         return _("정산 계좌가 없어 정산 혜택을 적용하지 못했습니다.")
+    if code == "settlement_changed_since_grant":
+        return _("지원 후 정산 조건이 바뀌어 지원이 끝날 때 되돌리지 않았습니다.")
     if code == "rejected":
         return _("반려: %(note)s") % {"note": reason.get("note", "")}
     if code == "approved_note":

@@ -442,11 +442,13 @@ def grants_make(*, application: Application) -> list[Grant]:
     Message credit: a ledger transfer from the budget to the store's message credit. Market
     channel credit is not a store's: the market channel receives it when its enrolment
     becomes active (`market_channel_grant`). Settlement upgrade and fast settlement
-    (fee waived): the store's settlement account is changed and a ₩0 grant recorded; a store
-    without a settlement account gets the grant with the note `settlement_account_missing`
-    on its application. Promotion support is not granted per store (the hall books it).
-    Idempotent: a benefit already granted to the application is skipped. Raise
-    BudgetExhausted if the budget cannot pay: then nothing of the application is granted."""
+    (fee waived): the store's settlement account is changed and a ₩0 grant recorded with the
+    terms before and after (`settlement_benefits`, which puts them back when the grant ends:
+    `grant_endings`); a store without a settlement account gets the grant with the note
+    `settlement_account_missing` on its application. Promotion support is not granted per
+    store (the hall books it). Idempotent: a benefit already granted to the application is
+    skipped. Raise BudgetExhausted if the budget cannot pay: then nothing of the application
+    is granted."""
     with transaction.atomic():
         program = Program.objects.select_for_update().get(pk=application.program_id)
         application.program = program
