@@ -34,6 +34,7 @@ from dangol.programs.services import program_budget_account
 from dangol.programs.settlement_benefits import (
     OUTCOME_CHANGED_SINCE,
     SETTLEMENT_KINDS,
+    settlement_account_lock,
     settlement_benefit_end,
 )
 
@@ -66,18 +67,24 @@ def _grant_close(grant: Grant, *, status: str, at: dt.datetime, **fields: Any) -
 def program_benefits_end(*, program: Program, at: dt.datetime | None = None) -> int:
     """End the program's active settlement grants as its period is over (at `at`, default
     now); return how many ended. Each is audited; a rerun ends nothing twice. Locks the
-    program's row, then each grant's."""
+    program's row, then for each grant its store's settlement account and the grant's row."""
     at = at or clock.now()
     ended = 0
     with transaction.atomic():
         locked = Program.objects.select_for_update().get(pk=program.pk)
-        grants = (
-            Grant.objects.select_for_update().select_related("benefit")
-            .filter(benefit__program=locked, benefit__kind__in=SETTLEMENT_KINDS,
-                    status=Grant.Status.ACTIVE)
-            .order_by("id")
+        active = Grant.objects.filter(
+            benefit__program=locked, benefit__kind__in=SETTLEMENT_KINDS,
+            status=Grant.Status.ACTIVE,
         )
-        for grant in grants:
+        for grant_id, store_id in active.order_by("id").values_list("id", "store_id"):
+            if store_id is not None:
+                settlement_account_lock(store_id)
+            grant = (
+                Grant.objects.select_for_update().select_related("benefit")
+                .filter(pk=grant_id, status=Grant.Status.ACTIVE).first()
+            )
+            if grant is None:  # withdrawn meanwhile
+                continue
             outcome = _settlement_end(grant)
             _grant_close(grant, status=Grant.Status.ENDED, at=at)
             audit_record(
@@ -113,7 +120,8 @@ def grant_withdraw(*, grant: Grant, actor: User, reason: str) -> Grant:
     goes back to the program's budget (a ledger transfer; the sender's own top-ups stay).
     Settlement benefit: the store's terms go back as when the period ends. One audit entry
     as `actor`'s. Raise NotProgramOperator unless `actor` operates the grant's program and
-    InvalidProgram without a reason (nothing changes). Locks the program, then the grant."""
+    InvalidProgram without a reason (nothing changes). Locks the program, the store's
+    settlement account (for a settlement benefit), then the grant."""
     program = Program.objects.get(benefits__grants=grant)
     if not may_operate(actor, program.operator_id):
         raise NotProgramOperator()
@@ -122,6 +130,8 @@ def grant_withdraw(*, grant: Grant, actor: User, reason: str) -> Grant:
         raise InvalidProgram(reason=str(Grant._meta.get_field("end_reason").verbose_name))
     with transaction.atomic():
         locked_program = Program.objects.select_for_update().get(pk=program.pk)
+        if grant.store_id is not None and grant.benefit.kind in SETTLEMENT_KINDS:
+            settlement_account_lock(grant.store_id)
         locked = Grant.objects.select_for_update().select_related("benefit").get(pk=grant.pk)
         if locked.status == Grant.Status.WITHDRAWN:
             return locked

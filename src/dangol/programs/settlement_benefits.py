@@ -53,7 +53,10 @@ def _terms(account: StoreSettlementAccount, kind: str) -> dict[str, Any]:
     }
 
 
-def _account_locked(store_id: int) -> StoreSettlementAccount | None:
+def settlement_account_lock(store_id: int) -> StoreSettlementAccount | None:
+    """Lock the store's settlement account and return it (None if it has none). Every
+    change of a store's settlement grants locks it first, before any grant row, so ends and
+    withdrawals of different programs' grants to one store queue instead of deadlocking."""
     return (
         StoreSettlementAccount.objects.select_for_update().select_related("policy")
         .filter(store_id=store_id).first()
@@ -81,7 +84,7 @@ def settlement_benefit_apply(
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Apply a settlement benefit to the store's account (row locked); return its terms
     (before, after), or None if the store has no settlement account."""
-    account = _account_locked(store.pk)
+    account = settlement_account_lock(store.pk)
     if account is None:
         return None
     before = _terms(account, benefit.kind)
@@ -99,11 +102,11 @@ def settlement_benefit_apply(
 
 def settlement_benefit_end(*, grant: Grant) -> str:
     """Put the store's terms back as the grant ends (see the module docstring); return the
-    outcome. The caller marks the grant ended, in the same transaction; the grant is still
-    active here."""
+    outcome. The caller holds the store's `settlement_account_lock`, then the grant's row,
+    and marks the grant ended in the same transaction; the grant is still active here."""
     if grant.store_id is None or grant.previous_settlement is None:
         return OUTCOME_NONE
-    account = _account_locked(grant.store_id)
+    account = settlement_account_lock(grant.store_id)
     others = list(
         Grant.objects.select_for_update()
         .filter(store_id=grant.store_id, benefit__kind=grant.benefit.kind,
