@@ -38,7 +38,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from dangol.access import policy
 from dangol.access.policy import Action, Who
 from dangol.accounts.models import User
+from dangol.organisations.models import OrganisationMembership
 from dangol.payments.providers.sandbox import CARD_APPROVE
+from dangol.programs import services as programs
 from tests.access.world import (
     ACTORS,
     API_ACTORS,
@@ -162,6 +164,18 @@ def market_pk(world: World, target: Target) -> dict[str, Any]:
 
 def program_pk(world: World, target: Target) -> dict[str, Any]:
     return {"pk": world.programs[target.name].pk}
+
+
+def approved_grant(world: World, target: Target) -> int:
+    """Return the id of a grant of the target's program: its application in review is
+    approved (once) by the program's operator."""
+    application = world.applications[target.name]
+    operator = OrganisationMembership.objects.filter(
+        organisation_id=application.program.operator_id, role="operator"
+    ).first()
+    assert operator is not None  # noqa: S101
+    programs.application_approve(application=application, operator_user=operator.user)
+    return application.grants.order_by("id").values_list("pk", flat=True)[0]
 
 
 def key(world: World, target: Target) -> dict[str, Any]:
@@ -430,6 +444,11 @@ PAGES: dict[str, list[Check]] = {
         policy.PROGRAM_REVIEW, ORGANISATIONS, params=lambda w, t: {
             **program_pk(w, t), "application_pk": w.applications[t.name].pk},
         data=lambda w, t: {"action": "reject", "reason": "매출 기준 초과"},
+    )],
+    "programs:console_grant_withdraw": [post(
+        policy.PROGRAM_REVIEW, ORGANISATIONS, params=lambda w, t: {
+            **program_pk(w, t), "grant_pk": approved_grant(w, t)},
+        data=lambda w, t: {"reason": "허위 신청"},
     )],
     "programs:console_enrol": [post(policy.PROGRAM_ROLLOUT, ORGANISATIONS, params=program_pk,
                                     data=lambda w, t: {"region": w.region.code})],

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dangol.audit.models import AuditEntry
 from dangol.core import clock
 from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger.models import Account, Transaction
@@ -32,6 +33,7 @@ from tests.factories import (
     OrganisationFactory,
     ProductFactory,
     SigunguFactory,
+    StaffUserFactory,
     StoreFactory,
 )
 
@@ -527,3 +529,44 @@ def test_refunded_hall_voucher_returns_the_programs_share_to_the_budget(region, 
     )
     assert kept.status == Voucher.Status.ACTIVE
     assert ledger_verify().ok
+
+
+@pytest.mark.django_db
+def test_listing_an_item_records_the_share_the_budget_pays_per_sale(region, product):
+    program = make_program(region)
+    operator = StaffUserFactory()
+
+    item = hall.hall_item_add(
+        program=program, product=product, discount=DISCOUNT, share_bp=SHARE_BP, actor=operator
+    )
+
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.actor, entry.subject, entry.amount, entry.organisation_id) == (
+        AuditEntry.Action.BUDGET_CHANGE, operator, f"hall_item:{item.pk}", SHARE,
+        program.operator_id,
+    )
+    assert entry.details == {"program": program.pk, "hall": "item_add", "price": PRICE,
+                             "discount": DISCOUNT, "share_bp": SHARE_BP}
+
+
+@pytest.mark.django_db
+def test_a_share_returned_to_the_budget_is_recorded_once(region, product):
+    from dangol.vouchers.services import voucher_refund
+
+    program = make_program(region)
+    item = hall.hall_item_add(
+        program=program, product=product, discount=DISCOUNT, share_bp=SHARE_BP
+    )
+    voucher = buy(item)
+    voucher_refund(voucher=voucher, idempotency_key=key())
+
+    hall.hall_refunds_reconcile(program=program)
+    hall.hall_refunds_reconcile()
+
+    entry = AuditEntry.objects.get(details__hall="refund_return")
+    assert (entry.action, entry.actor, entry.subject, entry.amount, entry.organisation_id) == (
+        AuditEntry.Action.BUDGET_CHANGE, None, f"program:{program.pk}", SHARE,
+        program.operator_id,
+    )
+    assert entry.details == {"hall": "refund_return", "voucher": voucher.pk,
+                             "hall_item": item.pk}

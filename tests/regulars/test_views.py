@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from dangol.audit.models import AuditEntry
 from dangol.core.clock import kst
 from dangol.regulars import services
 from dangol.regulars.models import Consent, Follow
@@ -318,22 +319,25 @@ def test_store_staff_cannot_export_full_numbers(client, store):
     assert reverse("regulars:merchant_export", args=[store.pk]) not in page
 
 
-def test_export_is_logged_with_who_what_and_how_many_without_numbers(
+def test_export_is_audited_once_with_who_what_and_how_many_without_numbers(
     client, store, owner, frozen_clock, caplog
 ):
     frozen_clock(kst(2026, 11, 21, 9, 30))
     services.follow_create(customer=CustomerFactory(phone="+821012345678"), store=store)
     client.force_login(owner)
 
-    with caplog.at_level("INFO", logger="dangol.access.exports"):
+    with caplog.at_level("INFO"):
         client.get(reverse("regulars:merchant_export", args=[store.pk]))
 
-    [record] = [r for r in caplog.records if r.name == "dangol.access.exports"]
-    message = record.getMessage()
-    assert "regulars.export" in message and f"user={owner.pk}" in message
-    assert f"store={store.pk}" in message and "rows=1" in message
-    assert "2026-11-21T09:30" in message
-    assert "12345678" not in message and "1234-5678" not in message
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.actor, entry.subject, entry.created_at) == (
+        AuditEntry.Action.PERSONAL_DATA_EXPORT, owner, f"store:{store.pk}",
+        kst(2026, 11, 21, 9, 30),
+    )
+    assert entry.details == {"export": "regulars", "rows": 1}
+    assert "12345678" not in str(entry.details)
+    # recorded once: in the audit log, not again as a log line
+    assert not [r for r in caplog.records if "export" in r.getMessage()]
 
 
 # --- the counter poster ----------------------------------------------------------------------

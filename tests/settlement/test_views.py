@@ -8,6 +8,7 @@ import io
 import pytest
 from django.urls import reverse
 
+from dangol.audit.models import AuditEntry
 from dangol.core import clock
 from dangol.core.clock import kst
 from dangol.settlement import services
@@ -206,20 +207,33 @@ def test_store_staff_see_statements_but_cannot_download_their_pdf(client, policy
     assert response.status_code == 403
 
 
-def test_statement_pdf_download_is_logged_with_who_and_what(client, policy, store, owner, caplog):
+def test_statement_pdf_download_is_audited_with_who_and_what(client, policy, store, owner):
     redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
     settle(policy)
     statement = Payout.objects.get(store=store)
     client.force_login(owner)
 
-    with caplog.at_level("INFO", logger="dangol.access.exports"):
-        client.get(reverse("settlement:statement_pdf", args=[store.pk, statement.pk]))
+    client.get(reverse("settlement:statement_pdf", args=[store.pk, statement.pk]),
+               REMOTE_ADDR="198.51.100.4")
 
-    [record] = [r for r in caplog.records if r.name == "dangol.access.exports"]
-    message = record.getMessage()
-    assert "settlement.statement_pdf" in message and f"user={owner.pk}" in message
-    assert f"store={store.pk}" in message and statement.number in message
-    assert "451234" not in message
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.PERSONAL_DATA_EXPORT)
+    assert (entry.actor, entry.subject, entry.client_address) == (
+        owner, f"store:{store.pk}", "198.51.100.4",
+    )
+    assert entry.details == {"export": "statement", "statement": statement.number}
+    assert "451234" not in str(entry.details)
+
+
+def test_the_platform_admins_statement_download_is_audited_too(client, policy, store, admin):
+    redeem(store, 15_000, at=kst(2026, 11, 20), key="r1")
+    settle(policy)
+    statement = Payout.objects.get(store=store)
+    client.force_login(admin)
+
+    client.get(reverse("settlement:run_statement_pdf", args=[statement.pk]))
+
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.PERSONAL_DATA_EXPORT)
+    assert (entry.actor, entry.subject) == (admin, f"store:{store.pk}")
 
 
 # --- the platform administrator and auditors: runs ------------------------------------------------

@@ -84,7 +84,8 @@ READERS = frozenset({Who.OPERATOR, Who.AUDITOR, Who.PLATFORM_ADMIN})
 PLATFORM = frozenset({Who.PLATFORM_ADMIN})
 # Exports of personal data (full phone numbers, a store's statements with its bank account
 # and payouts): the store's owner, who answers for them, and the platform administrator.
-# Every such export is logged (dangol.access.exports).
+# Every such export is recorded in the audit log by the service that makes it
+# (regulars_export, statement_pdf_export).
 OWNER_ONLY = frozenset({Who.OWNER, Who.PLATFORM_ADMIN})
 
 

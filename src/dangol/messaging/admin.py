@@ -1,11 +1,12 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from dangol.access.checks import may, signed_in
 from dangol.access.policy import MESSAGE_PRICES
-from dangol.messaging.credit import message_price_set
+from dangol.messaging.credit import message_price_reset, message_price_set
 from dangol.messaging.models import Campaign, Delivery, MessagePrice
 
 
@@ -34,6 +35,15 @@ class MessagePriceAdmin(admin.ModelAdmin):
             channel=obj.channel, price=obj.price, actor=signed_in(request.user)
         )
         obj.pk, obj.updated_at = saved.pk, saved.updated_at
+
+    def delete_model(self, request: HttpRequest, obj: MessagePrice) -> None:
+        """Delete through the service (the default price applies again), which records it."""
+        message_price_reset(channel=obj.channel, actor=signed_in(request.user))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MessagePrice]) -> None:
+        """Delete each selected price through the service: one audit entry each."""
+        for channel in queryset.values_list("channel", flat=True):
+            message_price_reset(channel=channel, actor=signed_in(request.user))
 
 
 @admin.register(Campaign)

@@ -2,6 +2,8 @@
 price per recipient of each channel, and the ledger kinds of every messaging posting."""
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from dangol.accounts.models import User
@@ -9,8 +11,8 @@ from dangol.audit.models import AuditEntry
 from dangol.audit.services import audit_record
 from dangol.core.money import format_won
 from dangol.ledger import catalogue
-from dangol.ledger.models import Account, Transaction
-from dangol.ledger.services import account_get_or_create, ledger_transfer
+from dangol.ledger.models import Account, Entry, Transaction
+from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_transfer
 from dangol.messaging.errors import CampaignInvalid, TopUpFailed
 from dangol.messaging.models import Channel, MessagePrice
 from dangol.messaging.selectors import sender_owner
@@ -23,6 +25,7 @@ CHARGE_KIND = "message_charge"
 REFUND_KIND = "message_refund"
 TOP_UP_KIND = "message_top_up"
 GRANT_KIND = "message_grant"
+WITHDRAW_KIND = "message_grant_withdraw"
 
 
 def message_credit_account(*, store: Store | None = None, market: Market | None = None) -> Account:
@@ -78,6 +81,54 @@ def message_credit_grant(
     )
 
 
+def granted_credit_unused(*, granted: int, balance: int, top_ups: int) -> int:
+    """Return how much of `granted` won of program grants is still unused in a message
+    credit account holding `balance`, into which the sender topped up `top_ups` of its own.
+
+    Granted credit is spent before the sender's own top-ups, so the grants' unused part is
+    the balance less the top-ups, never below ₩0 nor above the grants (the programs' spent
+    figures and a grant's withdrawal both read it here)."""
+    return max(0, min(granted, balance - top_ups))
+
+
+def message_credit_top_ups(account: OuterRef | int) -> Coalesce:
+    """Return, as an expression, the won the message credit account `account` (an id, or an
+    OuterRef to one in a query over entries or accounts) received from card top-ups."""
+    total = (
+        Entry.objects.filter(account_id=account, transaction__kind=TOP_UP_KIND)
+        .values("account_id").order_by().annotate(total=Sum("amount")).values("total")[:1]
+    )
+    return Coalesce(Subquery(total), 0)
+
+
+def message_credit_withdraw(
+    *, store: Store | None = None, market: Market | None = None, granted: int,
+    to_account: Account, idempotency_key: str, description: str = "",
+) -> Transaction | None:
+    """Move back to `to_account` what is still unused of `granted` won of a grant to the
+    sender's message credit (a withdrawn program grant, `granted_credit_unused`: the
+    sender's own top-ups are never taken); return the posting, None if nothing was unused.
+    Locks the credit account; a retry with the same key returns the first posting."""
+    credit = message_credit_account(store=store, market=market)
+    key = f"messaging:withdraw:{idempotency_key}"
+    with transaction.atomic():
+        done = Transaction.objects.filter(idempotency_key=key).first()
+        if done is not None:
+            return done
+        balance = accounts_lock([credit.pk])[credit.pk].balance
+        top_ups = Account.objects.filter(pk=credit.pk).values_list(
+            message_credit_top_ups(credit.pk), flat=True
+        ).get()
+        unused = granted_credit_unused(granted=granted, balance=balance, top_ups=top_ups)
+        if not unused:
+            return None
+        return ledger_transfer(
+            idempotency_key=key, kind=WITHDRAW_KIND, source=credit, destination=to_account,
+            amount=unused,
+            description=description or f"메시지 충전금 지원 회수 {format_won(unused)}",
+        )
+
+
 @transaction.atomic
 def message_price_set(*, channel: str, price: int, actor: User | None) -> MessagePrice:
     """Set the price per recipient of `channel` in won and record the change, with the
@@ -91,6 +142,24 @@ def message_price_set(*, channel: str, price: int, actor: User | None) -> Messag
         amount=price, details={"before": before},
     )
     return row
+
+
+@transaction.atomic
+def message_price_reset(*, channel: str, actor: User | None) -> int:
+    """Delete the operator's price of `channel`, so its default applies again, and record the
+    change, with the price before, in the audit log as `actor`'s; return the price now in
+    force. A channel on its default already changes nothing and records nothing."""
+    row = MessagePrice.objects.select_for_update().filter(channel=channel).first()
+    if row is not None:
+        row.delete()
+    now = message_prices().get(channel, 0)
+    if row is not None:
+        audit_record(
+            action=AuditEntry.Action.PRICE_CHANGE, actor=actor,
+            subject=f"message_price:{channel}", amount=now,
+            details={"before": row.price, "reset": True},
+        )
+    return now
 
 
 def message_prices() -> dict[str, int]:

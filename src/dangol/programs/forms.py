@@ -111,6 +111,12 @@ class DecisionForm(forms.Form):
         return data
 
 
+class GrantWithdrawForm(forms.Form):
+    """An operator's withdrawal of a grant: the reason is required."""
+
+    reason = forms.CharField(label=_("철회 사유"), max_length=200)
+
+
 class RegionEnrolForm(forms.Form):
     """One 시군구 whose every market and shopping street joins the program."""
 

@@ -45,6 +45,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext
 
 from dangol.accounts.models import User
+from dangol.audit.models import AuditEntry
+from dangol.audit.services import audit_record
 from dangol.core.errors import IdempotencyKeyReused
 from dangol.ledger import catalogue
 from dangol.ledger.models import Account, Entry, Transaction
@@ -200,10 +202,12 @@ def hall_voucher_product(*, item: HallItem) -> VoucherProduct:
 
 @transaction.atomic
 def hall_item_add(
-    *, program: Program, product: Product, discount: int, share_bp: int
+    *, program: Program, product: Product, discount: int, share_bp: int,
+    actor: User | None = None,
 ) -> HallItem:
     """List `product` in the program's hall at its price less `discount`, the program
     paying `share_bp` of the discount; create its voucher product and return the item.
+    The share the budget pays per sale is recorded in the audit log as `actor`'s.
 
     Raise HallItemInvalid naming every problem: a closed program, a store not eligible, a
     discount not between ₩1 and the price, a share above 100%, the product listed already.
@@ -240,6 +244,12 @@ def hall_item_add(
     # Opened now, not by the first concurrent purchases.
     program_budget_account(program=program)
     hall_hold_account(program=program)
+    audit_record(
+        action=AuditEntry.Action.BUDGET_CHANGE, actor=actor, subject=f"hall_item:{item.pk}",
+        amount=hall_share(item=item), organisation_id=program.operator_id,
+        details={"program": program.pk, "hall": "item_add", "price": price,
+                 "discount": discount, "share_bp": share_bp},
+    )
     return item
 
 
@@ -369,7 +379,8 @@ def _hall_share_book(*, program: Program, item: HallItem, voucher: Voucher, key:
 
 def hall_refunds_reconcile(*, program: Program | None = None) -> int:
     """Return the program's share of every refunded hall voucher from the store's discount
-    account to the program budget (idempotent per voucher); return how many were posted.
+    account to the program budget (idempotent per voucher; each return audited, by nobody:
+    the task's); return how many were posted.
 
     Run it after refunds (a periodic task): the vouchers app books a refund without knowing
     about the hall."""
@@ -390,12 +401,25 @@ def hall_refunds_reconcile(*, program: Program | None = None) -> int:
             continue
         owner = Program.objects.get(pk=share.metadata["program"])
         credited = next(entry for entry in share.entries.all() if entry.amount > 0)
-        ledger_transfer(
-            idempotency_key=return_key, kind=KIND_RETURN,
-            source=Account.objects.get(pk=credited.account_id),
-            destination=program_budget_account(program=owner), amount=credited.amount,
-            description=gettext("기획전 교환권 환불: 할인 지원 반환"),
-            metadata={**share.metadata},
-        )
+        with transaction.atomic():
+            budget = program_budget_account(program=owner)
+            # Under the budget's lock, so a concurrent reconcile neither posts nor records twice.
+            accounts_lock([budget.pk])
+            if Transaction.objects.filter(idempotency_key=return_key).exists():
+                continue
+            ledger_transfer(
+                idempotency_key=return_key, kind=KIND_RETURN,
+                source=Account.objects.get(pk=credited.account_id),
+                destination=budget, amount=credited.amount,
+                description=gettext("기획전 교환권 환불: 할인 지원 반환"),
+                metadata={**share.metadata},
+            )
+            audit_record(
+                action=AuditEntry.Action.BUDGET_CHANGE, actor=None,
+                subject=f"program:{owner.pk}", amount=credited.amount,
+                organisation_id=owner.operator_id,
+                details={"hall": "refund_return", "voucher": share.metadata.get("voucher"),
+                         "hall_item": share.metadata.get("hall_item")},
+            )
         posted += 1
     return posted

@@ -182,7 +182,20 @@ class Application(models.Model):
 class Grant(models.Model):
     """One benefit granted to a store (through its application) or, for market channel credit,
     to a market (when its enrolment becomes active); for money, a ledger transfer from the
-    program's budget."""
+    program's budget.
+
+    A settlement benefit keeps the store's terms it changed: `previous_settlement` before the
+    grant and `granted_settlement` after it, each holding only the benefit's own fields
+    ({"policy": id} for a settlement upgrade, {"fast_settlement_eligible", "fast_fee_bp"} for
+    fast settlement); both are null when the store had no settlement account. They let the
+    terms go back when the grant ends (its program's period is over) or is withdrawn by an
+    operator (dangol.programs.grant_endings); `returned` is the unused credit a withdrawal
+    moved back to the budget by `return_transaction`."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("지원 중")
+        ENDED = "ended", _("사업 종료")
+        WITHDRAWN = "withdrawn", _("철회")
 
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
@@ -198,6 +211,22 @@ class Grant(models.Model):
     transaction = models.OneToOneField(
         Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="grant"
     )
+    status = models.CharField(
+        _("상태"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    previous_settlement = models.JSONField(_("지원 전 정산 조건"), null=True, blank=True)
+    granted_settlement = models.JSONField(_("지원한 정산 조건"), null=True, blank=True)
+    returned = models.PositiveBigIntegerField(_("예산으로 돌려받은 금액(원)"), default=0)
+    return_transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="grant_return",
+    )
+    ended_at = models.DateTimeField(_("끝난 때"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="grants_ended", verbose_name=_("철회한 사람"),
+    )
+    end_reason = models.CharField(_("철회 사유"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -217,6 +246,10 @@ class Grant(models.Model):
                 condition=Q(application__isnull=False, store__isnull=False, market__isnull=True)
                 | Q(application__isnull=True, store__isnull=True, market__isnull=False),
                 name="%(app_label)s_%(class)s_store_or_market",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned__lte=models.F("amount")),
+                name="%(app_label)s_%(class)s_returned",
             ),
         ]
 

@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.places.models import Market, Region
 from dangol.programs.errors import EnrolmentBackwards, RolloutInvalid, RolloutProgramClosed
@@ -88,11 +89,13 @@ def region_enrol(*, program: Program, region: Region) -> RegionEnrolment:
     )
 
 
-def enrolment_advance(*, enrolment: Enrolment, to: str) -> Enrolment:
+def enrolment_advance(
+    *, enrolment: Enrolment, to: str, actor: User | None = None
+) -> Enrolment:
     """Move `enrolment` forward to `to` (onboarding or active), stamping the time of each
     step reached (a step skipped gets the same time). Becoming active grants the program's
-    market channel credit to the market (once). Advancing to the current step changes
-    nothing; going back raises EnrolmentBackwards."""
+    market channel credit to the market (once, audited as `actor`'s). Advancing to the
+    current step changes nothing; going back raises EnrolmentBackwards."""
     if to not in STEPS:
         raise RolloutInvalid(reason=_("알 수 없는 단계입니다"))
     target = STEPS.index(Enrolment.Status(to))
@@ -114,7 +117,9 @@ def enrolment_advance(*, enrolment: Enrolment, to: str) -> Enrolment:
                 # (BudgetExhausted rolls the step back).
                 from dangol.programs.services import market_channel_grant
 
-                market_channel_grant(program=locked.program, market=locked.market)
+                market_channel_grant(
+                    program=locked.program, market=locked.market, actor=actor
+                )
     enrolment.refresh_from_db()
     return enrolment
 

@@ -2,13 +2,13 @@
 
 Budget figures of a program (integer won):
 - budget: what the program was given (Program.budget, moved into its budget account);
-- committed: granted so far, Σ Grant.amount;
+- committed: granted so far less what withdrawals returned, Σ (Grant.amount − Grant.returned);
 - spent: what the grants were used for. Rule, per credit account a grant paid into (a
   store's message credit, or a market's for market channel credit): with g the program's
-  grants into it and b its balance now, spent there = clamp(g − b, 0, g) — what was used of
-  the account beyond what is left counts against the grant, never more than the grant. (Own
-  top-ups thus count as used first; a store with grants from two programs is counted in
-  each, each capped at its own grant.)
+  grants into it less what withdrawals took back, spent there = g − the grants' unused
+  part (`dangol.messaging.credit.granted_credit_unused`: granted credit is spent before
+  the sender's own top-ups). A store with grants from two programs is counted in each,
+  each capped at its own grant.
 - remaining: the budget account's balance (also lowered by promotion-hall shares).
 """
 
@@ -16,13 +16,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from dangol.access import checks, policy
 from dangol.access.checks import Actor
 from dangol.core.money import format_won
 from dangol.ledger.models import Account, Entry
+from dangol.messaging.credit import granted_credit_unused, message_credit_top_ups
 from dangol.programs.errors import NotProgramOperator, ProgramNotFound
 from dangol.programs.models import Application, Enrolment, Grant, Program
 
@@ -45,7 +47,7 @@ def programs_figures(*, programs: Iterable[Program]) -> dict[int, ProgramFigures
         row["benefit__program_id"]: dict(row)
         for row in Grant.objects.filter(benefit__program_id__in=ids)
         .values("benefit__program_id").order_by()
-        .annotate(committed=Sum("amount"), count=Count("id"))
+        .annotate(committed=Sum(F("amount") - F("returned")), count=Count("id"))
     }
     remaining = dict(
         Account.objects.filter(
@@ -53,16 +55,23 @@ def programs_figures(*, programs: Iterable[Program]) -> dict[int, ProgramFigures
         ).values_list("owner_id", "balance")
     )
     spent = dict.fromkeys(ids, 0)
-    credited = (
-        Entry.objects.filter(transaction__grant__benefit__program_id__in=ids, amount__gt=0)
-        .values("transaction__grant__benefit__program_id", "account_id", "account__balance")
+    # The credit side of each grant's posting and of its withdrawal's (taken back: negative).
+    credited = list(
+        Entry.objects.filter(
+            Q(transaction__grant__benefit__program_id__in=ids)
+            | Q(transaction__grant_return__benefit__program_id__in=ids),
+            account__kind=Account.Kind.MESSAGE_CREDIT,
+        )
+        .annotate(program_id=Coalesce("transaction__grant__benefit__program_id",
+                                      "transaction__grant_return__benefit__program_id"))
+        .values("program_id", "account_id", "account__balance")
         .order_by()
-        .annotate(granted=Sum("amount"))
+        .annotate(granted=Sum("amount"), top_ups=message_credit_top_ups(OuterRef("account_id")))
     )
     for row in credited:
         granted = row["granted"]
-        spent[row["transaction__grant__benefit__program_id"]] += min(
-            max(granted - row["account__balance"], 0), granted
+        spent[row["program_id"]] += granted - granted_credit_unused(
+            granted=granted, balance=row["account__balance"], top_ups=row["top_ups"]
         )
     enrolled = dict(
         Enrolment.objects.filter(program_id__in=ids).values("program_id").order_by()
@@ -155,6 +164,8 @@ def reason_message(reason: dict[str, Any]) -> str:
         return _("사업 예산이 부족합니다.")
     if code == "settlement_account_missing":
         return _("정산 계좌가 없어 정산 혜택을 적용하지 못했습니다.")
+    if code == "settlement_changed_since_grant":
+        return _("지원 후 정산 조건이 바뀌어 지원이 끝날 때 되돌리지 않았습니다.")
     if code == "rejected":
         return _("반려: %(note)s") % {"note": reason.get("note", "")}
     if code == "approved_note":

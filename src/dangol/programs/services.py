@@ -64,14 +64,16 @@ from dangol.programs.models import (
     Program,
 )
 from dangol.programs.rules import program_covers_store, store_region_id
-from dangol.settlement.models import SettlementPolicy, StoreSettlementAccount
-from dangol.settlement.services import settlement_policy_create, store_settlement_account_set
+from dangol.programs.settlement_benefits import (
+    DEFAULT_SETTLEMENT_CYCLES,
+    settlement_benefit_apply,
+)
+from dangol.settlement.models import SettlementPolicy
 
 FUND_KIND = "fund_contribution"
 BUDGET_KIND = "program_budget"
 DEFAULT_MESSAGE_CREDIT = 300_000
 DEFAULT_MARKET_CHANNEL_CREDIT = 3_000_000
-DEFAULT_SETTLEMENT_CYCLES = 10
 DEFAULT_BENEFITS: tuple[dict[str, Any], ...] = (
     {"kind": Benefit.Kind.MESSAGE_CREDIT, "amount": DEFAULT_MESSAGE_CREDIT},
     {"kind": Benefit.Kind.MARKET_CHANNEL_CREDIT, "amount": DEFAULT_MARKET_CHANNEL_CREDIT},
@@ -332,7 +334,10 @@ def application_submit(
         if not reasons:
             try:
                 with transaction.atomic():
-                    grants_make(application=application)
+                    _grants_audit(
+                        application=application, actor=applicant,
+                        grants=grants_make(application=application), automatic=True,
+                    )
             except BudgetExhausted as exc:
                 application.status = Application.Status.REVIEW
                 application.decided_at = None
@@ -362,15 +367,27 @@ def application_approve(
         if reason:
             locked.reasons = [*locked.reasons, {"code": "approved_note", "note": reason}]
         locked.save(update_fields=["status", "decided_at", "decided_by", "reasons", "updated_at"])
-        grants = grants_make(application=locked)
-        audit_record(
-            action=AuditEntry.Action.GRANT, actor=operator_user,
-            subject=f"application:{locked.pk}", amount=sum(grant.amount for grant in grants),
-            organisation_id=application.program.operator_id,
-            details={"program": locked.program_id, "store": locked.store_id,
-                     "grants": len(grants)},
+        _grants_audit(
+            application=locked, actor=operator_user, grants=grants_make(application=locked),
+            automatic=False,
         )
     return locked
+
+
+def _grants_audit(
+    *, application: Application, actor: User, grants: list[Grant], automatic: bool
+) -> None:
+    """Record an approved application's grants: `actor` is the operator who approved it, or
+    the applicant whose application the rules approved at once (`automatic`)."""
+    details: dict[str, Any] = {"program": application.program_id, "store": application.store_id,
+                               "grants": len(grants)}
+    if automatic:
+        details["automatic"] = True
+    audit_record(
+        action=AuditEntry.Action.GRANT, actor=actor, subject=f"application:{application.pk}",
+        amount=sum(grant.amount for grant in grants),
+        organisation_id=application.program.operator_id, details=details,
+    )
 
 
 def application_reject(
@@ -395,38 +412,6 @@ def application_reject(
 
 
 # --- grants ---------------------------------------------------------------------------------
-
-
-def _policy_with(cycles: int) -> SettlementPolicy:
-    policy = (
-        SettlementPolicy.objects.filter(cycles_per_month=cycles)
-        .order_by("fee_bp", "id").first()
-    )
-    return policy or settlement_policy_create(name=f"월 {cycles}회 정산", cycles_per_month=cycles)
-
-
-def _settlement_change(store: Store, benefit: Benefit) -> bool:
-    """Apply a settlement benefit to the store's account; False if it has none."""
-    account = (
-        StoreSettlementAccount.objects.select_for_update().select_related("policy")
-        .filter(store=store).first()
-    )
-    if account is None:
-        return False
-    policy = account.policy
-    eligible, fee_bp = account.fast_settlement_eligible, account.fast_fee_bp
-    if benefit.kind == Benefit.Kind.SETTLEMENT_UPGRADE:
-        wanted = benefit.cycles_per_month or DEFAULT_SETTLEMENT_CYCLES
-        if (policy.cycles_per_month or 0) < wanted:
-            policy = _policy_with(wanted)
-    else:
-        eligible, fee_bp = True, 0
-    store_settlement_account_set(
-        store=store, policy=policy, bank_name=account.bank_name,
-        account_number=account.account_number, fast_settlement_eligible=eligible,
-        fast_share_bp=account.fast_share_bp, fast_fee_bp=fee_bp,
-    )
-    return True
 
 
 def _credit_grant(
@@ -457,11 +442,13 @@ def grants_make(*, application: Application) -> list[Grant]:
     Message credit: a ledger transfer from the budget to the store's message credit. Market
     channel credit is not a store's: the market channel receives it when its enrolment
     becomes active (`market_channel_grant`). Settlement upgrade and fast settlement
-    (fee waived): the store's settlement account is changed and a ₩0 grant recorded; a store
-    without a settlement account gets the grant with the note `settlement_account_missing`
-    on its application. Promotion support is not granted per store (the hall books it).
-    Idempotent: a benefit already granted to the application is skipped. Raise
-    BudgetExhausted if the budget cannot pay: then nothing of the application is granted."""
+    (fee waived): the store's settlement account is changed and a ₩0 grant recorded with the
+    terms before and after (`settlement_benefits`, which puts them back when the grant ends:
+    `grant_endings`); a store without a settlement account gets the grant with the note
+    `settlement_account_missing` on its application. Promotion support is not granted per
+    store (the hall books it). Idempotent: a benefit already granted to the application is
+    skipped. Raise BudgetExhausted if the budget cannot pay: then nothing of the application
+    is granted."""
     with transaction.atomic():
         program = Program.objects.select_for_update().get(pk=application.program_id)
         application.program = program
@@ -482,10 +469,15 @@ def grants_make(*, application: Application) -> list[Grant]:
                     key=f"programs:{program.pk}:{application.pk}:{benefit.pk}",
                 )
             else:
-                if not _settlement_change(store, benefit):
+                terms = settlement_benefit_apply(store=store, benefit=benefit)
+                if terms is None:
                     notes.append({"code": NOTE_SETTLEMENT_ACCOUNT_MISSING,
                                   "benefit": benefit.kind})
-                Grant.objects.create(application=application, benefit=benefit, store=store)
+                Grant.objects.create(
+                    application=application, benefit=benefit, store=store,
+                    previous_settlement=terms[0] if terms else None,
+                    granted_settlement=terms[1] if terms else None,
+                )
         if notes:
             application.reasons = [*application.reasons, *notes]
             application.save(update_fields=["reasons", "updated_at"])
@@ -493,12 +485,15 @@ def grants_make(*, application: Application) -> list[Grant]:
 
 
 
-def market_channel_grant(*, program: Program, market: Market) -> Grant | None:
+def market_channel_grant(
+    *, program: Program, market: Market, actor: User | None = None
+) -> Grant | None:
     """Grant the program's market channel credit to `market`'s channel (a ledger transfer
     from the budget to the market's message credit) and return the grant; None if the
     program has no such benefit. Once per market and program: a repeat returns the first
-    grant. Called when the market's enrolment becomes active. Raise BudgetExhausted if the
-    budget cannot pay (nothing changes)."""
+    grant. Called when the market's enrolment becomes active, by `actor` (None: a command or
+    task); the grant is recorded in the audit log. Raise BudgetExhausted if the budget
+    cannot pay (nothing changes)."""
     with transaction.atomic():
         locked = Program.objects.select_for_update().get(pk=program.pk)
         benefit = locked.benefits.filter(kind=Benefit.Kind.MARKET_CHANNEL_CREDIT).first()
@@ -507,8 +502,14 @@ def market_channel_grant(*, program: Program, market: Market) -> Grant | None:
         existing = Grant.objects.filter(benefit=benefit, market=market).first()
         if existing is not None:
             return existing
-        return _credit_grant(
+        grant = _credit_grant(
             program=locked, application=None, benefit=benefit,
             budget=program_budget_account(program=locked), store=None, market=market,
             key=f"programs:{locked.pk}:market:{market.pk}",
         )
+        audit_record(
+            action=AuditEntry.Action.GRANT, actor=actor, subject=f"grant:{grant.pk}",
+            amount=grant.amount, organisation_id=locked.operator_id,
+            details={"program": locked.pk, "market": market.pk},
+        )
+    return grant

@@ -28,6 +28,11 @@ urlpatterns: list = [
         console.application_decide,
         name="console_decide",
     ),
+    path(
+        "console/programs/<int:pk>/grants/<int:grant_pk>/withdraw/",
+        console.grant_withdraw,
+        name="console_grant_withdraw",
+    ),
     path("console/programs/<int:pk>/enrol/", console.region_enrol, name="console_enrol"),
     path(
         "console/programs/<int:pk>/applications.<str:kind>",

@@ -18,7 +18,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from dangol.access import policy
 from dangol.access.checks import may_manage_store, stores_visible_to
-from dangol.access.exports import personal_data_exported
 from dangol.access.pages import may_on_page, store_for_page
 from dangol.accounts.models import User
 from dangol.core import clock
@@ -347,8 +346,8 @@ def regulars_export(request: HttpRequest, store: Store) -> HttpResponse:
     for the stated purpose — together with the evidence the law asks the store to keep
     (ad consent and its date, night consent). It carries nothing else: no consent texts of
     other senders, no other stores' follows, no sign-in data. Only the store's owner (and
-    the platform administrator) may download it, and each download is logged; the page shows
-    masked numbers.
+    the platform administrator) may download it, and each download is recorded in the audit
+    log (by the service); the page shows masked numbers.
     """
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"regulars-{store.pk}-{clock.today_kst().isoformat()}.csv"
@@ -358,10 +357,6 @@ def regulars_export(request: HttpRequest, store: Store) -> HttpResponse:
     # merchant_store lets only a signed-in member of the store (or the admin) through
     rows = services.regulars_export(store=store, actor=cast(User, request.user))
     writer.writerows(rows)
-    personal_data_exported(
-        user_id=request.user.pk, action=policy.REGULARS_EXPORT, store_id=store.pk,
-        rows=len(rows) - 1,
-    )
     return response
 
 

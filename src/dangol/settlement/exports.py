@@ -1,4 +1,5 @@
-"""Files made from a settlement run: the bank-transfer CSV and each store's PDF statement."""
+"""Files made from a settlement run: the bank-transfer CSV and each store's PDF statement;
+taking either is recorded in the audit log."""
 
 import io
 import re
@@ -88,6 +89,21 @@ def _table(rows: list[list[Any]], *, value_width: float, style: list[tuple[Any, 
         *style,
     ]))
     return table
+
+
+@transaction.atomic
+def statement_pdf_export(*, payout: Payout, actor: User | None) -> bytes:
+    """Return the payout's PDF statement (`statement_pdf`) for download and record the
+    export of personal data (the store's bank account and payouts) in the audit log as
+    `actor`'s, naming the statement by its number, never the account (the caller has checked
+    that `actor` may take it: access's statement actions)."""
+    content = statement_pdf(payout=payout)
+    audit_record(
+        action=AuditEntry.Action.PERSONAL_DATA_EXPORT, actor=actor,
+        subject=f"store:{payout.store_id}",
+        details={"export": "statement", "statement": payout.number},
+    )
+    return content
 
 
 def statement_pdf(*, payout: Payout) -> bytes:

@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from dangol.access.checks import signed_in
-from dangol.access.exports import personal_data_exported
 from dangol.access.pages import may_on_page, require_for_page, store_for_page
 from dangol.access.policy import (
     SETTLEMENT_ANY_STATEMENT,
@@ -25,7 +24,6 @@ from dangol.access.policy import (
     SETTLEMENT_RUNS_VIEW,
     STATEMENT_PDF,
     STATEMENTS,
-    Action,
 )
 from dangol.core import clock
 from dangol.core.errors import DangolError
@@ -98,11 +96,11 @@ def merchant(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "settlement/merchant.html", context)
 
 
-def _pdf_response(request: HttpRequest, payout: Payout, action: Action) -> HttpResponse:
-    personal_data_exported(
-        user_id=request.user.pk, action=action, store_id=payout.store_id, item=payout.number,
+def _pdf_response(request: HttpRequest, payout: Payout) -> HttpResponse:
+    response = HttpResponse(
+        exports.statement_pdf_export(payout=payout, actor=signed_in(request.user)),
+        content_type="application/pdf",
     )
-    response = HttpResponse(exports.statement_pdf(payout=payout), content_type="application/pdf")
     filename = exports.safe_filename(f"{payout.number}.pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -117,7 +115,7 @@ def statement_pdf(request: HttpRequest, pk: int, payout_pk: int) -> HttpResponse
     payout = selectors.store_statement_get(store=store, payout_id=payout_pk)
     if payout is None:
         raise Http404
-    return _pdf_response(request, payout, STATEMENT_PDF)
+    return _pdf_response(request, payout)
 
 
 # --- the platform administrator and auditors ----------------------------------------------
@@ -278,4 +276,4 @@ def run_statement_pdf(request: HttpRequest, payout_pk: int) -> HttpResponse:
     payout = selectors.statement_get(payout_id=payout_pk)
     if payout is None:
         raise Http404
-    return _pdf_response(request, payout, SETTLEMENT_ANY_STATEMENT)
+    return _pdf_response(request, payout)

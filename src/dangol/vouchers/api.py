@@ -485,6 +485,7 @@ def refund_voucher(
     refund = services.voucher_refund(
         voucher=voucher, reason=body.reason,
         idempotency_key=idempotency_service_key(scope=f"user:{caller.pk}", key=key),
+        actor=caller,
     )
     return Status(201, Refund.objects.get(pk=refund.pk))
 

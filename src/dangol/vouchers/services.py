@@ -44,6 +44,8 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from dangol.accounts.models import User
+from dangol.audit.models import AuditEntry
+from dangol.audit.services import audit_record
 from dangol.core import clock
 from dangol.core.clock import KST
 from dangol.core.errors import IdempotencyKeyReused
@@ -396,7 +398,9 @@ def _voucher_redeem_orm(
 
 
 
-def voucher_refund(*, voucher: Voucher, idempotency_key: str, reason: str = "") -> Refund:
+def voucher_refund(
+    *, voucher: Voucher, idempotency_key: str, reason: str = "", actor: User | None = None
+) -> Refund:
     """Refund the voucher's whole balance under the rule that applies and return the refund.
 
     Book it first (one transaction: the balance leaves the voucher, which becomes
@@ -407,8 +411,9 @@ def voucher_refund(*, voucher: Voucher, idempotency_key: str, reason: str = "") 
       a retry with the same key books and asks the provider again;
     - the provider did not answer: the refund stays booked and PaymentPending is raised; a
       retry with the same key asks again under the same provider key and finishes it.
-    Raise RefundRefused naming the rule (see `voucher_refund_check`), IdempotencyKeyReused
-    if the key belongs to another voucher's refund.
+    The refund paid is recorded in the audit log as `actor`'s (the holder, or None for a
+    command), once. Raise RefundRefused naming the rule (see `voucher_refund_check`),
+    IdempotencyKeyReused if the key belongs to another voucher's refund.
     """
     refund = _refund_book(voucher=voucher, idempotency_key=idempotency_key, reason=reason)
     if refund.paid_at is None:
@@ -423,7 +428,7 @@ def voucher_refund(*, voucher: Voucher, idempotency_key: str, reason: str = "") 
             _refund_roll_back(refund_id=refund.pk)
             voucher.refresh_from_db(fields=["balance", "status"])
             raise RefundFailed(message=refused.message) from refused
-        refund = _refund_settle(refund_id=refund.pk)
+        refund = _refund_settle(refund_id=refund.pk, actor=actor)
     voucher.balance, voucher.status = 0, Voucher.Status.REFUNDED
     return refund
 
@@ -495,8 +500,9 @@ def _refund_roll_back(*, refund_id: int) -> None:
 
 
 @transaction.atomic
-def _refund_settle(*, refund_id: int) -> Refund:
-    """Record that the provider paid the refund back: clearing → cash, once. Locks it."""
+def _refund_settle(*, refund_id: int, actor: User | None) -> Refund:
+    """Record that the provider paid the refund back: clearing → cash, and the audit entry
+    as `actor`'s, once. Locks it."""
     refund = Refund.objects.select_for_update().get(pk=refund_id)
     if refund.paid_at is not None:
         return refund
@@ -508,6 +514,11 @@ def _refund_settle(*, refund_id: int) -> Refund:
     )
     refund.paid_at = clock.now()
     refund.save(update_fields=["paid_at", "updated_at"])
+    audit_record(
+        action=AuditEntry.Action.VOUCHER_REFUND, actor=actor,
+        subject=f"voucher:{refund.voucher_id}", amount=refund.amount,
+        details={"refund": refund.pk, "rule": refund.rule, "balance": refund.balance},
+    )
     return refund
 
 

@@ -228,7 +228,8 @@ def _refund(request: HttpRequest, voucher: Voucher) -> HttpResponse:
     key = booked.idempotency_key if booked is not None else f"web-refund:{voucher.pk}"
     try:
         refund = services.voucher_refund(
-            voucher=voucher, idempotency_key=key, reason=_("고객 요청 (웹)")
+            voucher=voucher, idempotency_key=key, reason=_("고객 요청 (웹)"),
+            actor=_user(request),
         )
     except DangolError as exc:
         messages.error(request, exc.message)

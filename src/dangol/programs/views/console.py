@@ -15,9 +15,9 @@ from dangol.access.checks import organisations_operated_by
 from dangol.access.pages import may_on_page, require_for_page
 from dangol.core.errors import DangolError
 from dangol.core.money import format_won
-from dangol.programs import pledges, rollout, selectors, services
+from dangol.programs import grant_endings, pledges, rollout, selectors, services
 from dangol.programs.exports import reason_texts
-from dangol.programs.forms import DecisionForm, ProgramForm, RegionEnrolForm
+from dangol.programs.forms import DecisionForm, GrantWithdrawForm, ProgramForm, RegionEnrolForm
 from dangol.programs.models import Application, Grant, Program
 from dangol.programs.views.common import (
     can_run,
@@ -131,6 +131,7 @@ def _detail(
         "enrol_form": enrol_form or RegionEnrolForm(initial={"region": regions[0] if regions
                                                                 else None}),
         "decision_form": DecisionForm(),
+        "withdrawable": (Grant.Status.ACTIVE, Grant.Status.ENDED),
         "counts": _status_counts(program),
     }
     return render(request, "programs/console_detail.html", context, status=status)
@@ -181,6 +182,37 @@ def application_decide(request: HttpRequest, pk: int, application_pk: int) -> Ht
                 "store": application.store.name})
     except DangolError as exc:
         messages.error(request, exc.message)
+    return redirect("programs:console_detail", pk=program.pk)
+
+
+@require_POST
+@login_required
+def grant_withdraw(request: HttpRequest, pk: int, grant_pk: int) -> HttpResponse:
+    """Withdraw a grant with a reason: unused credit back to the budget, settlement terms
+    back to the store's before the grant."""
+    program = program_operated(request, pk, policy.PROGRAM_REVIEW)
+    grant = (
+        Grant.objects.select_related("store", "market", "benefit")
+        .filter(pk=grant_pk, benefit__program=program).first()
+    )
+    if grant is None:
+        raise Http404
+    form = GrantWithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("철회 사유를 적어 주세요."))
+        return redirect("programs:console_detail", pk=program.pk)
+    try:
+        withdrawn = grant_endings.grant_withdraw(
+            grant=grant, actor=user_of(request), reason=form.cleaned_data["reason"]
+        )
+    except DangolError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("%(benefit)s 지원을 철회했습니다. 예산으로 돌아온 금액 %(amount)s") % {
+                "benefit": grant.benefit.get_kind_display(),
+                "amount": format_won(withdrawn.returned)},
+        )
     return redirect("programs:console_detail", pk=program.pk)
 
 

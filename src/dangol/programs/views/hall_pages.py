@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from dangol.access import policy
+from dangol.access.checks import signed_in
 from dangol.access.pages import require_for_page
 from dangol.core.errors import DangolError
 from dangol.core.money import format_won
@@ -55,6 +56,7 @@ def hall_manage(request: HttpRequest, pk: int) -> HttpResponse:
                 item = hall.hall_item_add(
                     program=program, product=product,
                     discount=form.cleaned_data["discount"], share_bp=form.share_bp,
+                    actor=signed_in(request.user),
                 )
             except DangolError as exc:
                 form.add_error(None, exc.message)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from dangol.access import policy
+from dangol.access.checks import signed_in
 from dangol.core.errors import DangolError
 from dangol.places.models import Region
 from dangol.programs import rollout
@@ -100,7 +101,9 @@ def enrolment_advance(request: HttpRequest, pk: int, enrolment_pk: int) -> HttpR
         messages.error(request, _("알 수 없는 단계입니다."))
         return _back_to_markets(request, program)
     try:
-        rollout.enrolment_advance(enrolment=enrolment, to=form.cleaned_data["to"])
+        rollout.enrolment_advance(
+            enrolment=enrolment, to=form.cleaned_data["to"], actor=signed_in(request.user)
+        )
     except DangolError as exc:
         messages.error(request, exc.message)
     else:
