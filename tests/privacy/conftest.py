@@ -24,13 +24,14 @@ from dangol.regulars import services as regulars
 from dangol.vouchers import services as vouchers
 from dangol.vouchers.models import Voucher
 from tests.factories import StoreMembershipFactory
-from tests.messaging.conftest import (  # noqa: F401 (fixtures)
-    credited_store,
-    customer_factory,
-    market,
-    store,
-)
+from tests.messaging import conftest as messaging_fixtures
 from tests.vouchers.conftest import buy, key, make_product
+
+# The messaging tests' fixtures, shared rather than copied.
+market = messaging_fixtures.market
+store = messaging_fixtures.store
+customer_factory = messaging_fixtures.customer_factory
+credited_store = messaging_fixtures.credited_store
 
 NOW = kst(2026, 11, 19, 10, 0)
 _names = itertools.count(1)

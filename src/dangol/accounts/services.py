@@ -9,10 +9,10 @@ from typing import Literal
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.utils.crypto import salted_hmac
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.errors import (

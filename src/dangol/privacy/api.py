@@ -28,6 +28,6 @@ class MyDataOut(Schema):
 @router.get("/me/data", response={200: MyDataOut, 401: ErrorOut},
             summary="내 정보 내려받기 / my personal data")
 def my_data(request: HttpRequest) -> dict[str, Any]:
-    """내 계정, 단골, 수신 동의와 그 이력, 상품권, 쿠폰·스탬프, 받은 메시지와 알림 전부 (개인정보보호법
-    §35). 내려받을 때마다 감사 기록에 남습니다."""
+    """내 계정, 단골, 수신 동의와 그 이력, 상품권, 쿠폰·스탬프, 받은 메시지와 알림 전부
+    (개인정보보호법 §35). 내려받을 때마다 감사 기록에 남습니다."""
     return jsonable(services.my_data_export(user=api_caller(request), fmt="json"))
