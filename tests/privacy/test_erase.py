@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from dangol.accounts import services as accounts
 from dangol.accounts.models import ApiToken, User, VerificationCode
+from dangol.core.models import IdempotentRequest
 from dangol.coupons.models import Coupon, CustomerCode
 from dangol.coupons.stamps import customer_code_get_or_create
 from dangol.ledger.models import Account, Entry, Transaction
@@ -203,7 +204,7 @@ def test_pending_message_is_suppressed_and_refunded_to_its_sender(live, store):
     assert ledger_verify().ok
 
 
-def test_codes_gifts_and_notices_of_the_number_go(live, store, customer_factory):
+def test_codes_gifts_notices_and_stored_responses_go(live, store, customer_factory):
     life = live()
     phone = life.customer.phone
     customer_code_get_or_create(customer=life.customer)
@@ -213,11 +214,16 @@ def test_codes_gifts_and_notices_of_the_number_go(live, store, customer_factory)
     vouchers.voucher_redeem(voucher=gift, store=store, amount=10_000,
                             staff=store.memberships.first().user, idempotency_key=key("r"))
     VerificationCode.objects.create(phone=phone, code_hash="x", expires_at=life.voucher.expires_at)
+    IdempotentRequest.objects.create(
+        user=life.customer, key="gift-1", method="POST", path="/api/me/vouchers/1/gift",
+        fingerprint="f", response_status=200, response_body={"to_phone": phone},
+    )
 
     services.account_erase(user=life.customer, confirmation="탈퇴")
 
     assert not CustomerCode.objects.filter(customer=life.customer).exists()
     assert not VerificationCode.objects.filter(phone=phone).exists()
+    assert not IdempotentRequest.objects.filter(user=life.customer).exists()
     assert VoucherGift.objects.get(voucher=gift).to_phone == ""
     assert Voucher.objects.get(pk=gift.pk).holder_id == life.customer.pk
     assert not Notice.objects.filter(phone=phone).exists()

@@ -8,7 +8,8 @@ What erasure keeps and removes, and why (docs/privacy.md):
   redeemed coupons and stamps (the stores' sales records) and the consent history (proof of
   consent and of its withdrawal, 정보통신망법 §50) point at no one identifiable;
 - ended: follows, standing ad consents (withdrawn as events), unused coupons (voided), the
-  personal counter code, sessions, API tokens and unused one-time codes;
+  personal counter code, sessions, API tokens, unused one-time codes and the API responses
+  stored for idempotency keys;
 - blanked or deleted: numbers and e-mail addresses on deliveries, vouchers and gifts; notices
   (reconfirmation notices stay as proof, without the number).
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dangol.access.checks import holds_any
 from dangol.access.policy import Who
@@ -31,6 +32,7 @@ from dangol.accounts.services import api_tokens_purge, user_erase
 from dangol.audit.models import AuditEntry
 from dangol.audit.services import audit_record
 from dangol.core import clock
+from dangol.core.idempotency import idempotent_requests_of_user_delete
 from dangol.core.outbox import outbox_messages_purge
 from dangol.coupons.services import coupons_void_of_customer
 from dangol.coupons.stamps import customer_code_delete
@@ -45,7 +47,7 @@ from dangol.vouchers.erasure import voucher_erasure_check, vouchers_holder_erase
 logger = logging.getLogger("dangol.privacy")
 
 # What a person types to confirm the erasure of their account.
-ERASE_WORD = _("탈퇴")
+ERASE_WORD = pgettext_lazy("the word typed to confirm deleting one's account", "탈퇴")
 # Any role but a customer's: a member of a store, a market or an organisation, or the admin.
 ROLES = frozenset(Who) - {Who.ANONYMOUS, Who.CUSTOMER}
 
@@ -123,6 +125,7 @@ def account_erase(*, user: User, confirmation: str) -> Erasure:
         customer=user, addresses=[address for address in (phone, email) if address]
     )
     deleted = notices_recipient_erase(user=user, phone=phone)
+    idempotent_requests_of_user_delete(user_id=user.pk)
     user_erase(user=user)
     logger.info("account erased: user=%s", user.pk)
     return Erasure(
