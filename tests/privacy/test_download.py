@@ -2,6 +2,7 @@
 formula-safe CSVs, recorded in the audit log; the page, the file and the API."""
 
 import csv
+import datetime as dt
 import io
 import json
 import zipfile
@@ -153,3 +154,31 @@ def test_gift_recipient_number_is_masked_and_code_left_out(live, store, client):
     event = next(e for e in document["sections"]["voucher_events"] if e["kind"] == "gift")
     assert event["phone"] == "010-****-5432" and event["message"] == "생일 축하"
     assert gift.code not in json.dumps(selectors.my_data(user=life.customer), default=str)
+
+
+def test_document_takes_the_same_queries_however_many_rows(live, store):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dangol.core import clock
+    from dangol.vouchers import services as vouchers
+    from tests.privacy.conftest import NOW
+    from tests.vouchers.conftest import buy, make_product
+
+    small = live()
+    big = live()
+    with clock.travel(NOW + dt.timedelta(days=1)):
+        live(big.customer)  # a second life the next day: more of every kind of row
+    for n in range(3):
+        gift = buy(make_product(store, name=f"선물 {n}"), big.customer)
+        vouchers.voucher_gift(voucher=gift, to_phone=f"010-9876-543{n}")
+
+    with CaptureQueriesContext(connection) as one:
+        selectors.my_data(user=small.customer)
+    with CaptureQueriesContext(connection) as many:
+        document = selectors.my_data(user=big.customer)
+
+    sections = document["sections"]
+    assert len(sections["vouchers"]) == 5 and len(sections["coupons"]) == 4
+    assert len(sections["stamps"]) == 2 and len(sections["messages"]) == 4
+    assert len(many.captured_queries) == len(one.captured_queries)
