@@ -386,6 +386,10 @@ PAGES: dict[str, list[Check]] = {
     )],
     # messaging
     "messaging:inbox": [get(policy.INBOX)],
+    "privacy:overview": [get(policy.PRIVACY_MINE)],
+    "privacy:download": [get(policy.PRIVACY_MINE)],
+    "privacy:erase": [get(policy.PRIVACY_ERASE),
+                      post(policy.PRIVACY_ERASE, data=lambda w, t: {"confirm": "탈퇴"})],
     "messaging:inbox_message": [get(
         policy.INBOX, OWN, params=lambda w, t: {"delivery_id": w.deliveries[t.name].pk}
     )],
@@ -690,6 +694,8 @@ API: dict[str, Check] = {
     "dangol_messaging_api_my_inbox": get(policy.INBOX),
     "dangol_messaging_api_read_message": post(
         policy.INBOX, OWN, params=lambda w, t: {"delivery_id": w.deliveries[t.name].pk}),
+    # privacy
+    "dangol_privacy_api_my_data": get(policy.PRIVACY_MINE),
 }
 
 

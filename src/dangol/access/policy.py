@@ -294,6 +294,15 @@ MESSAGE_PRICES = _action(
     PLATFORM, Scope.ANY, "/admin/",
     refusal=errors.PlatformAdminOnly)
 
+PRIVACY_MINE = _action(
+    "privacy.mine", "privacy",
+    "Their personal data: what is held, its download (.zip of JSON and CSV; API: JSON; "
+    "logged)", CUSTOMER, Scope.OWN, "pages, API")
+PRIVACY_ERASE = _action(
+    "privacy.erase", "privacy",
+    "Delete their account (refused while a voucher keeps a balance or a refund is pending, "
+    "or while they hold any role)", CUSTOMER, Scope.OWN, "pages")
+
 CONSOLE = _action(
     "programs.console", "programs",
     "The operators' console and its program list (an operator: their organisations' "

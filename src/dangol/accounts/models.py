@@ -47,6 +47,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("활성"), default=True)
     is_staff = models.BooleanField(_("관리 사이트 접근"), default=False)
     created_at = models.DateTimeField(_("가입일"), default=clock.now, editable=False)
+    erased_at = models.DateTimeField(
+        _("탈퇴일"), null=True, blank=True,
+        help_text=_("탈퇴한 회원: 연락처와 이름은 지워지고 가명만 남습니다."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = UserManager()

@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from dangol.accounts.errors import (
@@ -199,8 +200,11 @@ def customer_login_with_code(*, request: HttpRequest | None, phone: str, code: s
     return user
 
 
-def verification_codes_purge(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
-    """Delete verification codes expired more than `older_than` ago; return how many went."""
+def verification_codes_purge(*, older_than: dt.timedelta | None = None) -> int:
+    """Delete verification codes expired more than `older_than` ago (default
+    settings.DANGOL_RETENTION_OTP_DAYS days); return how many went."""
+    if older_than is None:
+        older_than = dt.timedelta(days=settings.DANGOL_RETENTION_OTP_DAYS)
     deleted, _ = VerificationCode.objects.filter(expires_at__lt=clock.now() - older_than).delete()
     return deleted
 
@@ -280,6 +284,15 @@ def api_token_create(*, user: User, name: str, scope: str = "") -> tuple[ApiToke
     return token, secret
 
 
+def api_tokens_purge(*, older_than: dt.timedelta | None = None) -> int:
+    """Delete API tokens revoked more than `older_than` ago (default
+    settings.DANGOL_RETENTION_REVOKED_TOKEN_DAYS days); return how many went."""
+    if older_than is None:
+        older_than = dt.timedelta(days=settings.DANGOL_RETENTION_REVOKED_TOKEN_DAYS)
+    deleted, _ = ApiToken.objects.filter(revoked_at__lt=clock.now() - older_than).delete()
+    return deleted
+
+
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     """Revoke `token` so that it no longer authenticates; revoking twice keeps the first time."""
@@ -287,3 +300,52 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at", "updated_at"])
     return token
+
+
+# --- erasure (탈퇴) ------------------------------------------------------------------------------
+
+
+ERASED_NAME_PREFIX = "탈퇴회원-"
+ERASED_EMAIL_DOMAIN = "erased.invalid"
+
+
+def user_pseudonym(*, user: User) -> str:
+    """Return the pseudonym an erased `user` keeps: "탈퇴회원-" and 12 hex digits of an HMAC
+    of the user's id keyed with SECRET_KEY. The same row always gets the same pseudonym;
+    without the key nobody can tell whose it was (the id alone reveals no contact)."""
+    digest = salted_hmac("dangol.accounts.erasure", str(user.pk)).hexdigest()
+    return f"{ERASED_NAME_PREFIX}{digest[:12]}"
+
+
+@transaction.atomic
+def user_erase(*, user: User) -> User:
+    """Pseudonymise `user` and end every way of signing in as them; return the user.
+
+    Phone number, e-mail and name are replaced by the pseudonym (the e-mail by
+    "<pseudonym>@erased.invalid", which no one can receive, so the row keeps the identifier
+    its check constraint asks for), the password becomes unusable (which ends every session:
+    Django checks a session against the password's hash), the account is inactive, and its
+    API tokens and unused verification codes are deleted. The row itself stays: ledger,
+    voucher and consent records point at it. The number is free for a new account.
+    Erasing twice changes nothing more.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.erased_at is not None:
+        return user
+    pseudonym = user_pseudonym(user=user)
+    if user.phone:
+        VerificationCode.objects.filter(phone=user.phone).delete()
+    user.api_tokens.all().delete()
+    user.name = pseudonym
+    user.phone = None
+    user.phone_verified_at = None
+    user.email = f"{pseudonym.removeprefix(ERASED_NAME_PREFIX)}-{user.pk}@{ERASED_EMAIL_DOMAIN}"
+    user.is_active = False
+    user.is_staff = False
+    user.erased_at = clock.now()
+    user.set_unusable_password()
+    user.save(update_fields=[
+        "name", "phone", "phone_verified_at", "email", "is_active", "is_staff", "erased_at",
+        "password", "updated_at",
+    ])
+    return user

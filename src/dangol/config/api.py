@@ -8,6 +8,7 @@ from dangol.core.api import InputParser, install_error_handlers
 from dangol.coupons.api import router as coupons_router
 from dangol.messaging.api import router as messaging_router
 from dangol.places.api import router as places_router
+from dangol.privacy.api import router as privacy_router
 from dangol.programs.api import router as programs_router
 from dangol.regulars.api import router as regulars_router
 from dangol.settlement.api import router as settlement_router
@@ -38,3 +39,4 @@ api.add_router("/", vouchers_router)
 api.add_router("/", settlement_router)
 api.add_router("/", messaging_router)
 api.add_router("/", programs_router)
+api.add_router("/", privacy_router)

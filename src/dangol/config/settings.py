@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "dangol.coupons",
     "dangol.messaging",
     "dangol.programs",
+    "dangol.privacy",
     "dangol.demo",
     "dangol.web",
 ]
@@ -205,6 +206,21 @@ DANGOL_LOGIN_MAX_ATTEMPTS_PER_ADDRESS = int(
 )
 DANGOL_LOGIN_WINDOW_SECONDS = int(os.environ.get("DANGOL_LOGIN_WINDOW_SECONDS", "900"))
 DANGOL_OTP_TTL_SECONDS = 180
+# Retention of personal data (개인정보보호법 §21: destroyed without delay once its period
+# ends; docs/privacy.md). Days, each overridable by the environment variable of the same name.
+# One-time codes: deleted this long after they expired (accounts, hourly).
+DANGOL_RETENTION_OTP_DAYS = int(os.environ.get("DANGOL_RETENTION_OTP_DAYS", "1"))
+# API tokens: deleted this long after they were revoked (privacy's daily job).
+DANGOL_RETENTION_REVOKED_TOKEN_DAYS = int(
+    os.environ.get("DANGOL_RETENTION_REVOKED_TOKEN_DAYS", "90")
+)
+# Message deliveries: the recipient's number or e-mail address is blanked this long after
+# the delivery was created; the row stays, so campaign figures keep their counts.
+DANGOL_RETENTION_DELIVERY_ADDRESS_DAYS = int(
+    os.environ.get("DANGOL_RETENTION_DELIVERY_ADDRESS_DAYS", "365")
+)
+# The development outbox (SMS and e-mail the demo would have sent): deleted after this long.
+DANGOL_RETENTION_OUTBOX_DAYS = int(os.environ.get("DANGOL_RETENTION_OUTBOX_DAYS", "30"))
 # Settlement batches paid at a time on PostgreSQL, each on its own connection
 # (dangol.settlement.services); 1 pays them one after another.
 DANGOL_SETTLEMENT_WORKERS = int(os.environ.get("DANGOL_SETTLEMENT_WORKERS", "2"))

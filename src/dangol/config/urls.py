@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("dangol.messaging.urls")),
     path("", include("dangol.programs.urls")),
     path("", include("dangol.audit.urls")),
+    path("", include("dangol.privacy.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -176,3 +176,10 @@ def idempotent_requests_purge(*, at: dt.datetime | None = None) -> int:
     before = (at or clock.now()) - RETENTION
     deleted, _by_model = IdempotentRequest.objects.filter(created_at__lt=before).delete()
     return deleted
+
+
+def idempotent_requests_of_user_delete(*, user_id: int) -> int:
+    """Delete every stored response of user `user_id` (an account being erased: a response
+    may hold a number or a voucher's code); return how many were deleted."""
+    deleted, _by_model = IdempotentRequest.objects.filter(user_id=user_id).delete()
+    return deleted

@@ -109,6 +109,15 @@ def stamp_cards_of(*, customer: User) -> QuerySet[StampCard]:
     )
 
 
+def stamps_of(*, customer: User) -> QuerySet[Stamp]:
+    """Return every stamp given to `customer`, oldest first, with its store."""
+    return (
+        Stamp.objects.filter(card__customer=customer)
+        .select_related("store", "card__program")
+        .order_by("given_at", "id")
+    )
+
+
 def stamp_program_of(*, store: Store) -> StampCardProgram | None:
     """Return `store`'s active stamp program with its reward, or None."""
     programs = StampCardProgram.objects.select_related("reward")

@@ -434,3 +434,17 @@ def coupons_expire_due(*, at: dt.datetime | None = None) -> int:
     return Coupon.objects.filter(
         template_expired_q(at, prefix="template__"), status=Coupon.Status.ISSUED
     ).update(status=Coupon.Status.EXPIRED, updated_at=at)
+
+
+@transaction.atomic
+def coupons_void_of_customer(*, customer: User) -> int:
+    """Void every unused coupon of `customer` (an account being erased); return how many.
+
+    An unused coupon is a free promotion that no law asks to keep, and one whose holder is
+    gone must not be usable by whoever saw its code; voiding frees its counter code. Used
+    and expired coupons stay as the store's record of its sales, tied to the
+    pseudonymised account.
+    """
+    return Coupon.objects.filter(customer=customer, status=Coupon.Status.ISSUED).update(
+        status=Coupon.Status.VOID, updated_at=clock.now()
+    )

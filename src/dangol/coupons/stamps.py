@@ -93,6 +93,15 @@ def customer_code_get_or_create(*, customer: User) -> CustomerCode:
     raise AssertionError("could not draw a free customer code")
 
 
+@transaction.atomic
+def customer_code_delete(*, customer: User) -> bool:
+    """Delete `customer`'s personal code (an account being erased), so that its digits and
+    QR find no one; return whether there was one. Stamp cards and their stamps stay: they
+    are the store's count of visits and hold no contact."""
+    deleted, _ = CustomerCode.objects.filter(customer=customer).delete()
+    return deleted > 0
+
+
 def customer_find(
     *, store: Store, customer_code: str | None = None, phone: str | None = None
 ) -> User:

@@ -1,5 +1,6 @@
 """What happens to deliveries after the fan-out: the 08:00 release of held ones, refunds of
-suppressed and failed ones, and the recipient's read, opt-out and click.
+suppressed and failed ones, the recipient's read, opt-out and click, and the erasure of
+recipients' addresses (an erased account, the retention period).
 
 Refunds (`deliveries_refund`). Suppressed and failed deliveries are refunded in one ledger
 transaction per campaign per batch, in the same database transaction that sets
@@ -13,9 +14,11 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 
+from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.ledger import catalogue
 from dangol.ledger.services import ledger_transfer
@@ -207,3 +210,56 @@ def delivery_click(*, delivery: Delivery, at: dt.datetime | None = None) -> Deli
     Delivery.objects.filter(pk=delivery.pk, read_at__isnull=True).update(read_at=at)
     delivery.refresh_from_db(fields=["read_at", "clicked_at"])
     return delivery
+
+
+# --- erasure of recipients' addresses ---------------------------------------------------------
+
+# Rows no one will send any more: their address is needed by nothing.
+FINISHED = (
+    Delivery.Status.VISIBLE, Delivery.Status.SENT, Delivery.Status.FAILED,
+    Delivery.Status.SUPPRESSED,
+)
+PENDING = (Delivery.Status.HELD, Delivery.Status.QUEUED)
+
+
+def deliveries_recipient_erase(*, customer: User, addresses: list[str]) -> int:
+    """Erase the recipient from the deliveries to `customer` (an account being erased) and
+    to any of `addresses` (their number and e-mail, for rows sent before they signed up);
+    return how many rows changed.
+
+    Rows still waiting (held for 08:00, queued) are suppressed ("recipient_erased") and
+    refunded to their sender; every row's address and provider error are blanked. The rows
+    stay, tied to the pseudonymised account, so the campaigns' figures keep their counts.
+    """
+    wanted = [address for address in addresses if address]
+    rows = Delivery.objects.filter(
+        Q(customer=customer) | Q(customer__isnull=True, address__in=wanted)
+    )
+    now = clock.now()
+    with transaction.atomic():
+        pending = list(rows.filter(status__in=PENDING).values_list("pk", flat=True))
+        Delivery.objects.filter(pk__in=pending).update(
+            status=Delivery.Status.SUPPRESSED, suppressed_reason=SuppressedReason.RECIPIENT_ERASED,
+            claimed_until=None, updated_at=now,
+        )
+        changed = rows.exclude(address="", error="").update(address="", error="", updated_at=now)
+    deliveries_refund(delivery_ids=pending)
+    return changed
+
+
+def deliveries_addresses_expire(*, older_than: dt.timedelta | None = None) -> int:
+    """Blank the recipient's address (number, e-mail) and provider error of finished
+    deliveries created more than `older_than` ago (default
+    settings.DANGOL_RETENTION_DELIVERY_ADDRESS_DAYS days); return how many rows changed.
+
+    The rows themselves stay: campaign figures count them (`selectors.campaign_stats`
+    reads status, read, click, opt-out and refund, never the address).
+    """
+    if older_than is None:
+        older_than = dt.timedelta(days=settings.DANGOL_RETENTION_DELIVERY_ADDRESS_DAYS)
+    cutoff = clock.now() - older_than
+    return (
+        Delivery.objects.filter(created_at__lt=cutoff, status__in=FINISHED)
+        .exclude(address="", error="")
+        .update(address="", error="", updated_at=clock.now())
+    )

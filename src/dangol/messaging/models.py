@@ -144,6 +144,7 @@ class SuppressedReason:
     OPTED_OUT = "opted_out"
     WITHDRAWN_BEFORE_DISPATCH = "withdrawn_before_dispatch"
     QUIET_HOURS_WITHDRAWN = "quiet_hours_withdrawn"
+    RECIPIENT_ERASED = "recipient_erased"
 
 
 class Delivery(models.Model):

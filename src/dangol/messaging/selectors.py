@@ -118,6 +118,16 @@ def inbox_for(*, user: User) -> QuerySet[Delivery]:
     )
 
 
+def deliveries_to(*, user: User) -> QuerySet[Delivery]:
+    """Return every message delivered to `user` on any channel (in-app, SMS, e-mail), oldest
+    first, with campaign and sender: what their personal-data download lists."""
+    return (
+        Delivery.objects.filter(_addressed_to(user), status__in=DELIVERED)
+        .select_related("campaign", "campaign__store", "campaign__market")
+        .order_by("created_at", "id")
+    )
+
+
 def unread_count(*, user: User) -> int:
     """Return how many of `user`'s inbox messages are unread (one query)."""
     return Delivery.objects.filter(

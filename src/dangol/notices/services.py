@@ -51,3 +51,23 @@ def notices_mark_read(*, user: User) -> int:
     unread = notices_for(user=user).filter(read_at__isnull=True)
     channels.notices_read(user, unread)  # while they are still unread: the inbox copies
     return Notice.objects.filter(pk__in=unread.values("pk")).update(read_at=clock.now())
+
+
+@transaction.atomic
+def notices_recipient_erase(*, user: User, phone: str | None) -> int:
+    """Erase the notices to `user` (an account being erased) or to their number `phone`
+    (sent before they signed up); return how many were deleted.
+
+    Consent reconfirmation notices are kept as the proof that the notice of 정보통신망법
+    §50 ⑧ was sent (the consent history points at them), tied to the pseudonymised user
+    with the number blanked; every other notice is deleted.
+    """
+    addressed = Notice.objects.filter(user=user)
+    if phone:
+        addressed = addressed | Notice.objects.filter(user__isnull=True, phone=phone)
+    kept = addressed.filter(kind=Notice.Kind.CONSENT_RECONFIRMATION)
+    Notice.objects.filter(pk__in=list(kept.values_list("pk", flat=True))).update(
+        user=user, phone=""
+    )
+    deleted, _ = addressed.exclude(kind=Notice.Kind.CONSENT_RECONFIRMATION).delete()
+    return deleted

@@ -97,6 +97,17 @@ def follows_of(*, customer: User) -> QuerySet[Follow]:
     )
 
 
+def consents_with_history(*, customer: User) -> QuerySet[Consent]:
+    """Return every consent record of `customer` (standing or withdrawn) with its sender and
+    its whole history of events, oldest first."""
+    return (
+        Consent.objects.filter(customer=customer)
+        .select_related("store", "market")
+        .prefetch_related("events")
+        .order_by("created_at", "id")
+    )
+
+
 def consent_of(
     *, customer: User, store: Store | None = None, market: Market | None = None
 ) -> Consent | None:

@@ -83,6 +83,22 @@ def follow_delete(
 
 
 @transaction.atomic
+def follows_end_all(*, customer: User) -> int:
+    """End every follow of `customer` and withdraw every ad consent still standing (an
+    account being erased); return how many follows ended.
+
+    Each goes through `follow_delete` and `consent_withdraw`, so every withdrawal is an
+    event of the consent's history like any other, and the history stays as the proof.
+    """
+    follows = list(Follow.objects.filter(customer=customer).select_related("store", "market"))
+    for each in follows:
+        follow_delete(customer=customer, store=each.store, market=each.market)
+    for consent in Consent.objects.filter(customer=customer).select_related("store", "market"):
+        consent_withdraw(customer=customer, store=consent.store, market=consent.market)
+    return len(follows)
+
+
+@transaction.atomic
 def follow_join(
     *, customer: User, store: Store | None = None, market: Market | None = None,
     source: str = Follow.Source.PAGE, ad: bool = False, night: bool = False,

@@ -97,3 +97,19 @@ class PurchasePending(DangolError):
 class VoucherNotFound(NotFound):
     code = "voucher_not_found"
     template = _("상품권을 찾을 수 없습니다.")
+
+
+class VoucherBalanceRemains(VoucherError):
+    code = "voucher_balance_remains"
+    template = _(
+        "잔액이 남은 상품권이 %(count)s장(합계 %(total)s) 있어 탈퇴할 수 없습니다. 결제한 돈을 "
+        "잃지 않도록, 먼저 상품권을 모두 사용하거나 환불받은 뒤 탈퇴해 주세요."
+    )
+
+
+class VoucherRefundPending(VoucherError):
+    code = "voucher_refund_pending"
+    template = _(
+        "환불이 진행 중인 상품권이 %(count)s장 있어 탈퇴할 수 없습니다. 환불이 끝난 뒤 다시 "
+        "시도해 주세요."
+    )

@@ -31,6 +31,20 @@ def vouchers_held_by(*, user: User) -> QuerySet[Voucher]:
     return Voucher.objects.filter(held).select_related("product")
 
 
+def vouchers_of_person(*, user: User) -> QuerySet[Voucher]:
+    """Return every voucher `user` bought or holds, oldest first, with product, issuer,
+    gifts, redemptions (and their stores) and refund: their personal-data download."""
+    mine = Q(buyer=user) | Q(holder=user)
+    if user.phone:
+        mine |= Q(holder_phone=user.phone)
+    return (
+        Voucher.objects.filter(mine)
+        .select_related("product", "product__store", "product__market", "refund")
+        .prefetch_related("gifts", "redemptions__store")
+        .order_by("purchased_at", "id")
+    )
+
+
 # --- pages (shop, wallet, merchant) ---------------------------------------------------------
 
 
