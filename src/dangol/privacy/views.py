@@ -9,8 +9,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from dangol.access import policy
-from dangol.access.exports import personal_data_exported
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import DangolError
@@ -43,7 +41,6 @@ def download(request: HttpRequest) -> HttpResponse:
     """Download everything held about the signed-in person as a .zip (JSON and CSVs)."""
     user = _person(request)
     content = services.my_data_download(user=user)
-    personal_data_exported(user_id=user.pk, action=policy.PRIVACY_MINE, item="my_data")
     response = HttpResponse(content, content_type="application/zip")
     filename = f"dangol-my-data-{clock.today_kst().isoformat()}.zip"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
