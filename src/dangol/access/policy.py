@@ -169,7 +169,7 @@ REGULARS_IMPORT = _action(
     "regulars.import", "regulars", "Import an existing customer list (CSV)", STORE_TEAM,
     Scope.STORE, "pages")
 REGULARS_EXPORT = _action(
-    "regulars.export", "regulars", "Export the regulars with full numbers (CSV; logged)",
+    "regulars.export", "regulars", "Export the regulars with full numbers (CSV; in the audit log)",
     OWNER_ONLY, Scope.STORE, "pages", refusal=errors.StoreOwnerOnly)
 STORE_POSTER = _action(
     "regulars.poster", "regulars", "Download the counter poster with the follow QR",
@@ -239,7 +239,7 @@ STATEMENTS = _action(
     Scope.STORE, "pages, API")
 STATEMENT_PDF = _action(
     "settlement.statement_pdf", "settlement",
-    "Download a store's statement (PDF, with its bank account; logged)", OWNER_ONLY,
+    "Download a store's statement (PDF, with its bank account; in the audit log)", OWNER_ONLY,
     Scope.STORE, "pages", refusal=errors.StoreOwnerOnly)
 SETTLEMENT_RUNS_VIEW = _action(
     "settlement.runs.view", "settlement",
@@ -248,7 +248,7 @@ SETTLEMENT_RUNS_VIEW = _action(
     refusal=errors.SettlementReadersOnly)
 SETTLEMENT_ANY_STATEMENT = _action(
     "settlement.statements.any", "settlement",
-    "Download any store's statement (PDF; logged)", PLATFORM, Scope.ANY, "pages",
+    "Download any store's statement (PDF; in the audit log)", PLATFORM, Scope.ANY, "pages",
     refusal=errors.PlatformAdminOnly)
 SETTLEMENT_RUN = _action(
     "settlement.run", "settlement", "Run a regular or a fast settlement", PLATFORM,
