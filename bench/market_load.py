@@ -420,9 +420,9 @@ def free_port() -> int:
 
 def environment(var_dir: Path) -> dict[str, str]:
     """The demo's environment (DANGOL_DEMO=1) on SQLite in `var_dir`."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"DANGOL_TESTING", "DATABASE_URL", "REDIS_URL", "PORT", "SITE_URL",
-                          "DANGOL_HUEY_IMMEDIATE", "DANGOL_CACHE_DIR", "DANGOL_CLOCK_OFFSET_SECONDS"}}
+    dropped = {"DANGOL_TESTING", "DATABASE_URL", "REDIS_URL", "PORT", "SITE_URL",
+               "DANGOL_HUEY_IMMEDIATE", "DANGOL_CACHE_DIR", "DANGOL_CLOCK_OFFSET_SECONDS"}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update(DANGOL_VAR_DIR=str(var_dir), DANGOL_DEMO="1", PYTHONPATH=str(HERE.parent / "src"),
                DJANGO_SETTINGS_MODULE="dangol.config.settings", WEB_CONCURRENCY="2")
     return env
