@@ -41,7 +41,7 @@ def test_upload_keeps_the_file_and_answers_before_importing(client, noon, store,
 
 
 def test_page_shows_progress_while_the_import_runs(client, noon, store, owner, monkeypatch):
-    monkeypatch.setattr(import_jobs, "IMPORT_CHUNK_ROWS", 2)
+    monkeypatch.setattr(import_jobs, "JOB_CHUNK_ROWS", 2)
     job = import_jobs.regulars_import_start(
         store=store, data=customer_list(5), filename="명부.csv", uploaded_by=owner
     )
@@ -74,7 +74,7 @@ def test_finished_import_shows_its_result_and_stops_refreshing(client, noon, sto
 
 
 def test_run_writes_every_row_once_and_drops_the_file(noon, store, owner, monkeypatch):
-    monkeypatch.setattr(import_jobs, "IMPORT_CHUNK_ROWS", 4)
+    monkeypatch.setattr(import_jobs, "JOB_CHUNK_ROWS", 4)
     job = import_jobs.regulars_import_start(
         store=store, data=customer_list(10), filename="명부.csv", uploaded_by=owner
     )
@@ -90,7 +90,7 @@ def test_run_writes_every_row_once_and_drops_the_file(noon, store, owner, monkey
 
 
 def test_a_stopped_import_resumes_after_its_last_chunk(noon, store, owner, monkeypatch):
-    monkeypatch.setattr(import_jobs, "IMPORT_CHUNK_ROWS", 4)
+    monkeypatch.setattr(import_jobs, "JOB_CHUNK_ROWS", 4)
     job = import_jobs.regulars_import_start(
         store=store, data=customer_list(10), filename="명부.csv", uploaded_by=owner
     )

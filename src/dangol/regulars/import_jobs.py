@@ -4,6 +4,7 @@ transaction together with the progress it adds, so the owner's page shows "12,00
 while the web workers keep serving, and an import stopped half-way resumes where it was."""
 
 import datetime as dt
+import time
 
 from django.db import IntegrityError, transaction
 
@@ -13,7 +14,6 @@ from dangol.places.models import Store
 from dangol.regulars.errors import ImportFileInvalid
 from dangol.regulars.imports import (
     IMPORT_CHUNK_ATTEMPTS,
-    IMPORT_CHUNK_ROWS,
     ImportRow,
     ImportRowError,
     regulars_import_chunk,
@@ -24,6 +24,13 @@ from dangol.regulars.models import RegularsImport
 
 # An import queued or running without progress for this long lost its worker: run it again.
 STALLED_AFTER = dt.timedelta(minutes=2)
+# Rows per transaction in the background: smaller than the in-request import's chunks, so a
+# request that needs SQLite's write lock waits less for each one.
+JOB_CHUNK_ROWS = 1_000
+# Between chunks the import lets go of the database for longer than SQLite's busy handler
+# sleeps (at most 100 ms between tries): writers that waited for a chunk get the lock before
+# the next chunk takes it again, instead of losing the race to it chunk after chunk.
+CHUNK_PAUSE_SECONDS = 0.15
 
 
 def regulars_import_start(
@@ -59,7 +66,7 @@ def regulars_import_run(*, import_id: int) -> RegularsImport:
         return _finish(job.pk, failure=str(error.message))
     _begin(job.pk, total=len(rows), errors=errors)
     while _import_next_chunk(job.pk, rows):
-        pass
+        time.sleep(CHUNK_PAUSE_SECONDS)
     return _finish(job.pk)
 
 
@@ -102,7 +109,7 @@ def _import_next_chunk(import_id: int, rows: list[ImportRow]) -> bool:
                 job = _locked(import_id)
                 if job.status != RegularsImport.Status.RUNNING:
                     return False
-                chunk = rows[job.done_rows:job.done_rows + IMPORT_CHUNK_ROWS]
+                chunk = rows[job.done_rows:job.done_rows + JOB_CHUNK_ROWS]
                 if not chunk:
                     return False
                 part = regulars_import_chunk(store=job.store, rows=chunk)
