@@ -1,7 +1,7 @@
 """A market's load on the SQLite demo: 24 clients for 60 s with a 20,000-row import in the middle.
 
 Issue 12's acceptance line: the SQLite demo with 2 web workers under 24 concurrent clients
-for 60 s, one owner uploading a 20,000-row customer list (0.6 MB) after ~20 s, gives no
+for 60 s, one owner uploading a 20,000-row customer list (0.46 MB) after ~20 s, gives no
 server error, no "database is locked", a p99 of the other requests under 2 s, and afterwards
 the ledger verifies, every acknowledged redemption has exactly one row, voucher balances add
 up and every claim key holds one coupon.
