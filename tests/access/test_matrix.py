@@ -278,6 +278,10 @@ PAGES: dict[str, list[Check]] = {
         get(policy.REGULARS_IMPORT, STORES, params=store_pk),
         post(policy.REGULARS_IMPORT, STORES, params=store_pk, data=csv_file),
     ],
+    "regulars:merchant_import_status": [get(
+        policy.REGULARS_IMPORT, STORES,
+        params=lambda w, t: {**store_pk(w, t), "import_id": w.imports[t.name].pk},
+    )],
     "regulars:merchant_export": [get(policy.REGULARS_EXPORT, STORES, params=store_pk)],
     "regulars:merchant_poster": [get(policy.STORE_POSTER, STORES, params=store_pk)],
     # coupons and stamps

@@ -33,8 +33,9 @@ from dangol.places.services import product_create
 from dangol.programs import hall, pledges, rollout
 from dangol.programs import services as programs
 from dangol.programs.models import Application, Benefit, Enrolment, HallItem, Pledge, Program
+from dangol.regulars import import_jobs
 from dangol.regulars import services as regulars
-from dangol.regulars.models import Consent, Follow
+from dangol.regulars.models import Consent, Follow, RegularsImport
 from dangol.settlement import services as settlement
 from dangol.settlement.models import Payout, SettlementPolicy, SettlementRun
 from dangol.vouchers import services as vouchers
@@ -73,6 +74,7 @@ class World:
     region: Region | None = None
     markets: dict[str, Market] = field(default_factory=dict)
     stores: dict[str, Store] = field(default_factory=dict)
+    imports: dict[str, RegularsImport] = field(default_factory=dict)
     organisations: dict[str, Organisation] = field(default_factory=dict)
     programs: dict[str, Program] = field(default_factory=dict)
     applications: dict[str, Application] = field(default_factory=dict)
@@ -157,6 +159,10 @@ def _regulars_and_coupons(world: World) -> None:
         store = world.stores[name]
         world.follows[name] = regulars.follow_join(customer=customer, store=store, ad=True)
         world.consents[name] = Consent.objects.get(customer=customer, store=store)
+        world.imports[name] = import_jobs.regulars_import_start(
+            store=store, data="이름,휴대전화\n손님,010-3000-0001\n".encode(),
+            filename="명부.csv", uploaded_by=None,
+        )
         template = coupons.coupon_template_create(
             store=store, name=f"{name} 천원 할인", kind=CouponTemplate.Kind.AMOUNT_OFF,
             amount_off=1_000, valid_from=MONDAY - dt.timedelta(days=1),

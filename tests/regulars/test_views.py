@@ -12,7 +12,7 @@ from django.urls import reverse
 from dangol.audit.models import AuditEntry
 from dangol.core.clock import kst
 from dangol.regulars import services
-from dangol.regulars.models import Consent, Follow
+from dangol.regulars.models import Consent, Follow, RegularsImport
 from tests.factories import CustomerFactory, MarketFactory, StaffUserFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -247,27 +247,43 @@ def test_tag_filter_and_tag_creation(client, noon, store, owner):
     assert "태그있음" in html and "태그없음" not in html
 
 
-def test_import_page_reports_bad_rows_by_line(client, noon, store, owner):
+def _upload_and_run(client, store, upload, capture):
+    """Post `upload` on the import page, run the queued import (Huey runs tasks in-process
+    in the tests), and return the import's page."""
+    with capture(execute=True):
+        response = client.post(
+            reverse("regulars:merchant_import", args=[store.pk]), {"file": upload}
+        )
+    assert response.status_code == 302
+    return client.get(response["Location"])
+
+
+def test_import_page_reports_bad_rows_by_line(
+    client, noon, store, owner, django_capture_on_commit_callbacks
+):
     client.force_login(owner)
     upload = SimpleUploadedFile(
         "명부.csv", "이름,휴대전화\n가,010-1111-2222\n나,12345\n".encode("cp949"),
         content_type="text/csv",
     )
-    response = client.post(reverse("regulars:merchant_import", args=[store.pk]), {"file": upload})
+    response = _upload_and_run(client, store, upload, django_capture_on_commit_callbacks)
     html = response.content.decode()
     assert response.status_code == 200
+    assert 'data-import-state="done"' in html
     assert "3번째 줄" in html
     assert Follow.objects.filter(store=store, source="import").count() == 1
 
 
-def test_import_page_reports_a_consent_dated_before_the_store(client, noon, store, owner):
+def test_import_page_reports_a_consent_dated_before_the_store(
+    client, noon, store, owner, django_capture_on_commit_callbacks
+):
     client.force_login(owner)
     upload = SimpleUploadedFile(
         "명부.csv",
         "이름,휴대전화,동의일시\n가,010-1111-2222,0001-01-01T00:00:00+14:00\n".encode(),
         content_type="text/csv",
     )
-    response = client.post(reverse("regulars:merchant_import", args=[store.pk]), {"file": upload})
+    response = _upload_and_run(client, store, upload, django_capture_on_commit_callbacks)
     assert response.status_code == 200
     assert "2번째 줄" in response.content.decode()
     assert not Consent.objects.exists()
@@ -279,6 +295,7 @@ def test_import_page_refuses_a_bad_file(client, store, owner):
     response = client.post(reverse("regulars:merchant_import", args=[store.pk]), {"file": upload})
     assert response.status_code == 400
     assert "필수 열" in response.content.decode()
+    assert not RegularsImport.objects.exists()
 
 
 def test_export_holds_full_numbers_consent_and_tags(client, store, owner, frozen_clock):

@@ -1,7 +1,7 @@
 """The store's existing customer list imported from a CSV (a paper notebook typed in):
 parsed whole first, then written set-based in short transactions of a few thousand rows."""
 
-
+import csv
 import datetime as dt
 import secrets
 from collections.abc import Callable
@@ -73,8 +73,8 @@ class ImportResult:
     warnings: list[ImportRowError] = field(default_factory=list)
 
 
-@dataclass
-class _ImportRow:
+@dataclass(frozen=True)
+class ImportRow:
     line: int
     name: str
     phone: str
@@ -96,10 +96,12 @@ def _parse_consent_at(value: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=KST)
 
 
-def _import_rows(
-    data: bytes, *, store: Store
-) -> tuple[list[_ImportRow], list[ImportRowError]]:
-    """Parse the whole file; raise ImportFileInvalid if the file itself is unusable."""
+def regulars_import_file_check(data: bytes) -> "csv.DictReader[str]":
+    """Return a reader over the customer list `data` positioned after its header.
+
+    Raise ImportFileInvalid if the file itself is unusable: larger than 2 MB, neither UTF-8
+    nor CP949, or without the required columns. Reads no row.
+    """
     try:
         text = csv_text(data, encodings=UTF8_OR_CP949, max_bytes=IMPORT_MAX_BYTES)
     except CsvFileTooLarge as error:
@@ -115,10 +117,20 @@ def _import_rows(
             reason=_("필수 열이 없습니다: %(columns)s (필요한 열: 이름, 휴대전화)")
             % {"columns": ", ".join(missing)}
         )
-    rows: list[_ImportRow] = []
+    return reader
+
+
+def regulars_import_rows(
+    data: bytes, *, store: Store, now: dt.datetime | None = None
+) -> tuple[list[ImportRow], list[ImportRowError]]:
+    """Parse the whole file into its valid rows and the rejected ones, by line; a consent
+    dated after `now` (default now) is rejected. Raise ImportFileInvalid if the file itself
+    is unusable. The same file and `now` give the same rows in the same order."""
+    reader = regulars_import_file_check(data)
+    rows: list[ImportRow] = []
     errors: list[ImportRowError] = []
     seen: set[str] = set()
-    now = clock.now()
+    now = now or clock.now()
     for record in reader:
         line = reader.line_num
         values = {key: (value or "").strip() for key, value in record.items() if key}
@@ -145,7 +157,7 @@ def _import_rows(
                 errors.append(ImportRowError(line=line, reason=exc.message))
                 continue
         seen.add(phone)
-        rows.append(_ImportRow(
+        rows.append(ImportRow(
             line=line, name=values.get("이름", "")[:60], phone=phone, consent_at=consent_at,
             consent_method=values.get(IMPORT_CONSENT_METHOD, "")[:100],
         ))
@@ -171,7 +183,7 @@ def regulars_import(
     time, each chunk in its own short transaction, so other writers wait at most one chunk;
     `progress(done, total)` is called after each chunk commits.
     """
-    rows, errors = _import_rows(data, store=store)
+    rows, errors = regulars_import_rows(data, store=store)
     result = ImportResult(errors=errors)
     for start in range(0, len(rows), IMPORT_CHUNK_ROWS):
         chunk = rows[start:start + IMPORT_CHUNK_ROWS]
@@ -186,13 +198,13 @@ def regulars_import(
     return result
 
 
-def _import_chunk_retrying(*, store: Store, rows: list[_ImportRow]) -> ImportResult:
+def _import_chunk_retrying(*, store: Store, rows: list[ImportRow]) -> ImportResult:
     """Write one chunk; run it again if a concurrent sign-up, follow or consent of one of its
     customers collided with it (the chunk re-reads what exists and skips it)."""
     for attempt in range(IMPORT_CHUNK_ATTEMPTS):
         try:
             with transaction.atomic():
-                return _import_chunk(store=store, rows=rows)
+                return regulars_import_chunk(store=store, rows=rows)
         except IntegrityError:
             if attempt == IMPORT_CHUNK_ATTEMPTS - 1:
                 raise
@@ -225,7 +237,7 @@ def _insert_many(template: models.Model, rows: list[dict[str, Any]]) -> None:
         ])
 
 
-def _import_chunk(*, store: Store, rows: list[_ImportRow]) -> ImportResult:
+def regulars_import_chunk(*, store: Store, rows: list[ImportRow]) -> ImportResult:
     """Write the customers, follows and consents of `rows` in a few bulk statements.
 
     Must run inside a transaction. Existing consents of the chunk's customers are locked in

@@ -201,3 +201,64 @@ class ConsentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consent_id}: {self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class RegularsImport(models.Model):
+    """One upload of a store's customer list, imported in the background chunk by chunk: the
+    file as uploaded (emptied once imported), how far the import has come, and what it did.
+
+    `done_rows` of `total_rows` valid rows are written; each chunk and the counts it adds
+    commit together, so an import stopped half-way resumes after its last chunk.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("대기 중")
+        RUNNING = "running", _("가져오는 중")
+        DONE = "done", _("완료")
+        FAILED = "failed", _("실패")
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="regulars_imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    filename = models.CharField(_("파일 이름"), max_length=200, blank=True)
+    data = models.BinaryField(_("파일 내용"), blank=True)
+    status = models.CharField(
+        _("상태"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(_("가져올 줄 수"), null=True, blank=True)
+    done_rows = models.PositiveIntegerField(_("가져온 줄 수"), default=0)
+    followed = models.PositiveIntegerField(_("새 단골"), default=0)
+    already_following = models.PositiveIntegerField(_("이미 단골"), default=0)
+    with_consent = models.PositiveIntegerField(_("광고 수신 동의"), default=0)
+    without_consent = models.PositiveIntegerField(_("동의 없음"), default=0)
+    # [{"line": 12, "reason": "…"}]: rows skipped, and rows imported without their consent.
+    row_errors = models.JSONField(_("건너뛴 줄"), default=list, blank=True)
+    row_warnings = models.JSONField(_("동의를 가져오지 않은 줄"), default=list, blank=True)
+    failure = models.CharField(_("실패 이유"), max_length=300, blank=True)
+    started_at = models.DateTimeField(_("시작"), null=True, blank=True)
+    # Upload, start and every chunk: an unfinished import whose last step is old lost its worker.
+    stepped_at = models.DateTimeField(_("마지막 진행"), default=clock.now)
+    finished_at = models.DateTimeField(_("끝"), null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("고객 명부 가져오기")
+        verbose_name_plural = _("고객 명부 가져오기")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_rows__isnull=True, done_rows=0)
+                | Q(done_rows__lte=models.F("total_rows")),
+                name="%(app_label)s_%(class)s_done_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}: {self.filename} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

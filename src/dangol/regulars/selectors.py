@@ -17,7 +17,7 @@ from dangol.core import clock
 from dangol.core.clock import KST
 from dangol.places.models import Market, Post, Product, Store
 from dangol.places.selectors import market_list, store_list
-from dangol.regulars.models import Consent, Follow, Tag
+from dangol.regulars.models import Consent, Follow, RegularsImport, Tag
 from dangol.regulars.rules import OptIn, consent_allows_ad_q, opt_in_stands_q
 
 
@@ -291,3 +291,13 @@ def store_search(*, q: str) -> QuerySet[Store]:
     """Return active stores whose name or products match `q`, with their market."""
     return store_list(q=q)
 
+
+
+def regulars_imports_of(*, store: Store) -> QuerySet[RegularsImport]:
+    """Return the customer-list imports of `store`, newest first, without the files."""
+    return RegularsImport.objects.filter(store=store).defer("data").order_by("-created_at", "-id")
+
+
+def regulars_import_of(*, store: Store, import_id: int) -> RegularsImport | None:
+    """Return import `import_id` if it is one of `store`'s, else None."""
+    return regulars_imports_of(store=store).filter(pk=import_id).first()

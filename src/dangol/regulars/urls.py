@@ -1,7 +1,7 @@
 from django.urls import path
 
 from dangol.notices.views import notice_list
-from dangol.regulars import views
+from dangol.regulars import import_pages, views
 
 app_name = "regulars"
 urlpatterns = [
@@ -34,8 +34,12 @@ urlpatterns = [
         name="merchant_follow_tags",
     ),
     path(
-        "merchant/stores/<int:pk>/regulars/import/", views.regulars_import,
+        "merchant/stores/<int:pk>/regulars/import/", import_pages.regulars_import,
         name="merchant_import",
+    ),
+    path(
+        "merchant/stores/<int:pk>/regulars/import/<int:import_id>/",
+        import_pages.regulars_import_status, name="merchant_import_status",
     ),
     path(
         "merchant/stores/<int:pk>/regulars/export.csv", views.regulars_export,

@@ -26,7 +26,7 @@ from dangol.core.pagecache import render_cached_for_anonymous
 from dangol.core.spreadsheet import csv_writer
 from dangol.places.models import Market, Store
 from dangol.places.selectors import store_get
-from dangol.regulars import consent_texts, imports, selectors, services
+from dangol.regulars import consent_texts, selectors, services
 from dangol.regulars.models import Follow
 from dangol.regulars.poster import store_poster_pdf
 
@@ -312,26 +312,6 @@ def follow_tags(request: HttpRequest, store: Store, follow_id: int) -> HttpRespo
         raise Http404 from None
     messages.success(request, _("태그를 저장했습니다."))
     return redirect(_safe_next(request, reverse("regulars:merchant_regulars", args=[store.pk])))
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@merchant_store(policy.REGULARS_IMPORT)
-def regulars_import(request: HttpRequest, store: Store) -> HttpResponse:
-    """Upload an existing customer list (CSV: 이름, 휴대전화[, 동의일시, 동의방법])."""
-    result = None
-    error = ""
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            error = _("CSV 파일을 골라 주세요.")
-        else:
-            try:
-                result = imports.regulars_import(store=store, data=upload.read())
-            except DangolError as exc:
-                error = exc.message
-    return render(request, "regulars/merchant_import.html", {
-        "store": store, "result": result, "error": error,
-    }, status=400 if error else 200)
 
 
 @require_safe
