@@ -22,7 +22,9 @@ idempotency key, e-mail through Django's mail backend with the ad opt-out link a
 List-Unsubscribe headers. A row is recorded (sent, or queued for a retry, or failed) right
 after its send, so a row already recorded as sent is never sent again; a crash between the
 provider's answer and the record leaves the row `sending`, and the next claim repeats it
-with the same key, which the provider ignores.
+with the same key. NHN does not de-duplicate keys, so a row claimed before (attempts > 1) is
+sent with `retry=True`: the channel looks the key up first and sends only if the provider
+never got it.
 
 Retries: a retryable error (timeout, 5xx) puts the row back to `queued` with
 `next_attempt_at = now + base·2^(attempts−1)` (capped); after MAX attempts, or on an error
@@ -239,9 +241,12 @@ class DispatchReport:
 def _send_text(delivery: Delivery) -> SmsResult:
     if not delivery.address:
         return SmsResult(accepted=False, error="no phone number", retryable=False)
+    # A row claimed before (attempts > 1) may have reached the provider without our
+    # learning it (a timeout, a killed worker): the channel looks its key up before sending.
     return sms_channel().send(
         to=delivery.address, body=delivery_text(delivery), kind=delivery.channel,
         idempotency_key=f"delivery-{delivery.pk}", title=delivery_subject(delivery),
+        retry=delivery.attempts > 1,
     )
 
 
