@@ -28,6 +28,7 @@ from dangol.core.clock import KST
 from dangol.core.korean import format_date
 from dangol.core.money import format_won
 from dangol.core.phone import phone_display
+from dangol.core.sms import sms_byte_count, sms_safe_text
 from dangol.messaging.errors import AdSenderIncomplete, InfoTemplateUnknown, SmsTooLong
 from dangol.regulars.rules import (
     NIGHT_END_HOUR,
@@ -359,25 +360,18 @@ def closing_sale_body(*, item: str, price: int, until: dt.time | dt.datetime) ->
 SMS_MAX_BYTES = 90
 LMS_MAX_BYTES = 2000
 
-# Characters outside CP949 that have a KS X 1001 (2-byte) look-alike or plain replacement.
-_SMS_REPLACEMENTS = str.maketrans({
-    "₩": "￦", "–": "-", "—": "-", "‒": "-", "\u00a0": " ", "\u200b": "", "\ufeff": "",
-})
-
-
 def sms_text(text: str) -> str:
-    """Return `text` as it can go out by SMS/LMS: line ends as '\\n', the won sign and dashes
-    replaced by their KS X 1001 look-alikes, any other character outside CP949 (emoji) as
-    '?'. The byte count of `sms_bytes` is the count of this text."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_SMS_REPLACEMENTS)
-    return text.encode("cp949", errors="replace").decode("cp949")
+    """Return `text` as it goes out by SMS/LMS: the SMS channel's one function
+    (dangol.core.sms.sms_safe_text: "₩12,000" → "12,000원", other characters outside CP949
+    as '?'), so that what the composer counts is what is sent."""
+    return sms_safe_text(text)
 
 
 def sms_bytes(text: str) -> int:
     """Return the byte length of `text` as carriers count it: CP949 (the superset of EUC-KR
     that gives every one of the 11,172 Hangul syllables 2 bytes; Python's strict euc_kr
     spends 8 bytes on a syllable outside KS X 1001 such as '똠'), after `sms_text`."""
-    return len(sms_text(text).encode("cp949"))
+    return sms_byte_count(text)
 
 
 def sms_kind(text: str) -> str:
