@@ -44,6 +44,7 @@ __all__ = [
     "AD_PREFIX",
     "INFO_TEMPLATES",
     "LMS_MAX_BYTES",
+    "OPT_OUT_080_LABEL",
     "OPT_OUT_LABEL",
     "SMS_MAX_BYTES",
     "ConsentState",
@@ -180,6 +181,8 @@ def info_decision(*, template: str, at: dt.datetime) -> Decision:
 # The legal markers are fixed Korean wording (시행령 §61 ②, 별표 6), not translated.
 AD_PREFIX = "(광고)"
 OPT_OUT_LABEL = "무료 수신거부"
+# An ad by SMS/LMS ends with the free 080 number (NHN's ad routes refuse it otherwise, -6003).
+OPT_OUT_080_LABEL = "무료수신거부"
 CONTACT_LABEL = "연락처"
 
 
@@ -228,13 +231,20 @@ def ad_body(body: str) -> str:
         text = dropped
 
 
-def ad_text(*, body: str, sender_name: str, sender_contact: str, opt_out_url: str) -> str:
+def ad_text(
+    *, body: str, sender_name: str, sender_contact: str, opt_out_url: str,
+    opt_out_080: str = "",
+) -> str:
     """Return the exact text of an ad as the recipient sees it:
 
         (광고) 바다수산
         <body>
         연락처: 051-544-1234
         무료 수신거부: https://…/o/<token>/
+
+    or, by SMS/LMS with the operator's free 080 number (`opt_out_080`), ending with the line
+    "무료수신거부 080-123-4567" instead of the web link (the provider's 080 service records
+    the call on its block list).
 
     The marker, sender, contact and opt-out line are added here, never typed: a label the
     merchant typed ("(광고)", "[광고]", "(광 고)", "광고)" …) is dropped (`ad_body`), not
@@ -243,6 +253,8 @@ def ad_text(*, body: str, sender_name: str, sender_contact: str, opt_out_url: st
     sender's name, contact or the opt-out URL is blank (the law requires all three).
     """
     name, contact, url = sender_name.strip(), sender_contact.strip(), opt_out_url.strip()
+    if opt_out_080.strip():
+        url = "080"
     if not name or not contact or not url:
         raise AdSenderIncomplete()
     if contact.startswith("+"):
@@ -252,7 +264,10 @@ def ad_text(*, body: str, sender_name: str, sender_contact: str, opt_out_url: st
     if text:
         lines.append(text)
     lines.append(f"{CONTACT_LABEL}: {contact}")
-    lines.append(f"{OPT_OUT_LABEL}: {url}")
+    if opt_out_080.strip():
+        lines.append(f"{OPT_OUT_080_LABEL} {phone_display(opt_out_080.strip())}")
+    else:
+        lines.append(f"{OPT_OUT_LABEL}: {url}")
     return "\n".join(lines)
 
 
