@@ -15,6 +15,7 @@ from dangol.core.clock import kst
 from dangol.core.sms import NhnCloudSms, national_number
 from dangol.messaging.campaigns import campaign_create, campaign_send
 from dangol.messaging.dispatch import deliveries_dispatch
+from dangol.messaging.errors import CampaignInvalid
 from dangol.messaging.models import Campaign, Channel, Delivery, SmsChannelState
 from dangol.messaging.sms_provider import (
     delivery_reports_poll,
@@ -202,3 +203,21 @@ def test_delivery_reports_are_polled_and_stored_per_delivery(sms_server: FakeNhn
     failed.refresh_from_db()
     assert (delivered.report_status, delivered.report_code) == ("delivered", "1000")
     assert (failed.report_status, failed.report_code) == ("failed", "3015")
+
+
+def test_the_composer_refuses_what_no_sms_can_carry_in_korean(
+    store: Store, consenting_regular: Callable[..., User],
+) -> None:
+    consenting_regular()
+    with pytest.raises(CampaignInvalid) as refused:
+        campaign_create(
+            store=store, kind=Campaign.Kind.AD, body="고등어 할인 🐟", channels=["sms"],
+            audience=Campaign.Audience.ALL, idempotency_key=uuid.uuid4().hex,
+        )
+
+    assert "문자로 보낼 수 없는 글자가 있습니다: 🐟" in refused.value.message
+    # The won sign is not refused: it is sent as 원, and counted so.
+    campaign_create(
+        store=store, kind=Campaign.Kind.AD, body="고등어 ₩12,000", channels=["sms"],
+        audience=Campaign.Audience.ALL, idempotency_key=uuid.uuid4().hex,
+    )
