@@ -1,6 +1,6 @@
 """The SMS provider's side of messaging: the channel paused when the month's quota ran out,
 delivery reports polled and stored per delivery, and the provider's 080 block list kept in
-step with consent (DESIGN.md §6, docs/messaging.md).
+step with consent (DESIGN.md §6; docs/architecture.md, messaging).
 
 - Quota: NHN answers -2052 when the month's sending quota is used up. Dispatch then pauses
   the SMS channel (`SmsChannelState.paused_at`): the row it was sending and the rest of its
