@@ -221,3 +221,19 @@ def test_the_composer_refuses_what_no_sms_can_carry_in_korean(
         store=store, kind=Campaign.Kind.AD, body="고등어 ₩12,000", channels=["sms"],
         audience=Campaign.Audience.ALL, idempotency_key=uuid.uuid4().hex,
     )
+
+
+def test_an_080_call_does_not_withdraw_a_consent_given_again_after_it(
+    sms_server: FakeNhnSms, store: Store, consenting_regular: Callable[..., User],
+) -> None:
+    person = consenting_regular()
+    sms_server.block(national_number(person.phone), at=kst(2026, 11, 21, 13, 0))
+    with clock.travel(AFTERNOON):
+        opt_outs_sync()
+    again = AFTERNOON + dt.timedelta(hours=1)
+    consenting_regular(customer=person, granted_at=again, follow=False)
+
+    with clock.travel(again + dt.timedelta(minutes=10)):
+        opt_outs_sync()  # the block list still lists the 13:00 call
+
+        assert Consent.objects.get(customer=person, store=store).ad_active

@@ -313,10 +313,14 @@ def consents_withdraw_all(
 ) -> int:
     """Withdraw every ad opt-in of `customer` still standing, each through
     `consent_withdraw` (a call to the operator's 080 opt-out number names no sender: it
-    stops every ad by text); return how many were withdrawn."""
+    stops every ad by text); return how many were withdrawn. With `at`, an opt-in given
+    after that instant stands: the person said yes again after saying no."""
     withdrawn = 0
     for consent in Consent.objects.filter(customer=customer).select_related("store", "market"):
-        if consent.ad_active:
+        given_later = at is not None and consent.ad_granted_at is not None and (
+            consent.ad_granted_at > at
+        )
+        if consent.ad_active and not given_later:
             consent_withdraw(
                 customer=customer, store=consent.store, market=consent.market, method=method,
                 at=at,
