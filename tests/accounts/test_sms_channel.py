@@ -34,12 +34,13 @@ def sms_server(settings) -> Iterator[FakeNhnSms]:
     server.stop()
 
 
-def test_one_time_code_is_sent_through_nhn_cloud_sms_and_signs_in(client, sms_server):
+def test_one_time_code_goes_through_the_nhn_auth_route_and_signs_in(client, sms_server):
     response = client.post(reverse("accounts:phone_start"), {"phone": "010-1234-5678"})
 
     assert response.status_code == 302
     [request] = sms_server.requests
-    assert request["path"] == f"/sms/v3.0/appKeys/{APP_KEY}/sender/sms"
+    # The provider's priority route for authentication messages.
+    assert request["path"] == f"/sms/v3.0/appKeys/{APP_KEY}/sender/auth/sms"
     assert request["headers"]["X-Secret-Key"] == SECRET_KEY
     body = request["body"]
     assert body["sendNo"] == SENDER
@@ -89,3 +90,18 @@ def test_a_code_the_provider_refused_is_reported_not_silently_awaited(client, sm
     assert response.status_code == 503
     assert "인증번호 문자를 보내지 못했습니다" in response.content.decode()
     assert "01012345678" not in caplog.text and "+821012345678" not in caplog.text
+
+
+def test_a_code_the_provider_did_not_send_does_not_count_against_the_number(
+    client, sms_server, settings
+):
+    settings.DANGOL_LOGIN_MAX_ATTEMPTS = 2
+    sms_server.fail_next(2, "error")
+
+    for _ in range(2):
+        response = client.post(reverse("accounts:phone_start"), {"phone": "010-1234-5678"})
+        assert response.status_code == 503
+    response = client.post(reverse("accounts:phone_start"), {"phone": "010-1234-5678"})
+
+    assert response.status_code == 302
+    assert len(sms_server.sent) == 1

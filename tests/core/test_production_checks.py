@@ -26,6 +26,7 @@ REAL_PROVIDERS = {
     "SMS_API_KEY": "app-key",
     "SMS_API_SECRET": "secret",
     "SMS_SENDER": "0515551234",
+    "SMS_OPT_OUT_080": "080-123-4567",
     "EMAIL_HOST": "smtp.example.kr",
     "SITE_URL": "https://dangol.example.kr",
 }
@@ -148,7 +149,7 @@ REAL_SETTINGS = {
     "SITE_URL": "https://dangol.example.kr", "PAYMENTS_PROVIDER": "toss",
     "TOSS_SECRET_KEY": "test_sk_real", "DANGOL_SMS_BACKEND": "dangol.core.sms.NhnCloudSms",
     "DANGOL_SMS_API_KEY": "app-key", "DANGOL_SMS_API_SECRET": "secret",
-    "DANGOL_SMS_SENDER": "0515551234",
+    "DANGOL_SMS_SENDER": "0515551234", "DANGOL_SMS_OPT_OUT_080": "080-123-4567",
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
 }
 
@@ -161,3 +162,12 @@ def test_real_providers_without_their_keys_are_refused_at_start_up():
 
     assert [error.id for error in errors] == ["dangol.E005", "dangol.E006"]
     assert "TOSS_SECRET_KEY" in errors[0].msg and "SMS_API_KEY" in errors[1].msg
+
+
+@pytest.mark.parametrize("number", ["", "051-544-1234", "080-12"])
+def test_the_nhn_channel_needs_a_free_080_opt_out_number_for_ads(number):
+    with override_settings(**{**REAL_SETTINGS, "DANGOL_SMS_OPT_OUT_080": number}):
+        errors = demo_parts_check(None)
+
+    assert [error.id for error in errors] == ["dangol.E007"]
+    assert "SMS_OPT_OUT_080" in errors[0].msg

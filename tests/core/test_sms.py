@@ -76,16 +76,19 @@ def test_lms_goes_to_the_mms_endpoint_with_a_title_clipped_to_40_bytes(
     assert request["body"]["body"] == body
 
 
-def test_repeated_key_gets_the_first_answer_and_is_delivered_once(
+def test_nhn_delivers_a_repeated_key_twice_so_a_retry_looks_it_up_first(
     nhn: NhnCloudSms, sms_server: FakeNhnSms
 ) -> None:
     first = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="delivery-9")
     again = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="delivery-9")
+    looked_up = nhn.send(
+        to="01011112222", body="안내", kind="sms", idempotency_key="delivery-9", retry=True
+    )
 
-    assert first == again
-    assert first.accepted is True
-    assert len(sms_server.accepted) == 1
-    assert sms_server.repeats == 1
+    assert first.accepted and again.accepted and looked_up.accepted
+    assert first.provider_id != again.provider_id  # no de-duplication at NHN
+    assert len(sms_server.sent) == 2 and sms_server.repeats == 1
+    assert looked_up.provider_id == first.provider_id  # found, not sent a third time
 
 
 def test_refused_recipient_is_a_final_failure(nhn: NhnCloudSms, sms_server: FakeNhnSms) -> None:
@@ -113,11 +116,24 @@ def test_timeout_is_retryable_and_the_retry_is_accepted(
     sms_server.fail_next(1, "timeout")
 
     late = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-3")
-    retry = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-3")
+    retry = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-3", retry=True)
 
     assert late == SmsResult(accepted=False, error="timeout", retryable=True)
     assert retry.accepted is True
     assert list(sms_server.accepted) == ["d-3"]
+
+
+def test_a_timeout_after_accepting_then_a_retry_sends_exactly_once(
+    nhn: NhnCloudSms, sms_server: FakeNhnSms
+) -> None:
+    sms_server.fail_next(1, "timeout-after-accepting")
+
+    late = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-4")
+    retry = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-4", retry=True)
+
+    assert late == SmsResult(accepted=False, error="timeout", retryable=True)
+    assert retry.accepted is True
+    assert len(sms_server.sent) == 1
 
 
 def test_wrong_secret_key_is_unauthorised_and_not_retried(sms_server: FakeNhnSms) -> None:
@@ -172,7 +188,7 @@ def test_unknown_path_is_refused_not_retried(sms_server: FakeNhnSms) -> None:
     result = nhn.send(to="01011112222", body="안내", kind="sms", idempotency_key="d-8")
 
     # 404 with an NHN-shaped error header: refused, not retried.
-    assert result == SmsResult(accepted=False, error="-9999: Not found", retryable=False)
+    assert result == SmsResult(accepted=False, error="HTTP 404: not found", retryable=False)
 
 
 def test_unknown_kind_is_a_programming_error(nhn: NhnCloudSms) -> None:

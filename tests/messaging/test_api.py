@@ -81,6 +81,19 @@ def test_check_counts_cost_balance_and_preview_without_writing(
     assert Campaign.objects.count() == 0 and Delivery.objects.count() == 0
 
 
+def test_check_shows_the_sms_text_as_sent_with_the_free_080_line(
+    client, store, owner, audience, settings
+):
+    settings.DANGOL_SMS_OPT_OUT_080 = "0801234567"
+    url = f"/api/stores/{store.pk}/campaigns/check"
+    response = post(client, url, {"body": "고등어 ₩8,000"}, bearer(owner))
+
+    lines = response.json()["sms_preview"].splitlines()
+    assert lines[1] == "고등어 8,000원"
+    assert lines[-1] == "무료수신거부 080-123-4567"
+    assert response.json()["preview"].splitlines()[-1].startswith("무료 수신거부: ")
+
+
 def test_check_at_night_tells_how_many_will_be_held(client, store, owner, audience,
                                                    credited_store):
     credited_store(1_000)

@@ -21,7 +21,7 @@ from dangol.messaging.rendering import opt_out_url
 from dangol.messaging.selectors import message_credit_balance
 from dangol.places.models import Store
 from dangol.regulars.services import consent_grant, consent_withdraw
-from tests.messaging.sms_server import APP_KEY, SECRET_KEY, SENDER, FakeNhnSms
+from tests.messaging.sms_server import APP_KEY, OPT_OUT_080, SECRET_KEY, SENDER, FakeNhnSms
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,7 @@ def sms_server(settings) -> Iterator[FakeNhnSms]:
     settings.DANGOL_SMS_API_KEY = APP_KEY
     settings.DANGOL_SMS_API_SECRET = SECRET_KEY
     settings.DANGOL_SMS_SENDER = SENDER
+    settings.DANGOL_SMS_OPT_OUT_080 = OPT_OUT_080
     settings.DANGOL_SMS_TIMEOUT_SECONDS = 0.3
     settings.DANGOL_MESSAGING_RATE_PER_SECOND = {"sms": 1000, "email": 1000}
     settings.DANGOL_MESSAGING_LEASE_SECONDS = LEASE
@@ -164,9 +165,11 @@ def test_ad_sms_goes_out_through_the_provider_with_the_delivery_key(
     assert sorted(sms_server.accepted) == [f"delivery-{row.pk}" for row in rows]
     for row in rows:
         message = sms_server.accepted[f"delivery-{row.pk}"]
-        assert message["kind"] == "mms"  # NHN's LMS endpoint
+        assert message["kind"] == "ad-mms"  # NHN's ad LMS endpoint
         assert message["body"].startswith("(광고) 바다수산\n고등어 30% 할인, 저녁 7시까지")
-        assert message["body"].endswith(f"무료 수신거부: {opt_out_url(row.opt_out_token)}")
+        # By SMS the opt-out is the operator's free 080 number, not the web link.
+        assert message["body"].endswith("\n무료수신거부 080-123-4567")
+        assert opt_out_url(row.opt_out_token) not in message["body"]
         assert message["title"] == "(광고) 바다수산"
         assert message["recipientList"][0]["recipientGroupingKey"] == f"delivery-{row.pk}"
     assert message_credit_balance(store=store) == 1_000 - 2 * LMS_PRICE
@@ -297,8 +300,12 @@ def test_timeouts_count_as_attempts_and_the_key_is_the_same_each_time(
 
     row.refresh_from_db()
     assert (row.status, row.attempts) == (Delivery.Status.SENT, 2)
-    keys = [request["body"]["senderGroupingKey"] for request in sms_server.requests]
+    keys = [
+        request["body"]["senderGroupingKey"]
+        for request in sms_server.requests if request["method"] == "POST"
+    ]
     assert keys == [f"delivery-{row.pk}", f"delivery-{row.pk}"]
+    assert len(sms_server.sent) == 1
 
 
 def test_after_the_last_attempt_the_row_fails_and_is_refunded(
@@ -375,8 +382,11 @@ def test_a_row_a_dead_worker_left_sending_is_repeated_with_the_same_key(
 
     assert report.sent == 1
     assert status_of(row) == Delivery.Status.SENT
-    assert len(sms_server.accepted) == 1
-    assert sms_server.repeats == 1
+    # NHN does not de-duplicate: the retry looked the key up and did not send again.
+    assert len(sms_server.sent) == 1
+    assert sms_server.repeats == 0
+    lookups = [r for r in sms_server.requests if r["method"] == "GET"]
+    assert [r["path"].split("?")[1] for r in lookups] == [f"senderGroupingKey=delivery-{row.pk}"]
 
 
 def test_dispatch_rejects_the_in_app_channel() -> None:

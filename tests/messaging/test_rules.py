@@ -531,7 +531,7 @@ def test_sms_kind_refuses_over_2000_bytes(text):
 
 
 def test_sms_text_makes_every_character_sendable():
-    assert sms_text("₩12,000 – 고등어\u00a0세일 😀\r\n끝") == "￦12,000 - 고등어 세일 ?\n끝"
+    assert sms_text("₩12,000 – 고등어\u00a0세일 😀\r\n끝") == "12,000원 - 고등어 세일 ?\n끝"
     sms_text("똠방각하 뷁").encode("cp949")  # no error
 
 

@@ -152,6 +152,26 @@ def test_composer_previews_the_exact_recipient_text_cost_and_balance(
     assert Campaign.objects.count() == 0  # a preview sends nothing
 
 
+def test_composer_previews_the_sms_text_as_sent_with_the_free_080_line(
+    client, store, owner, settings
+):
+    settings.DANGOL_SMS_OPT_OUT_080 = "0801234567"
+    client.force_login(owner)
+
+    page = client.post(
+        reverse("messaging:store_message_new", args=[store.pk]),
+        composer_data(body="오늘 고등어 ₩8,000!", action="preview"),
+    )
+
+    html = page.content.decode()
+    sms = re.search(r"data-sms-preview>(.*?)</div>", html, re.S).group(1).split("\n")
+    assert sms[0] == "(광고) 바다수산"
+    assert sms[1] == "오늘 고등어 8,000원!"  # as sent: the won sign is not in EUC-KR
+    assert sms[-1] == "무료수신거부 080-123-4567"
+    in_app = re.search(r"data-preview>(.*?)</div>", html, re.S).group(1)
+    assert in_app.split("\n")[-1].startswith("무료 수신거부: http://testserver/o/")
+
+
 def test_composer_sends_by_day_and_shows_statistics(
     client, store, owner, credited_store, consenting_regular
 ):

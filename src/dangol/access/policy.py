@@ -293,6 +293,11 @@ MESSAGE_PRICES = _action(
     "messaging.prices", "messaging", "Change the price per recipient of a channel",
     PLATFORM, Scope.ANY, "/admin/",
     refusal=errors.PlatformAdminOnly)
+SMS_CHANNEL_RESUME = _action(
+    "messaging.sms_resume", "messaging",
+    "Resume SMS sending paused when the provider's monthly quota ran out",
+    PLATFORM, Scope.ANY, "/admin/",
+    refusal=errors.PlatformAdminOnly)
 
 PRIVACY_MINE = _action(
     "privacy.mine", "privacy",

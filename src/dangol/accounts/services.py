@@ -95,6 +95,15 @@ def login_attempt_record(*, limits: list[LoginLimit]) -> None:
         )
 
 
+def login_attempt_forget(*, limits: list[LoginLimit]) -> None:
+    """Take back the attempt counted against the personal counts among `limits`: what the
+    person asked for failed on our side (the SMS provider did not send their code). The
+    client address keeps its count, so a failing provider cannot be hammered."""
+    for each in limits:
+        if each.personal:
+            ratelimit.unhit(each.key, window_seconds=settings.DANGOL_LOGIN_WINDOW_SECONDS)
+
+
 def login_attempts_clear(*, limits: list[LoginLimit]) -> None:
     """Forget the personal counts among `limits` after that person signed in; the client
     address keeps its count."""
@@ -130,7 +139,9 @@ def verification_code_send(*, request: HttpRequest | None, phone: str) -> Verifi
 
     Raise InvalidPhone for anything but a Korean mobile number, RateLimited when the number
     or the client asked too often, CodeNotSent when the SMS channel did not accept the
-    message. Earlier unused codes for the number stop working.
+    message (that request then does not count against the number). The code goes by the
+    channel's authentication route (`kind="code"`). Earlier unused codes for the number stop
+    working.
     """
     e164 = mobile_normalize(phone)
     limits = login_limits(step="code_request", request=request, who=e164)
@@ -147,10 +158,13 @@ def verification_code_send(*, request: HttpRequest | None, phone: str) -> Verifi
         )
     template = _("[단골] 인증번호 %(code)s 를 입력해 주세요. 3분 안에 입력해야 합니다.")
     body = str(template) % {"code": code}
-    result = sms_channel().send(to=e164, body=body, idempotency_key=f"otp-{record.pk}")
+    result = sms_channel().send(
+        to=e164, body=body, kind="code", idempotency_key=f"otp-{record.pk}"
+    )
     if not result.accepted:
         # The error is the provider's; the log names the masked number only, never the code.
         logger.warning("one-time code to %s not sent: %s", phone_mask(e164), result.error)
+        login_attempt_forget(limits=limits)
         raise CodeNotSent()
     return record
 

@@ -233,7 +233,10 @@ DANGOL_SMS_BACKEND = os.environ.get("SMS_BACKEND", "dangol.core.sms.OutboxSmsCha
 DANGOL_SMS_SENDER = os.environ.get("SMS_SENDER", "")
 DANGOL_SMS_API_KEY = os.environ.get("SMS_API_KEY", "")
 DANGOL_SMS_API_SECRET = os.environ.get("SMS_API_SECRET", "")
-DANGOL_SMS_API_URL = os.environ.get("SMS_API_URL", "")
+DANGOL_SMS_API_URL = os.environ.get("SMS_API_URL", "")  # "" = https://sms.api.nhncloudservice.com
+# The free 080 opt-out number registered with NHN Cloud: ad SMS/LMS end with it (the law and
+# NHN's ad routes require it); checked by `dangol check --deploy` when the NHN channel is on.
+DANGOL_SMS_OPT_OUT_080 = os.environ.get("SMS_OPT_OUT_080", "")
 
 if os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

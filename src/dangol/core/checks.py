@@ -17,10 +17,11 @@ from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
-from dangol.core.sms import sms_channel
+from dangol.core.sms import national_number, sms_channel
 
 SANDBOX_PAYMENTS_PROVIDER = "sandbox"
 OUTBOX_SMS_BACKEND = "dangol.core.sms.OutboxSmsChannel"
+NHN_SMS_BACKEND = "dangol.core.sms.NhnCloudSms"
 OUTBOX_EMAIL_BACKEND = "dangol.core.mail.OutboxEmailBackend"
 
 
@@ -65,6 +66,16 @@ def demo_parts_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
                 _("SMS_BACKEND=%(backend)s 를 쓸 수 없습니다: %(error)s")
                 % {"backend": settings.DANGOL_SMS_BACKEND, "error": exc},
                 id="dangol.E006",
+            ))
+    if settings.DANGOL_SMS_BACKEND == NHN_SMS_BACKEND:
+        number = national_number(getattr(settings, "DANGOL_SMS_OPT_OUT_080", "") or "")
+        if not (number.startswith("080") and len(number) in {10, 11}):
+            errors.append(Error(
+                _("NHN Cloud 문자로 광고를 보내려면 SMS_OPT_OUT_080 에 무료 수신거부 080 번호가 "
+                  "필요합니다."),
+                hint=_("NHN Cloud 콘솔의 080 수신거부 서비스에 등록한 번호를 "
+                       "SMS_OPT_OUT_080=080-123-4567 처럼 설정하세요."),
+                id="dangol.E007",
             ))
     if not settings.SITE_URL:
         errors.append(Error(

@@ -55,6 +55,18 @@ def remaining(key: str, *, limit: int, window_seconds: int, at: float | None = N
     return max(0, limit - used)
 
 
+def unhit(key: str, *, window_seconds: int, at: float | None = None) -> None:
+    """Take back one hit of `key` in the current window (an attempt that turned out not to
+    be the caller's: the service it asked for failed)."""
+    counter = _counter(key, window_seconds, at)
+    store = _store()
+    try:
+        if int(store.get(counter, 0)) > 0:
+            store.decr(counter)
+    except ValueError:  # expired between get and decr: nothing to take back
+        pass
+
+
 def clear(key: str, *, window_seconds: int, at: float | None = None) -> None:
     """Forget the hits of `key` in the current window."""
     _store().delete(_counter(key, window_seconds, at))

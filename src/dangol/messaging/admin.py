@@ -3,11 +3,13 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from dangol.access.checks import may, signed_in
-from dangol.access.policy import MESSAGE_PRICES
+from dangol.access.policy import MESSAGE_PRICES, SMS_CHANNEL_RESUME
 from dangol.messaging.credit import message_price_reset, message_price_set
-from dangol.messaging.models import Campaign, Delivery, MessagePrice
+from dangol.messaging.models import Campaign, Delivery, MessagePrice, SmsChannelState
+from dangol.messaging.sms_provider import sms_channel_resume
 
 
 @admin.register(MessagePrice)
@@ -59,3 +61,29 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_display = ["id", "campaign", "customer", "channel", "status", "release_at", "sent_at"]
     list_filter = ["channel", "status"]
     raw_id_fields = ["campaign", "customer"]
+
+
+@admin.register(SmsChannelState)
+class SmsChannelStateAdmin(admin.ModelAdmin):
+    """Whether SMS sending is paused (the provider's monthly quota ran out) and how far the
+    080 block list is in step; the platform administrator resumes sending here."""
+
+    list_display = ["__str__", "paused_at", "paused_reason", "opt_outs_read_until",
+                    "opt_outs_pushed_until"]
+    readonly_fields = ["paused_at", "paused_reason", "opt_outs_read_until",
+                       "opt_outs_pushed_until"]
+    actions = ["resume"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("문자 발송 다시 시작 (한도를 늘린 뒤)"))
+    def resume(self, request: HttpRequest, queryset: QuerySet[SmsChannelState]) -> None:
+        if not may(request.user, SMS_CHANNEL_RESUME):
+            self.message_user(request, _("플랫폼 관리자만 할 수 있습니다."), level="error")
+            return
+        sms_channel_resume()
+        self.message_user(request, _("문자 발송을 다시 시작했습니다."))

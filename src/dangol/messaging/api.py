@@ -39,6 +39,7 @@ from dangol.core.idempotency import (
     idempotency_service_key,
     idempotent_call,
 )
+from dangol.core.sms import sms_safe_text
 from dangol.coupons.models import CouponTemplate
 from dangol.messaging import campaigns, deliveries, rendering, selectors
 from dangol.messaging.errors import DeliveryNotFound
@@ -118,7 +119,10 @@ class CheckOut(Schema):
     release_at: dt.datetime | None = Field(description="보류된 메시지를 보내는 때")
     sms_channel: str = Field(description="문자 채널의 실제 종류: sms | lms")
     problems: list[str] = Field(description="보낼 수 없는 이유 (없으면 보낼 수 있음)")
-    preview: str = Field(description="받는 사람이 보는 형태")
+    preview: str = Field(description="받는 사람이 앱·이메일에서 보는 형태 (수신거부 링크)")
+    sms_preview: str = Field(
+        description="문자로 보내는 그대로의 형태 (무료수신거부 080 번호, ₩ → 원)"
+    )
 
 
 class CampaignOut(Schema):
@@ -200,16 +204,18 @@ class InboxOut(Schema):
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _preview(sender: _Sender, body: ComposeIn) -> tuple[str, str]:
-    """Return the text recipients would see (rendering.campaign_text) with a placeholder
-    opt-out link, and the problem that stops the ad from being rendered (a sender without a
-    contact: the law requires one) or ""; the body as written in that case."""
+def _preview(sender: _Sender, body: ComposeIn, *, channel: str = "") -> tuple[str, str]:
+    """Return the text recipients would see on `channel` (rendering.campaign_text; by SMS as
+    sent, core.sms.sms_safe_text) with a placeholder opt-out link, and the problem that
+    stops the ad from being rendered (a sender without a contact: the law requires one) or
+    ""; the body as written in that case."""
     draft = Campaign(store=sender.store, market=sender.market, kind=body.kind,
                      template=body.template, body=body.body)
     try:
-        return rendering.campaign_text(campaign=draft), ""
+        text = rendering.campaign_text(campaign=draft, channel=channel)
     except DangolError as error:
         return body.body, error.message
+    return (sms_safe_text(text) if channel == Channel.SMS else text), ""
 
 
 def _tag(sender: _Sender, tag_id: int | None) -> Tag | None:
@@ -242,7 +248,8 @@ def _check(sender: _Sender, body: ComposeIn) -> CheckOut:
     if problem and problem not in problems:
         problems.append(problem)
     fields["problems"] = problems
-    return CheckOut(**fields, preview=preview)
+    sms_preview, _problem = _preview(sender, body, channel=Channel.SMS)
+    return CheckOut(**fields, preview=preview, sms_preview=sms_preview)
 
 
 def _detail(campaign: Campaign) -> CampaignDetailOut:

@@ -24,6 +24,7 @@ from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import DangolError, IdempotencyKeyReused
 from dangol.core.money import format_won
+from dangol.core.sms import sms_unsendable
 from dangol.coupons.models import CouponTemplate
 from dangol.ledger import catalogue
 from dangol.ledger.models import Account
@@ -263,9 +264,19 @@ def _validate(campaign: Campaign) -> None:
         # The law's sender name, contact and opt-out line must render (AdSenderIncomplete),
         # and an SMS must fit an LMS (SmsTooLong).
         if Channel.SMS in campaign.channels:
+            _validate_sms_characters(campaign)
             sms_channel(campaign)
         else:
             campaign_text(campaign=campaign)
+
+
+def _validate_sms_characters(campaign: Campaign) -> None:
+    """Refuse characters no SMS can carry (emoji…), rather than send them as '?'."""
+    unsendable = sms_unsendable(campaign_text(campaign=campaign, channel=Channel.SMS))
+    if unsendable:
+        raise CampaignInvalid(reason=_(
+            "문자로 보낼 수 없는 글자가 있습니다: %(chars)s 지우거나 다른 글자로 바꿔 주세요"
+        ) % {"chars": " ".join(unsendable)})
 
 
 def _same_request(existing: Campaign, fields: dict[str, Any]) -> bool:

@@ -22,9 +22,15 @@ idempotency key, e-mail through Django's mail backend with the ad opt-out link a
 List-Unsubscribe headers. A row is recorded (sent, or queued for a retry, or failed) right
 after its send, so a row already recorded as sent is never sent again; a crash between the
 provider's answer and the record leaves the row `sending`, and the next claim repeats it
-with the same key, which the provider ignores.
+with the same key. NHN does not de-duplicate keys, so a row claimed before (attempts > 1) is
+sent with `retry=True`: the channel looks the key up first and sends only if the provider
+never got it.
 
-Retries: a retryable error (timeout, 5xx) puts the row back to `queued` with
+Quota: the provider's "monthly quota used up" (-2052) pauses the SMS channel
+(messaging.sms_provider): the row and the rest of its batch go back to `queued` with the
+attempt taken back, and nothing is claimed until the channel is resumed.
+
+Retries: a retryable error (timeout, 5xx, NHN's -9999/-2021) puts the row back to `queued` with
 `next_attempt_at = now + base·2^(attempts−1)` (capped); after MAX attempts, or on an error
 that cannot succeed (refused number, no address), the row is `failed` and refunded.
 
@@ -51,12 +57,14 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
+from django.db.models import F
 
 from dangol.core import clock, ratelimit
 from dangol.core.sms import SmsResult, sms_channel
 from dangol.messaging.audience import consent_sql
 from dangol.messaging.models import Campaign, Channel, Delivery, SuppressedReason
 from dangol.messaging.rules import release_at
+from dangol.messaging.sms_provider import sms_channel_pause, sms_channel_paused
 from dangol.regulars.rules import is_night_kst
 
 logger = logging.getLogger("dangol.messaging")
@@ -194,7 +202,9 @@ def delivery_text(delivery: Delivery) -> str:
     system with "(광고)", sender, contact and this delivery's opt-out link)."""
     from dangol.messaging.rendering import campaign_text
 
-    return campaign_text(campaign=delivery.campaign, token=delivery.opt_out_token)
+    return campaign_text(
+        campaign=delivery.campaign, token=delivery.opt_out_token, channel=delivery.channel
+    )
 
 
 def delivery_subject(delivery: Delivery) -> str:
@@ -239,9 +249,12 @@ class DispatchReport:
 def _send_text(delivery: Delivery) -> SmsResult:
     if not delivery.address:
         return SmsResult(accepted=False, error="no phone number", retryable=False)
+    # A row claimed before (attempts > 1) may have reached the provider without our
+    # learning it (a timeout, a killed worker): the channel looks its key up before sending.
     return sms_channel().send(
         to=delivery.address, body=delivery_text(delivery), kind=delivery.channel,
         idempotency_key=f"delivery-{delivery.pk}", title=delivery_subject(delivery),
+        ad=delivery.campaign.kind == Campaign.Kind.AD, retry=delivery.attempts > 1,
     )
 
 
@@ -290,6 +303,15 @@ def _record(delivery: Delivery, result: SmsResult, *, now: dt.datetime) -> str:
     return "failed"
 
 
+def _unclaim(ids: list[int]) -> int:
+    """Put claimed rows still `sending` back to `queued`, taking back the attempt their
+    claim counted; return how many."""
+    return Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING).update(
+        status=Delivery.Status.QUEUED, claimed_until=None, attempts=F("attempts") - 1,
+        updated_at=clock.now(),
+    )
+
+
 def deliveries_dispatch(
     *, channel: str, limit: int | None = None, now: dt.datetime | None = None
 ) -> DispatchReport:
@@ -297,6 +319,8 @@ def deliveries_dispatch(
     if channel not in EXTERNAL_CHANNELS:
         raise ValueError(f"{channel!r} is not an external channel")
     limit = limit or int(_setting("DANGOL_MESSAGING_BATCH_SIZE", 100))
+    if channel != Channel.EMAIL and sms_channel_paused(now=now):
+        return DispatchReport()  # the month's SMS quota is used up: the rows wait
     ids = deliveries_claim(channel=channel, limit=limit, now=now)
     report = DispatchReport(claimed=len(ids), ids=ids)
     if not ids:
@@ -314,6 +338,11 @@ def deliveries_dispatch(
             result = _send_email(delivery, mail_connection)
         else:
             result = _send_text(delivery)
+        if result.quota_exhausted:
+            # Not this row's fault: it and the rest of the batch wait, uncounted.
+            sms_channel_pause(reason=result.error)
+            _unclaim([row for row in ids if row >= delivery.pk])
+            break
         outcome = _record(delivery, result, now=now or clock.now())
         if outcome == "failed":
             failed.append(delivery.pk)

@@ -181,6 +181,11 @@ class Delivery(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     clicked_at = models.DateTimeField(null=True, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    # The provider's delivery report (polled for SMS/LMS): "delivered", "failed" or "";
+    # db_default: the fan-out inserts rows in SQL (audience.py) without these columns.
+    report_status = models.CharField(_("전달 결과"), max_length=10, blank=True, db_default="")
+    report_code = models.CharField(_("전달 결과 코드"), max_length=20, blank=True, db_default="")
+    reported_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -199,3 +204,26 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.customer_id} {self.channel} {self.status}"
+
+
+class SmsChannelState(models.Model):
+    """The SMS provider as dangol last found it, one row (pk 1): paused when the month's
+    sending quota ran out (deliveries wait, nothing fails), how far the provider's 080
+    block list has been read and up to which withdrawal made in dangol it has been told."""
+
+    paused_at = models.DateTimeField(_("발송 멈춘 때"), null=True, blank=True)
+    paused_reason = models.CharField(_("멈춘 까닭"), max_length=300, blank=True)
+    opt_outs_read_until = models.DateTimeField(
+        _("080 수신거부 목록 읽은 때"), null=True, blank=True
+    )
+    opt_outs_pushed_until = models.DateTimeField(
+        _("080 수신거부 목록에 보낸 철회의 때"), null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("문자 발송 상태")
+        verbose_name_plural = _("문자 발송 상태")
+
+    def __str__(self) -> str:
+        return str(_("멈춤")) if self.paused_at else str(_("보내는 중"))

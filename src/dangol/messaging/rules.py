@@ -28,6 +28,7 @@ from dangol.core.clock import KST
 from dangol.core.korean import format_date
 from dangol.core.money import format_won
 from dangol.core.phone import phone_display
+from dangol.core.sms import sms_byte_count, sms_safe_text
 from dangol.messaging.errors import AdSenderIncomplete, InfoTemplateUnknown, SmsTooLong
 from dangol.regulars.rules import (
     NIGHT_END_HOUR,
@@ -43,6 +44,7 @@ __all__ = [
     "AD_PREFIX",
     "INFO_TEMPLATES",
     "LMS_MAX_BYTES",
+    "OPT_OUT_080_LABEL",
     "OPT_OUT_LABEL",
     "SMS_MAX_BYTES",
     "ConsentState",
@@ -179,6 +181,8 @@ def info_decision(*, template: str, at: dt.datetime) -> Decision:
 # The legal markers are fixed Korean wording (시행령 §61 ②, 별표 6), not translated.
 AD_PREFIX = "(광고)"
 OPT_OUT_LABEL = "무료 수신거부"
+# An ad by SMS/LMS ends with the free 080 number (NHN's ad routes refuse it otherwise, -6003).
+OPT_OUT_080_LABEL = "무료수신거부"
 CONTACT_LABEL = "연락처"
 
 
@@ -227,13 +231,20 @@ def ad_body(body: str) -> str:
         text = dropped
 
 
-def ad_text(*, body: str, sender_name: str, sender_contact: str, opt_out_url: str) -> str:
+def ad_text(
+    *, body: str, sender_name: str, sender_contact: str, opt_out_url: str,
+    opt_out_080: str = "",
+) -> str:
     """Return the exact text of an ad as the recipient sees it:
 
         (광고) 바다수산
         <body>
         연락처: 051-544-1234
         무료 수신거부: https://…/o/<token>/
+
+    or, by SMS/LMS with the operator's free 080 number (`opt_out_080`), ending with the line
+    "무료수신거부 080-123-4567" instead of the web link (the provider's 080 service records
+    the call on its block list).
 
     The marker, sender, contact and opt-out line are added here, never typed: a label the
     merchant typed ("(광고)", "[광고]", "(광 고)", "광고)" …) is dropped (`ad_body`), not
@@ -242,6 +253,8 @@ def ad_text(*, body: str, sender_name: str, sender_contact: str, opt_out_url: st
     sender's name, contact or the opt-out URL is blank (the law requires all three).
     """
     name, contact, url = sender_name.strip(), sender_contact.strip(), opt_out_url.strip()
+    if opt_out_080.strip():
+        url = "080"
     if not name or not contact or not url:
         raise AdSenderIncomplete()
     if contact.startswith("+"):
@@ -251,7 +264,10 @@ def ad_text(*, body: str, sender_name: str, sender_contact: str, opt_out_url: st
     if text:
         lines.append(text)
     lines.append(f"{CONTACT_LABEL}: {contact}")
-    lines.append(f"{OPT_OUT_LABEL}: {url}")
+    if opt_out_080.strip():
+        lines.append(f"{OPT_OUT_080_LABEL} {phone_display(opt_out_080.strip())}")
+    else:
+        lines.append(f"{OPT_OUT_LABEL}: {url}")
     return "\n".join(lines)
 
 
@@ -359,25 +375,18 @@ def closing_sale_body(*, item: str, price: int, until: dt.time | dt.datetime) ->
 SMS_MAX_BYTES = 90
 LMS_MAX_BYTES = 2000
 
-# Characters outside CP949 that have a KS X 1001 (2-byte) look-alike or plain replacement.
-_SMS_REPLACEMENTS = str.maketrans({
-    "₩": "￦", "–": "-", "—": "-", "‒": "-", "\u00a0": " ", "\u200b": "", "\ufeff": "",
-})
-
-
 def sms_text(text: str) -> str:
-    """Return `text` as it can go out by SMS/LMS: line ends as '\\n', the won sign and dashes
-    replaced by their KS X 1001 look-alikes, any other character outside CP949 (emoji) as
-    '?'. The byte count of `sms_bytes` is the count of this text."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_SMS_REPLACEMENTS)
-    return text.encode("cp949", errors="replace").decode("cp949")
+    """Return `text` as it goes out by SMS/LMS: the SMS channel's one function
+    (dangol.core.sms.sms_safe_text: "₩12,000" → "12,000원", other characters outside CP949
+    as '?'), so that what the composer counts is what is sent."""
+    return sms_safe_text(text)
 
 
 def sms_bytes(text: str) -> int:
     """Return the byte length of `text` as carriers count it: CP949 (the superset of EUC-KR
     that gives every one of the 11,172 Hangul syllables 2 bytes; Python's strict euc_kr
     spends 8 bytes on a syllable outside KS X 1001 such as '똠'), after `sms_text`."""
-    return len(sms_text(text).encode("cp949"))
+    return sms_byte_count(text)
 
 
 def sms_kind(text: str) -> str:

@@ -48,3 +48,23 @@ def deliveries_release() -> int:
     from dangol.messaging import deliveries
 
     return deliveries.deliveries_release().released
+
+
+# --- the SMS provider: delivery reports and the 080 block list ---------------------------------
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def sms_delivery_reports_poll() -> int:
+    """Every 5 minutes: store the provider's delivery reports of recent SMS/LMS rows."""
+    from dangol.messaging.sms_provider import delivery_reports_poll
+
+    return delivery_reports_poll()
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def sms_opt_outs_sync() -> tuple[int, int]:
+    """Every 10 minutes: calls to the 080 opt-out number become consent withdrawals, and
+    withdrawals made in dangol go to the 080 block list."""
+    from dangol.messaging.sms_provider import opt_outs_sync
+
+    return opt_outs_sync()

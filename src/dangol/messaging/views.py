@@ -22,6 +22,7 @@ from dangol.access.pages import market_for_page, store_for_page
 from dangol.accounts.models import User
 from dangol.core import clock
 from dangol.core.errors import DangolError
+from dangol.core.sms import sms_safe_text
 from dangol.core.templatetags.korean import kdatetime, won
 from dangol.ledger.selectors import account_statement
 from dangol.messaging.campaigns import campaign_check, campaign_is_due, campaign_submit
@@ -29,7 +30,7 @@ from dangol.messaging.credit import message_credit_account, message_credit_top_u
 from dangol.messaging.deliveries import delivery_click, delivery_opt_out, delivery_read
 from dangol.messaging.forms import ClosingSaleForm, ComposerForm, TopUpForm
 from dangol.messaging.models import Campaign, Channel, Delivery, SuppressedReason
-from dangol.messaging.rendering import TOKEN_PLACEHOLDER
+from dangol.messaging.rendering import TOKEN_PLACEHOLDER, opt_out_080
 from dangol.messaging.rules import ad_text, closing_sale_body
 from dangol.messaging.selectors import (
     campaign_stats,
@@ -108,15 +109,21 @@ def _opt_out_url(request: HttpRequest, token: str) -> str:
     return request.build_absolute_uri(reverse("messaging:opt_out", args=[token]))
 
 
-def _preview_text(request: HttpRequest, *, sender: Sender, body: str) -> str:
-    """The exact text a recipient sees; the opt-out URL is a per-recipient one."""
+def _preview_text(
+    request: HttpRequest, *, sender: Sender, body: str, by_sms: bool = False
+) -> str:
+    """The exact text a recipient sees in the app and by e-mail (the opt-out URL is a
+    per-recipient one) or, `by_sms`, by SMS/LMS as sent (the free 080 line, the text made
+    sendable: "₩" as 원)."""
     try:
-        return ad_text(
+        text = ad_text(
             body=body, sender_name=sender.name, sender_contact=sender.contact,
             opt_out_url=_opt_out_url(request, TOKEN_PLACEHOLDER),
+            opt_out_080=opt_out_080() if by_sms else "",
         )
     except DangolError as exc:
         return exc.message
+    return sms_safe_text(text) if by_sms else text
 
 
 def _check(
@@ -160,6 +167,7 @@ def _composer_page(
         {
             "sender": sender, "form": form, "check": check, "error": error,
             "preview": _preview_text(request, sender=sender, body=str(body)),
+            "sms_preview": _preview_text(request, sender=sender, body=str(body), by_sms=True),
             "balance": check.balance if check is not None else _balance(sender),
             "list_url": sender.url("messages"), "credit_url": sender.url("credit"),
             "night": _is_night(),

@@ -114,6 +114,7 @@ class Consent(models.Model):
         WEB = "web", _("웹 양식")
         PAPER = "paper", _("서면·명부 가져오기")
         API = "api", _("API")
+        PHONE_080 = "080", _("080 무료 수신거부 전화")
 
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"

@@ -131,6 +131,13 @@ class SenderConsent:
         return sender
 
 
+def ad_consent_stands_anywhere(*, customer: User) -> bool:
+    """Return whether `customer` still lets any sender send them ads."""
+    return any(
+        consent.ad_active for consent in Consent.objects.filter(customer=customer)
+    )
+
+
 def consent_overview(*, customer: User) -> list[SenderConsent]:
     """Return every sender `customer` follows or has a consent record for, with both.
 

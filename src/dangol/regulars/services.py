@@ -284,18 +284,20 @@ def consent_night_grant(
 @transaction.atomic
 def consent_withdraw(
     *, customer: User, store: Store | None = None, market: Market | None = None,
-    method: str = Consent.Method.WEB,
+    method: str = Consent.Method.WEB, at: dt.datetime | None = None,
 ) -> Consent | None:
-    """Withdraw `customer`'s ad opt-in (and with it the night opt-in) at this instant.
+    """Withdraw `customer`'s ad opt-in (and with it the night opt-in) at this instant, or at
+    `at` when it was made elsewhere earlier (a call to the 080 opt-out number; never later
+    than now).
 
-    Takes effect at once: an ad at or after this instant is not allowed. Return the
+    Takes effect at once: an ad at or after that instant is not allowed. Return the
     consent, or None if there never was one. Withdrawing twice changes nothing.
     """
     _one_sender(store, market)
     consent = _consent_for(customer=customer, store=store, market=market, lock=True)
     if consent is None or not consent.ad_active:
         return consent
-    now = clock.now()
+    now = clock.now() if at is None else min(at, clock.now())
     if consent.night_active:
         consent.night_withdrawn_at = now
         _event(consent=consent, kind=ConsentEvent.Kind.NIGHT_WITHDRAWN, at=now, method=method)
@@ -303,6 +305,28 @@ def consent_withdraw(
     consent.save(update_fields=["ad_withdrawn_at", "night_withdrawn_at", "updated_at"])
     _event(consent=consent, kind=ConsentEvent.Kind.WITHDRAWN, at=now, method=method)
     return consent
+
+
+@transaction.atomic
+def consents_withdraw_all(
+    *, customer: User, method: str, at: dt.datetime | None = None
+) -> int:
+    """Withdraw every ad opt-in of `customer` still standing, each through
+    `consent_withdraw` (a call to the operator's 080 opt-out number names no sender: it
+    stops every ad by text); return how many were withdrawn. With `at`, an opt-in given
+    after that instant stands: the person said yes again after saying no."""
+    withdrawn = 0
+    for consent in Consent.objects.filter(customer=customer).select_related("store", "market"):
+        given_later = at is not None and consent.ad_granted_at is not None and (
+            consent.ad_granted_at > at
+        )
+        if consent.ad_active and not given_later:
+            consent_withdraw(
+                customer=customer, store=consent.store, market=consent.market, method=method,
+                at=at,
+            )
+            withdrawn += 1
+    return withdrawn
 
 
 @transaction.atomic
