@@ -338,3 +338,7 @@ PAYMENTS_SANDBOX_TIMEOUT_SECONDS = float(os.environ.get("PAYMENTS_SANDBOX_TIMEOU
 TOSS_SECRET_KEY = os.environ.get("TOSS_SECRET_KEY", "")
 TOSS_API_BASE = os.environ.get("TOSS_API_BASE", "https://api.tosspayments.com")
 TOSS_TIMEOUT_SECONDS = float(os.environ.get("TOSS_TIMEOUT_SECONDS", "10"))
+# Waits (seconds) before repeating a call Toss answered PROVIDER_ERROR (temporary), same key.
+TOSS_RETRY_DELAYS = (0.5, 1.0, 2.0)
+# The periodic sweeper settles, by asking the provider, operations unanswered this long.
+PAYMENTS_SWEEP_AFTER_MINUTES = int(os.environ.get("PAYMENTS_SWEEP_AFTER_MINUTES", "10"))
