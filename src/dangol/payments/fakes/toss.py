@@ -17,8 +17,12 @@ What it enforces, as Toss does:
   than Toss, to prove the adapter sends one). A repeated key is answered with the stored first
   response for 15 days (IDEMPOTENCY_DAYS) by the fake's clock, `now()`, which follows
   `dangol.core.clock` shifted by `advance(…)`; after that the key is new again.
-- `time_out_next()`: the next POST is carried out and stored, then its reply is held back for
-  `slow_seconds` (an answer lost to the client's timeout).
+- `time_out_next()`: the next request is carried out and stored, then its reply is held back
+  for `slow_seconds` (an answer lost to the client's timeout).
+- A page that plays the payment window in a browser: GET /window with the query Toss's
+  `requestPayment` takes (clientKey, orderId, amount, orderName, successUrl, failUrl) shows
+  the test cards; choosing one redirects to successUrl?paymentKey=…&orderId=…&amount=…, and
+  cancelling to failUrl?code=PAY_PROCESS_CANCELED&message=…&orderId=…, as Toss does.
 
 `respond_next(status, body)` makes the next request answer exactly that; `requests` logs every
 request (method, path, headers, body).
@@ -26,6 +30,7 @@ request (method, path, headers, body).
 
 import base64
 import copy
+import html
 import json
 import secrets
 import threading
@@ -34,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from dangol.core import clock
 
@@ -84,16 +90,34 @@ class FakeToss:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                if self.path.startswith("/window"):
+                    query = parse_qs(urlsplit(self.path).query)
+                    self._page(*fake.window_page({k: v[0] for k, v in query.items()}))
+                    return
                 self._answer(*fake.handle("GET", self.path, dict(self.headers), {}))
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
+                if self.path.startswith("/window"):
+                    form = parse_qs(raw.decode("utf-8"))
+                    self._page(*fake.window_submit({k: v[0] for k, v in form.items()}))
+                    return
                 try:
                     body = json.loads(raw or b"{}")
                 except json.JSONDecodeError:
                     body = {"_raw": raw.decode("latin-1")}
                 self._answer(*fake.handle("POST", self.path, dict(self.headers), body))
+
+            def _page(self, status: int, location: str, page: str) -> None:
+                data = page.encode()
+                self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _answer(self, status: int, payload: Any, delay: float) -> None:
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -164,6 +188,50 @@ class FakeToss:
             }
             self.cards[payment_key] = card
             return payment_key
+
+    def window_page(self, query: dict[str, str]) -> tuple[int, str, str]:
+        """Return (status, redirect, HTML) of the window page for Toss's payment request."""
+        if query.get("clientKey") != CLIENT_KEY:
+            return 401, "", "<p>UNAUTHORIZED_KEY: 클라이언트 키가 올바르지 않습니다.</p>"
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in query.items()
+        )
+        cards = "".join(
+            f'<li><label><input type="radio" name="card" value="{code}"{checked}> {label}'
+            "</label></li>"
+            for code, label, checked in [
+                (APPROVE, "승인되는 카드", " checked"),
+                *((code, f"거절되는 카드 ({code})", "") for code in DECLINES),
+            ]
+        )
+        amount = html.escape(query.get("amount", ""))
+        return 200, "", (
+            '<!doctype html><html lang="ko"><meta charset="utf-8">'
+            "<title>토스페이먼츠 결제창 (테스트)</title>"
+            f"<h1>토스페이먼츠 결제창 (테스트)</h1><p>{html.escape(query.get('orderName', ''))}"
+            f" — {amount}원</p><form method=\"post\" action=\"/window\">{hidden}"
+            f"<ul>{cards}</ul>"
+            '<button type="submit" name="action" value="pay">결제하기</button> '
+            '<button type="submit" name="action" value="cancel">취소</button></form></html>'
+        )
+
+    def window_submit(self, form: dict[str, str]) -> tuple[int, str, str]:
+        """Issue the paymentKey for the chosen card and redirect as Toss's window does."""
+        if form.get("clientKey") != CLIENT_KEY:
+            return 401, "", "<p>UNAUTHORIZED_KEY</p>"
+        order_id = form.get("orderId", "")
+        if form.get("action") == "cancel":
+            query = {
+                "code": "PAY_PROCESS_CANCELED",
+                "message": "사용자에 의해 결제가 취소되었습니다.",
+                "orderId": order_id,
+            }
+            return 303, _with_query(form.get("failUrl", ""), query), ""
+        amount = int(form.get("amount", "0") or 0)
+        payment_key = self.window(order_id, amount, card=form.get("card", APPROVE))
+        query = {"paymentKey": payment_key, "orderId": order_id, "amount": str(amount)}
+        return 303, _with_query(form.get("successUrl", ""), query), ""
 
     def provider_errors(self, count: int) -> None:
         """Answer the next `count` confirms with 400 PROVIDER_ERROR (temporary)."""
@@ -290,6 +358,10 @@ class FakeToss:
             },
         ]
         return 200, copy.deepcopy(payment)
+
+
+def _with_query(url: str, query: dict[str, str]) -> str:
+    return url + ("&" if "?" in url else "?") + urlencode(query)
 
 
 def _error(code: str, message: str) -> dict[str, str]:
