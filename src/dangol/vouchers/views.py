@@ -89,7 +89,7 @@ def _product_page(
             "product": product, "form": form, "error": error,
             "stores": selectors.voucher_product_stores(product=product),
             "discount": product.face_value - product.sale_price,
-            "sandbox_cards": sandbox_cards(),
+            "sandbox_cards": sandbox_cards(), "window_checkout": window_checkout(),
         },
         status=status,
     )
