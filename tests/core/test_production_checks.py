@@ -22,6 +22,7 @@ PRODUCTION = {
 REAL_PROVIDERS = {
     "PAYMENTS_PROVIDER": "toss",
     "TOSS_SECRET_KEY": "test_sk_real",
+    "TOSS_CLIENT_KEY": "test_ck_real",
     "SMS_BACKEND": "dangol.core.sms.NhnCloudSms",
     "SMS_API_KEY": "app-key",
     "SMS_API_SECRET": "secret",
@@ -146,7 +147,8 @@ def test_the_demo_serves_with_site_url_at_its_own_port(monkeypatch):
 REAL_SETTINGS = {
     "DEMO": False, "TESTING": False, "DANGOL_ALLOW_SANDBOX": False,
     "SITE_URL": "https://dangol.example.kr", "PAYMENTS_PROVIDER": "toss",
-    "TOSS_SECRET_KEY": "test_sk_real", "DANGOL_SMS_BACKEND": "dangol.core.sms.NhnCloudSms",
+    "TOSS_SECRET_KEY": "test_sk_real", "TOSS_CLIENT_KEY": "test_ck_real",
+    "DANGOL_SMS_BACKEND": "dangol.core.sms.NhnCloudSms",
     "DANGOL_SMS_API_KEY": "app-key", "DANGOL_SMS_API_SECRET": "secret",
     "DANGOL_SMS_SENDER": "0515551234",
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -161,3 +163,18 @@ def test_real_providers_without_their_keys_are_refused_at_start_up():
 
     assert [error.id for error in errors] == ["dangol.E005", "dangol.E006"]
     assert "TOSS_SECRET_KEY" in errors[0].msg and "SMS_API_KEY" in errors[1].msg
+
+
+def test_toss_without_its_client_key_is_refused():
+    with override_settings(**{**REAL_SETTINGS, "TOSS_CLIENT_KEY": ""}):
+        errors = demo_parts_check(None)
+
+    assert [error.id for error in errors] == ["dangol.E005"]
+    assert "TOSS_CLIENT_KEY" in errors[0].msg
+
+
+def test_toss_keys_of_different_modes_are_refused():
+    with override_settings(**{**REAL_SETTINGS, "TOSS_CLIENT_KEY": "live_ck_real"}):
+        errors = demo_parts_check(None)
+
+    assert [error.id for error in errors] == ["dangol.E005"]
