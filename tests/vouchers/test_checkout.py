@@ -2,14 +2,18 @@
 the checkout stored before the window, the success and fail callbacks."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
 
+from dangol.core import clock
 from dangol.core.clock import kst
 from dangol.payments.fakes.toss import APPROVE, CLIENT_KEY, SECRET_KEY, FakeToss
 from dangol.payments.models import Checkout, Payment
+from dangol.payments.sweeper import payments_settle_pending
+from dangol.vouchers import tasks
 from dangol.vouchers.models import Voucher
 from tests.factories import CustomerFactory, StoreFactory
 from tests.vouchers.conftest import assert_consistent, make_product
@@ -163,3 +167,23 @@ def test_confirm_that_timed_out_is_finished_by_the_reload(client, toss, product,
     assert "두 번 결제되지 않습니다" in pending.content.decode()
     assert finished.status_code == 302 and Voucher.objects.count() == 1
     assert toss.confirmed(Payment.objects.get().provider_key)["status"] == "DONE"
+
+
+def test_voucher_of_a_confirm_settled_after_the_buyer_left_is_issued_by_the_task(
+    client, toss, product, customer
+):
+    checkout = _open(client, product)
+    toss.time_out_next(2)
+    assert client.get(_window(toss, checkout)).status_code == 504
+    with clock.travel(clock.now() + timedelta(minutes=11)):
+        payments_settle_pending(older_than=timedelta(minutes=10))
+
+    issued = tasks.voucher_checkouts_finish.call_local()
+    again = tasks.voucher_checkouts_finish.call_local()
+
+    voucher = Voucher.objects.get()
+    assert (issued, again) == (1, 0)
+    assert (voucher.buyer, voucher.payment.order_id) == (customer, checkout.order_id)
+    checkout.refresh_from_db()
+    assert checkout.status == "paid"
+    assert_consistent(voucher)

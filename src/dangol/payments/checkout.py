@@ -66,6 +66,23 @@ def checkout_confirm(
     return _checkout_close(checkout.pk, payment=payment), payment
 
 
+def checkouts_answered(*, purpose: str) -> list[tuple[Checkout, Payment]]:
+    """Return the OPEN checkouts of `purpose` whose payment has a final answer (captured or
+    failed) with that payment: a buyer who never came back from a pending confirm, settled
+    since by the sweeper. The selling app finishes them (`checkout_confirm` replays)."""
+    open_orders = dict(
+        Checkout.objects.filter(purpose=purpose, status=Checkout.Status.OPEN).values_list(
+            "order_id", "pk"
+        )
+    )
+    payments = Payment.objects.filter(
+        order_id__in=list(open_orders),
+        status__in=[Payment.Status.CAPTURED, Payment.Status.FAILED],
+    )
+    checkouts = Checkout.objects.in_bulk(list(open_orders.values()))
+    return [(checkouts[open_orders[payment.order_id]], payment) for payment in payments]
+
+
 @transaction.atomic
 def _checkout_close(checkout_id: int, *, payment: Payment) -> Checkout:
     """Record the payment's outcome on the checkout (once). Locks the checkout."""

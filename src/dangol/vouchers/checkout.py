@@ -5,7 +5,7 @@ window, and its completion when the window returns (the voucher is issued by the
 from django.db import IntegrityError
 
 from dangol.accounts.models import User
-from dangol.payments.checkout import checkout_confirm, checkout_open
+from dangol.payments.checkout import checkout_confirm, checkout_open, checkouts_answered
 from dangol.payments.errors import PaymentDeclined
 from dangol.payments.models import Checkout
 from dangol.vouchers.errors import ProductNotOnSale, PurchaseFailed
@@ -48,3 +48,21 @@ def voucher_checkout_complete(
     except IntegrityError:
         # A concurrent callback for the same order issued the voucher first.
         return Voucher.objects.get(payment=payment)
+
+
+def voucher_checkouts_finish() -> int:
+    """Issue the vouchers of checkouts whose payment the sweeper settled as captured after
+    the buyer left the pending page (and close the declined ones); return how many vouchers
+    were issued. Safe to rerun."""
+    issued = 0
+    for checkout, payment in checkouts_answered(purpose=CHECKOUT_PURPOSE):
+        buyer = User.objects.get(pk=checkout.buyer_id)
+        try:
+            voucher_checkout_complete(
+                buyer=buyer, order_id=checkout.order_id, payment_key=payment.provider_key,
+                amount=checkout.amount,
+            )
+        except PurchaseFailed:
+            continue
+        issued += 1
+    return issued
