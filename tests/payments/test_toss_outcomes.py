@@ -178,3 +178,59 @@ def test_periodic_sweep_settles_a_sandbox_authorization_whose_answer_was_lost(se
 
     assert settled == 1
     assert Payment.objects.get().status == Payment.Status.AUTHORIZED
+
+
+def _refund_pending(server: FakeToss, *, lost_after_toss_did_it: bool) -> Payment:
+    """Capture 10,000 won and ask a 3,000 won refund whose answer is lost, together with the
+    GET after it; Toss made the refund only if `lost_after_toss_did_it`."""
+    payment = payment_capture(payment=_authorized(server), idempotency_key="cap-1")
+    if lost_after_toss_did_it:
+        server.time_out_next(2)
+    else:
+        server.respond_next(500, {"code": "FAILED_INTERNAL_SYSTEM_PROCESSING", "message": "오류"})
+        server.respond_next(500, {"code": "FAILED_INTERNAL_SYSTEM_PROCESSING", "message": "오류"})
+    with pytest.raises(PaymentPending):
+        payment_refund(payment=payment, amount=3_000, idempotency_key="r1", reason="환불")
+    return payment
+
+
+def test_sweeper_records_a_lost_partial_refund_that_toss_made(use_toss: FakeToss) -> None:
+    _refund_pending(use_toss, lost_after_toss_did_it=True)
+
+    with clock.travel(clock.now() + timedelta(minutes=11)):
+        payments_settle_pending(older_than=timedelta(minutes=10))
+
+    payment = Payment.objects.get()
+    assert (payment.status, payment.refunded_amount) == ("partially_refunded", 3_000)
+    assert use_toss.confirmed(payment.provider_key)["balanceAmount"] == 7_000
+
+
+def test_sweeper_repeats_a_refund_toss_never_received_while_the_key_lives(
+    use_toss: FakeToss,
+) -> None:
+    _refund_pending(use_toss, lost_after_toss_did_it=False)
+
+    with clock.travel(clock.now() + timedelta(minutes=11)):
+        payments_settle_pending(older_than=timedelta(minutes=10))
+
+    payment = Payment.objects.get()
+    assert payment.refunded_amount == 3_000
+    assert use_toss.confirmed(payment.provider_key)["balanceAmount"] == 7_000
+
+
+def test_refund_toss_never_received_past_the_key_lifetime_fails_so_it_can_be_asked_again(
+    use_toss: FakeToss,
+) -> None:
+    payment = _refund_pending(use_toss, lost_after_toss_did_it=False)
+    use_toss.advance(timedelta(days=15))
+
+    with clock.travel(clock.now() + timedelta(days=15)):
+        payments_settle_pending(older_than=timedelta(minutes=10))
+        payment = payment_refund(
+            payment=payment, amount=3_000, idempotency_key="r2", reason="환불"
+        )
+
+    operation = PaymentOperation.objects.get(idempotency_key="r1")
+    assert (operation.status, operation.error_code) == ("failed", "NOT_PROCESSED")
+    assert payment.refunded_amount == 3_000
+    assert use_toss.confirmed(payment.provider_key)["balanceAmount"] == 7_000
