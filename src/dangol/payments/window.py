@@ -1,9 +1,12 @@
-"""The provider's payment window as the pages see it: whether checkout goes through it, what
-the page hands to it, and what the customer is told when it returns to the failUrl."""
+"""The provider's payment window as the pages see it: whether checkout goes through it, the
+page that opens it (what it hands to Toss), and what the buyer is told when it returns to the
+failUrl or a confirm is refused. Shared by every seller's pages (vouchers, message credit)."""
 
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -45,3 +48,32 @@ def window_failure_message(code: str, message: str) -> str:
     if known:
         return str(known)
     return message[:300] or _("결제되지 않았습니다. 다시 시도해 주세요.")
+
+
+def window_page(
+    request: HttpRequest, *, checkout: Checkout, success_url: str, fail_url: str, back_url: str
+) -> HttpResponse:
+    """Render the page that opens the provider's payment window for `checkout`: Toss's own
+    (its SDK, with the client key) or, when TOSS_WINDOW_URL is set, that page (the fake)."""
+    return render(
+        request,
+        "payments/window.html",
+        {
+            "checkout": checkout, "client_key": settings.TOSS_CLIENT_KEY,
+            "window_url": settings.TOSS_WINDOW_URL,
+            "window_request": window_request(
+                checkout=checkout, success_url=success_url, fail_url=fail_url
+            ),
+            "success_url": success_url, "fail_url": fail_url, "back_url": back_url,
+        },
+    )
+
+
+def window_refused(
+    request: HttpRequest, *, message: str, status: int, back_url: str = ""
+) -> HttpResponse:
+    """Render why a payment through the window was not made (nothing was charged)."""
+    return render(
+        request, "payments/window_refused.html", {"message": message, "back_url": back_url},
+        status=status,
+    )

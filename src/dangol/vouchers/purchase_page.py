@@ -4,18 +4,15 @@ the buyer."""
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from dangol.accounts.models import User
 from dangol.core.errors import DangolError
 from dangol.payments.errors import PaymentPending
-from dangol.payments.models import Checkout
-from dangol.payments.window import window_request
 from dangol.vouchers.errors import PurchaseFailed
 from dangol.vouchers.forms import PurchaseForm
 from dangol.vouchers.models import Voucher
@@ -64,26 +61,3 @@ def purchase_page(
     messages.success(request, bought)
     return redirect("vouchers:detail", pk=voucher.pk)
 
-
-def window_page(
-    request: HttpRequest, *, checkout: Checkout, success_url: str, fail_url: str, back_url: str
-) -> HttpResponse:
-    """Render the page that opens the provider's payment window for `checkout`: Toss's own
-    (its SDK, with the client key) or, when TOSS_WINDOW_URL is set, that page (the fake)."""
-    return render(
-        request,
-        "vouchers/pay_window.html",
-        {
-            "checkout": checkout, "client_key": settings.TOSS_CLIENT_KEY,
-            "window_url": settings.TOSS_WINDOW_URL,
-            "window_request": window_request(
-                checkout=checkout, success_url=success_url, fail_url=fail_url
-            ),
-            "success_url": success_url, "fail_url": fail_url, "back_url": back_url,
-        },
-    )
-
-
-def window_refused(request: HttpRequest, *, message: str, status: int) -> HttpResponse:
-    """Render why a payment through the window was not made (nothing was charged)."""
-    return render(request, "vouchers/pay_refused.html", {"message": message}, status=status)

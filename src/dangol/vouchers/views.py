@@ -28,7 +28,12 @@ from dangol.core.phone import mobile_normalize, phone_mask
 from dangol.core.qr import SLUG_PATTERN, qr_svg, scan_page, scan_url
 from dangol.payments.errors import PaymentPending
 from dangol.payments.providers.sandbox import sandbox_cards
-from dangol.payments.window import window_checkout, window_failure_message
+from dangol.payments.window import (
+    window_checkout,
+    window_failure_message,
+    window_page,
+    window_refused,
+)
 from dangol.places.models import Market, Store
 from dangol.vouchers import rules, selectors, services
 from dangol.vouchers.checkout import voucher_checkout_complete, voucher_checkout_open
@@ -41,7 +46,7 @@ from dangol.vouchers.errors import (
 )
 from dangol.vouchers.forms import GiftForm, PurchaseForm, RedeemForm, VoucherProductForm
 from dangol.vouchers.models import Refund, Voucher, VoucherProduct
-from dangol.vouchers.purchase_page import purchase_page, window_page, window_refused
+from dangol.vouchers.purchase_page import purchase_page
 
 
 def _user(request: HttpRequest) -> User:
