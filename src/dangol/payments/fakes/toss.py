@@ -26,6 +26,9 @@ What it enforces, as Toss does:
 
 `respond_next(status, body)` makes the next request answer exactly that; `requests` logs every
 request (method, path, headers, body).
+
+For the demo, `python -m dangol.payments.fakes.toss [port]` serves it until interrupted and
+prints the settings that point dangol at it.
 """
 
 import base64
@@ -74,6 +77,7 @@ class RecordedRequest:
 @dataclass
 class FakeToss:
     secret_key: str = SECRET_KEY
+    port: int = 0  # 0: any free port
     slow_seconds: float = 1.0
     offset: timedelta = timedelta(0)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -135,7 +139,7 @@ class FakeToss:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -366,3 +370,28 @@ def _with_query(url: str, query: dict[str, str]) -> str:
 
 def _error(code: str, message: str) -> dict[str, str]:
     return {"code": code, "message": message}
+
+
+def main(argv: list[str]) -> None:
+    """Serve the fake Toss on the port `argv[0]` (default 8765) until interrupted."""
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(USE_TZ=True)  # the clock is all the fake reads of Django
+    server = FakeToss(port=int(argv[0]) if argv else 8765)
+    server.start()
+    print(  # noqa: T201 - a command's output
+        f"PAYMENTS_PROVIDER=toss TOSS_API_BASE={server.url} TOSS_WINDOW_URL={server.url}/window "
+        f"TOSS_SECRET_KEY={SECRET_KEY} TOSS_CLIENT_KEY={CLIENT_KEY}",
+        flush=True,
+    )
+    try:
+        server.thread.join()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
