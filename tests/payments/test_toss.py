@@ -167,6 +167,18 @@ def test_already_processed_payment_is_fetched_and_its_real_status_returned(
     )
 
 
+def test_already_processed_payment_partly_refunded_since_is_still_the_capture(
+    toss: TossProvider, toss_server: FakeToss
+) -> None:
+    payment_key = _window(toss_server)
+    _confirm(toss, payment_key, key="c1")
+    toss.refund(provider_key=payment_key, amount=4_000, reason="환불", idempotency_key="r1")
+
+    result = _confirm(toss, payment_key, key="c2")
+
+    assert (result.status, result.amount) == (ProviderStatus.CAPTURED, 10_000)
+
+
 def test_a_key_older_than_fifteen_days_is_new_to_toss_and_the_payment_is_fetched(
     toss: TossProvider, toss_server: FakeToss
 ) -> None:

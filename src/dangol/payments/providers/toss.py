@@ -90,6 +90,13 @@ CONFIG_CODES = {
     "UNAPPROVED_ORDER_ID",
 }
 
+# What Toss holds for a payment that was confirmed (whatever was refunded since).
+CONFIRMED = {
+    ProviderStatus.CAPTURED,
+    ProviderStatus.PARTIALLY_REFUNDED,
+    ProviderStatus.REFUNDED,
+}
+
 TEMPORARY_CODE = "PROVIDER_ERROR"
 ALREADY_PROCESSED_CODE = "ALREADY_PROCESSED_PAYMENT"
 
@@ -137,8 +144,12 @@ class TossProvider:
         status, data = self._post("/v1/payments/confirm", body, idempotency_key)
         if status >= 400 and data.get("code") == ALREADY_PROCESSED_CODE:
             found = self.lookup(provider_key=provider_key, order_id=order_id)
-            if found.status == ProviderStatus.CAPTURED and found.amount == amount:
-                return found
+            if found.status in CONFIRMED and int(found.raw.get("totalAmount", 0)) == amount:
+                # Confirmed earlier (refunds since do not undo the capture).
+                return ProviderResult(
+                    status=ProviderStatus.CAPTURED, provider_key=found.provider_key,
+                    amount=amount, raw=found.raw,
+                )
             if found.status == ProviderStatus.FAILED and found.error_code != "NOT_FOUND_PAYMENT":
                 return found
             return self._failed(provider_key, data)
