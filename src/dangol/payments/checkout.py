@@ -35,6 +35,19 @@ def checkout_open(
     )
 
 
+def checkout_check(*, order_id: str, amount: int, buyer_id: int, purpose: str) -> Checkout:
+    """Return the checkout `order_id` of `purpose` opened by `buyer_id` if `amount` is its
+    stored amount. Raise CheckoutNotFound, CheckoutAmountMismatch. Changes nothing."""
+    checkout = Checkout.objects.filter(
+        order_id=order_id, buyer_id=buyer_id, purpose=purpose
+    ).first()
+    if checkout is None:
+        raise CheckoutNotFound()
+    if amount != checkout.amount:
+        raise CheckoutAmountMismatch()
+    return checkout
+
+
 def checkout_confirm(
     *, order_id: str, payment_key: str, amount: int, buyer_id: int, purpose: str
 ) -> tuple[Checkout, Payment]:
@@ -46,13 +59,9 @@ def checkout_confirm(
     PaymentDeclined when the provider declines (the checkout is FAILED with its reason),
     PaymentPending when it did not answer (the same callback again finishes this payment).
     """
-    checkout = Checkout.objects.filter(
-        order_id=order_id, buyer_id=buyer_id, purpose=purpose
-    ).first()
-    if checkout is None or not payment_key:
+    if not payment_key:
         raise CheckoutNotFound()
-    if amount != checkout.amount:
-        raise CheckoutAmountMismatch()
+    checkout = checkout_check(order_id=order_id, amount=amount, buyer_id=buyer_id, purpose=purpose)
     try:
         payment = payment_charge(
             amount=checkout.amount,
