@@ -3,15 +3,19 @@ checkout stored first, the success callback adding the credit once, a decline's 
 reason, and another sender's order refused."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
 
+from dangol.core import clock
 from dangol.ledger.selectors import ledger_verify
+from dangol.messaging import tasks
 from dangol.messaging.credit import message_credit_account
 from dangol.payments.fakes.toss import APPROVE, CLIENT_KEY, SECRET_KEY, FakeToss
 from dangol.payments.models import Checkout, Payment
+from dangol.payments.sweeper import payments_settle_pending
 from tests.factories import StoreFactory, StoreMembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +31,7 @@ def toss(settings) -> Iterator[FakeToss]:
     settings.TOSS_API_BASE = server.url
     settings.TOSS_WINDOW_URL = f"{server.url}/window"
     settings.TOSS_RETRY_DELAYS = (0.0,)
+    settings.TOSS_TIMEOUT_SECONDS = 0.3
     yield server
     server.stop()
 
@@ -99,3 +104,20 @@ def test_another_stores_order_is_refused(client, toss, store, owner):
     assert response.status_code == 404
     assert Payment.objects.count() == 0
     assert message_credit_account(store=other).balance == 0
+
+
+def test_top_up_settled_after_the_buyer_left_is_added_by_the_task(client, toss, store, owner):
+    checkout = _open(client, store)
+    success = _window(toss, store, checkout)
+    toss.slow_seconds = 0.9
+    toss.time_out_next(2)
+    assert client.get(success).status_code == 504
+    with clock.travel(clock.now() + timedelta(minutes=11)):
+        payments_settle_pending(older_than=timedelta(minutes=10))
+
+    added = tasks.message_credit_checkouts_finish.call_local()
+    again = tasks.message_credit_checkouts_finish.call_local()
+
+    assert (added, again) == (1, 0)
+    assert message_credit_account(store=store).balance == 30_000
+    assert ledger_verify().ok

@@ -3,16 +3,19 @@ share is reserved only when the window returns, a reload issues nothing twice, a
 card releases the share and shows the Korean reason."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
 
+from dangol.core import clock
 from dangol.ledger.models import Account, Transaction
 from dangol.ledger.selectors import ledger_verify
 from dangol.payments.fakes.toss import APPROVE, CLIENT_KEY, SECRET_KEY, FakeToss
 from dangol.payments.models import Checkout
-from dangol.programs import hall
+from dangol.payments.sweeper import payments_settle_pending
+from dangol.programs import hall, tasks
 from dangol.vouchers.models import Voucher
 from tests.factories import (
     CustomerFactory,
@@ -36,6 +39,7 @@ def toss(settings) -> Iterator[FakeToss]:
     settings.TOSS_API_BASE = server.url
     settings.TOSS_WINDOW_URL = f"{server.url}/window"
     settings.TOSS_RETRY_DELAYS = (0.0,)
+    settings.TOSS_TIMEOUT_SECONDS = 0.3
     yield server
     server.stop()
 
@@ -103,4 +107,24 @@ def test_declined_card_releases_the_share_and_says_why(client, toss, item, buyer
     assert "하루 결제 가능 횟수를 넘었습니다" in response.content.decode()
     assert Voucher.objects.count() == 0
     assert balance("program", item.program_id, Account.Kind.PROGRAM_BUDGET) == 1_000_000
+    assert ledger_verify().ok
+
+
+def test_hall_purchase_settled_after_the_buyer_left_is_issued_by_the_task(
+    client, toss, item, buyer
+):
+    checkout = _open(client, item)
+    success = _window(toss, checkout)
+    toss.slow_seconds = 0.9
+    toss.time_out_next(2)
+    assert client.get(success).status_code == 504
+    with clock.travel(clock.now() + timedelta(minutes=11)):
+        payments_settle_pending(older_than=timedelta(minutes=10))
+
+    issued = tasks.hall_checkouts_finish_task.call_local()
+    again = tasks.hall_checkouts_finish_task.call_local()
+
+    assert (issued, again) == (1, 0)
+    assert Voucher.objects.get().buyer == buyer
+    assert Transaction.objects.filter(kind=hall.KIND_SHARE).count() == 1
     assert ledger_verify().ok

@@ -16,7 +16,7 @@ from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_
 from dangol.messaging.errors import CampaignInvalid, TopUpFailed
 from dangol.messaging.models import Channel, MessagePrice
 from dangol.messaging.selectors import sender_owner
-from dangol.payments.checkout import checkout_confirm, checkout_open
+from dangol.payments.checkout import checkout_confirm, checkout_open, checkouts_answered
 from dangol.payments.errors import CheckoutNotFound, PaymentDeclined
 from dangol.payments.models import Checkout, Payment
 from dangol.payments.services import payment_charge
@@ -113,6 +113,27 @@ def message_credit_checkout_complete(
         raise TopUpFailed(message=declined.reason) from declined
     credit = message_credit_account(store=store, market=market)
     return _top_up_post(credit, payment=payment, idempotency_key=f"checkout:{order_id}")
+
+
+def message_credit_checkouts_finish() -> int:
+    """Add the top-ups of window checkouts whose payment the sweeper settled as captured after
+    the buyer left (and close the declined ones); return how many were added. Safe to rerun.
+    """
+    added = 0
+    for owner_type in ("store", "market"):
+        for checkout, payment in checkouts_answered(purpose=f"message_credit:{owner_type}"):
+            store = Store.objects.get(pk=checkout.item_id) if owner_type == "store" else None
+            market = Market.objects.get(pk=checkout.item_id) if owner_type == "market" else None
+            try:
+                message_credit_checkout_complete(
+                    store=store, market=market, buyer=User.objects.get(pk=checkout.buyer_id),
+                    order_id=checkout.order_id, payment_key=payment.provider_key,
+                    amount=checkout.amount,
+                )
+            except TopUpFailed:
+                continue
+            added += 1
+    return added
 
 
 def message_credit_grant(

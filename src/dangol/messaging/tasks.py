@@ -48,3 +48,12 @@ def deliveries_release() -> int:
     from dangol.messaging import deliveries
 
     return deliveries.deliveries_release().released
+
+
+@db_periodic_task(crontab(minute="2-59/5"))
+def message_credit_checkouts_finish() -> int:
+    """Add the top-ups of window checkouts whose payment was settled after the buyer left
+    (a minute or two after the payments sweeper)."""
+    from dangol.messaging.credit import message_credit_checkouts_finish as finish
+
+    return finish()

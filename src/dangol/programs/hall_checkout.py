@@ -7,11 +7,17 @@ charge (here: confirm the checkout), issue, book the share; a declined card rele
 """
 
 from dangol.accounts.models import User
-from dangol.payments.checkout import checkout_check, checkout_confirm, checkout_open
+from dangol.payments.checkout import (
+    checkout_check,
+    checkout_confirm,
+    checkout_open,
+    checkouts_answered,
+)
 from dangol.payments.models import Checkout
 from dangol.programs.errors import HallClosed
 from dangol.programs.hall import hall_buy, hall_voucher_product
 from dangol.programs.models import HallItem, Program
+from dangol.vouchers.errors import PurchaseFailed
 from dangol.vouchers.models import Voucher
 
 CHECKOUT_PURPOSE = "hall"
@@ -48,3 +54,20 @@ def hall_checkout_complete(
             purpose=CHECKOUT_PURPOSE,
         )[1],
     )
+
+
+def hall_checkouts_finish() -> int:
+    """Issue the vouchers of hall checkouts whose payment the sweeper settled as captured
+    after the buyer left (a declined one releases its share); return how many were issued.
+    Safe to rerun."""
+    issued = 0
+    for checkout, payment in checkouts_answered(purpose=CHECKOUT_PURPOSE):
+        try:
+            hall_checkout_complete(
+                buyer=User.objects.get(pk=checkout.buyer_id), order_id=checkout.order_id,
+                payment_key=payment.provider_key, amount=checkout.amount,
+            )
+        except PurchaseFailed:
+            continue
+        issued += 1
+    return issued
