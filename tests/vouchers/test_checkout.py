@@ -10,11 +10,12 @@ from django.urls import reverse
 
 from dangol.core import clock
 from dangol.core.clock import kst
+from dangol.payments.errors import PaymentPending
 from dangol.payments.fakes.toss import APPROVE, CLIENT_KEY, SECRET_KEY, FakeToss
 from dangol.payments.models import Checkout, Payment
 from dangol.payments.sweeper import payments_settle_pending
-from dangol.vouchers import tasks
-from dangol.vouchers.models import Voucher
+from dangol.vouchers import services, tasks
+from dangol.vouchers.models import Refund, Voucher
 from tests.factories import CustomerFactory, StoreFactory
 from tests.vouchers.conftest import assert_consistent, make_product
 
@@ -186,4 +187,27 @@ def test_voucher_of_a_confirm_settled_after_the_buyer_left_is_issued_by_the_task
     assert (voucher.buyer, voucher.payment.order_id) == (customer, checkout.order_id)
     checkout.refresh_from_db()
     assert checkout.status == "paid"
+    assert_consistent(voucher)
+
+
+def test_refund_settled_by_the_sweeper_is_paid_in_the_ledger_by_the_task(
+    client, toss, product, customer
+):
+    checkout = _open(client, product)
+    client.get(_window(toss, checkout))
+    voucher = Voucher.objects.get()
+    toss.time_out_next(2)  # the cancel's reply and the GET after it are lost
+    with pytest.raises(PaymentPending):
+        services.voucher_refund(voucher=voucher, idempotency_key="refund-1")
+    with clock.travel(clock.now() + timedelta(minutes=11)):
+        payments_settle_pending(older_than=timedelta(minutes=10))
+
+    finished = tasks.voucher_refunds_finish.call_local()
+    again = tasks.voucher_refunds_finish.call_local()
+
+    assert (finished, again) == (1, 0)
+    payment = Payment.objects.get()
+    assert payment.status == "refunded"
+    assert toss.confirmed(payment.provider_key)["status"] == "CANCELED"
+    assert Refund.objects.get().paid_at is not None
     assert_consistent(voucher)

@@ -18,3 +18,10 @@ def voucher_checkouts_finish() -> int:
     """Issue the vouchers of window checkouts whose payment was settled after the buyer
     left (a minute or two after the payments sweeper)."""
     return checkout.voucher_checkouts_finish()
+
+
+@db_periodic_task(crontab(minute="3-59/5"))
+def voucher_refunds_finish() -> int:
+    """Pay or roll back refunds left booked by an unanswered provider, once the payments
+    sweeper has settled them."""
+    return services.voucher_refunds_finish()
