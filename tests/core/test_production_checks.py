@@ -22,6 +22,7 @@ PRODUCTION = {
 REAL_PROVIDERS = {
     "PAYMENTS_PROVIDER": "toss",
     "TOSS_SECRET_KEY": "test_sk_real",
+    "TOSS_CLIENT_KEY": "test_ck_real",
     "SMS_BACKEND": "dangol.core.sms.NhnCloudSms",
     "SMS_API_KEY": "app-key",
     "SMS_API_SECRET": "secret",
@@ -147,7 +148,8 @@ def test_the_demo_serves_with_site_url_at_its_own_port(monkeypatch):
 REAL_SETTINGS = {
     "DEMO": False, "TESTING": False, "DANGOL_ALLOW_SANDBOX": False,
     "SITE_URL": "https://dangol.example.kr", "PAYMENTS_PROVIDER": "toss",
-    "TOSS_SECRET_KEY": "test_sk_real", "DANGOL_SMS_BACKEND": "dangol.core.sms.NhnCloudSms",
+    "TOSS_SECRET_KEY": "test_sk_real", "TOSS_CLIENT_KEY": "test_ck_real",
+    "DANGOL_SMS_BACKEND": "dangol.core.sms.NhnCloudSms",
     "DANGOL_SMS_API_KEY": "app-key", "DANGOL_SMS_API_SECRET": "secret",
     "DANGOL_SMS_SENDER": "0515551234", "DANGOL_SMS_OPT_OUT_080": "080-123-4567",
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -171,3 +173,18 @@ def test_the_nhn_channel_needs_a_free_080_opt_out_number_for_ads(number):
 
     assert [error.id for error in errors] == ["dangol.E007"]
     assert "SMS_OPT_OUT_080" in errors[0].msg
+
+
+def test_toss_without_its_client_key_is_refused():
+    with override_settings(**{**REAL_SETTINGS, "TOSS_CLIENT_KEY": ""}):
+        errors = demo_parts_check(None)
+
+    assert [error.id for error in errors] == ["dangol.E005"]
+    assert "TOSS_CLIENT_KEY" in errors[0].msg
+
+
+def test_toss_keys_of_different_modes_are_refused():
+    with override_settings(**{**REAL_SETTINGS, "TOSS_CLIENT_KEY": "live_ck_real"}):
+        errors = demo_parts_check(None)
+
+    assert [error.id for error in errors] == ["dangol.E005"]

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from dangol.payments.fakes.toss import SECRET_KEY, FakeToss
 from dangol.payments.providers.toss import TossProvider
-from tests.payments.toss_server import SECRET_KEY, FakeToss
 
 TOSS_CLIENT_TIMEOUT = 0.3
 
@@ -13,6 +13,7 @@ TOSS_CLIENT_TIMEOUT = 0.3
 @pytest.fixture(autouse=True)
 def _short_sandbox_timeout(settings):
     settings.PAYMENTS_SANDBOX_TIMEOUT_SECONDS = 0.05
+    settings.TOSS_RETRY_DELAYS = (0.0, 0.0)
 
 
 @pytest.fixture

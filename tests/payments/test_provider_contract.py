@@ -3,12 +3,15 @@ latter talking to the local Toss API)."""
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from dangol.payments.errors import ProviderTimeout
+from dangol.payments.fakes.toss import APPROVE, FakeToss
 from dangol.payments.providers.base import PaymentProvider, ProviderResult, ProviderStatus
 from dangol.payments.providers.sandbox import CARD_DECLINE, CARD_TIMEOUT, SandboxProvider
+from dangol.payments.providers.toss import TossProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -37,15 +40,43 @@ def case(request) -> Case:
             decline_code="INSUFFICIENT_FUNDS",
             lost_answer=CARD_TIMEOUT,
         )
-    unique = uuid.uuid4().hex
-    # A paymentKey per source, as Toss's payment window would return for each attempt.
     return Case(
-        provider=request.getfixturevalue("toss"),
-        approve=f"tpk_{unique}",
-        decline=f"invalid_card_{unique}",
-        decline_code="INVALID_CARD_COMPANY",
-        lost_answer=f"slow_{unique}",
+        provider=TossThroughWindow(
+            request.getfixturevalue("toss"), request.getfixturevalue("toss_server")
+        ),
+        approve=APPROVE,
+        decline="REJECT_CARD_COMPANY",
+        decline_code="REJECT_CARD_COMPANY",
+        lost_answer="lost",
     )
+
+
+class TossThroughWindow:
+    """The Toss adapter with the customer's payment window played first: `source` names a
+    test card of the fake (or "lost": approved, and confirm's reply is lost); authorize gets
+    the paymentKey the window returns for that order, once per (card, order)."""
+
+    name = "toss"
+
+    def __init__(self, toss: TossProvider, server: FakeToss) -> None:
+        self.toss, self.server = toss, server
+        self.keys: dict[tuple[str, str], str] = {}
+
+    def authorize(
+        self, *, source: str, order_id: str, amount: int, idempotency_key: str
+    ) -> ProviderResult:
+        if (source, order_id) not in self.keys:
+            card = APPROVE if source == "lost" else source
+            self.keys[source, order_id] = self.server.window(order_id, amount, card=card)
+            if source == "lost":
+                self.server.time_out_next()
+        return self.toss.authorize(
+            source=self.keys[source, order_id], order_id=order_id, amount=amount,
+            idempotency_key=idempotency_key,
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.toss, name)
 
 
 def _charge(case: Case, *, source: str, amount: int, key: str) -> tuple[str, ProviderResult]:
@@ -185,3 +216,18 @@ def test_call_whose_answer_was_lost_gives_its_outcome_when_repeated(case: Case) 
     )
     assert refund_all.status == ProviderStatus.REFUNDED  # captured exactly once
 
+
+
+def test_lookup_reports_what_the_provider_still_holds(case: Case) -> None:
+    order, captured = _charge(case, source=case.approve, amount=9_000, key="k")
+    case.provider.refund(
+        provider_key=captured.provider_key, amount=4_000, reason="환불", idempotency_key="r1"
+    )
+
+    by_key = case.provider.lookup(provider_key=captured.provider_key, order_id=order)
+    by_order = case.provider.lookup(provider_key="", order_id=order)
+    unknown = case.provider.lookup(provider_key="", order_id=case.order())
+
+    assert (by_key.status, by_key.amount) == (ProviderStatus.PARTIALLY_REFUNDED, 5_000)
+    assert (by_order.status, by_order.amount) == (ProviderStatus.PARTIALLY_REFUNDED, 5_000)
+    assert (unknown.status, unknown.error_code) == (ProviderStatus.FAILED, "NOT_FOUND_PAYMENT")

@@ -9,7 +9,6 @@ from django.db import IntegrityError, connection, transaction
 
 from dangol.core.errors import IdempotencyKeyReused, ValidationError
 from dangol.payments.errors import (
-    OperationInProgress,
     OrderIdTaken,
     PaymentDeclined,
     PaymentError,
@@ -19,6 +18,8 @@ from dangol.payments.errors import (
     ProviderError,
     RefundExceedsCaptured,
 )
+from dangol.payments.fakes.toss import APPROVE as TOSS_APPROVE
+from dangol.payments.fakes.toss import FakeToss
 from dangol.payments.models import Payment, PaymentOperation, SandboxCharge, SandboxRequest
 from dangol.payments.services import (
     payment_authorize,
@@ -27,7 +28,6 @@ from dangol.payments.services import (
     payment_charge,
     payment_refund,
 )
-from tests.payments.toss_server import FakeToss
 
 pytestmark = pytest.mark.django_db
 
@@ -275,55 +275,33 @@ def test_database_refuses_refunds_above_the_amount_and_non_positive_amounts() ->
 # --- through Toss ---------------------------------------------------------------------------
 
 
-def _toss_authorized(server: FakeToss, payment_key: str, amount: int = 10_000) -> Payment:
+def _toss_authorized(server: FakeToss, card: str = TOSS_APPROVE, amount: int = 10_000) -> Payment:
+    order_id = f"order-{len(server.payments) + 1:04d}"
+    payment_key = server.window(order_id, amount, card=card)
     return payment_authorize(
         amount=amount, source=payment_key, idempotency_key=f"pay-{payment_key}",
-        order_id=f"order-{payment_key}",
+        order_id=order_id,
     )
 
 
 def test_toss_capture_confirms_and_refund_cancels(use_toss: FakeToss) -> None:
-    payment = _toss_authorized(use_toss, "tpk_1")
-    assert (payment.provider, payment.provider_key) == ("toss", "tpk_1")
+    payment = _toss_authorized(use_toss)
+    payment_key = payment.provider_key
+    assert payment.provider == "toss"
 
     payment = payment_capture(payment=payment, idempotency_key="cap-1")
     payment = payment_refund(payment=payment, amount=2_500, idempotency_key="r1", reason="환불")
 
     assert (payment.status, payment.refunded_amount) == ("partially_refunded", 2_500)
-    assert use_toss.confirmed("tpk_1")["balanceAmount"] == 7_500
+    assert use_toss.confirmed(payment_key)["balanceAmount"] == 7_500
     assert [r.path for r in use_toss.requests] == [
-        "/v1/payments/confirm", "/v1/payments/tpk_1/cancel",
+        "/v1/payments/confirm", f"/v1/payments/{payment_key}/cancel",
     ]
 
 
-def test_toss_decline_at_confirm_fails_the_payment(use_toss: FakeToss) -> None:
-    payment = _toss_authorized(use_toss, "invalid_card_1")
-
-    payment = payment_capture(payment=payment, idempotency_key="cap-1")
-
-    assert (payment.status, payment.error_code) == ("failed", "INVALID_CARD_COMPANY")
-    assert payment.error_message == "유효하지 않은 카드입니다."
-
-
-def test_toss_capture_timeout_leaves_the_operation_pending_until_retried(
-    use_toss: FakeToss,
-) -> None:
-    payment = _toss_authorized(use_toss, "slow_1")
-    with pytest.raises(PaymentPending):
-        payment_capture(payment=payment, idempotency_key="cap-1")
-    assert Payment.objects.get().status == Payment.Status.AUTHORIZED
-    assert PaymentOperation.objects.get().status == PaymentOperation.Status.PENDING
-
-    with pytest.raises(OperationInProgress):
-        payment_cancel(payment=payment, idempotency_key="cancel-1")
-    payment = payment_capture(payment=payment, idempotency_key="cap-1")
-
-    assert payment.status == Payment.Status.CAPTURED
-    assert PaymentOperation.objects.get().status == PaymentOperation.Status.SUCCEEDED
-
-
 def test_toss_refund_timeout_then_retry_refunds_once(use_toss: FakeToss) -> None:
-    payment = payment_capture(payment=_toss_authorized(use_toss, "tpk_1"), idempotency_key="c1")
+    payment = payment_capture(payment=_toss_authorized(use_toss), idempotency_key="c1")
+    use_toss.respond_next(500, {"code": "FAILED_INTERNAL_SYSTEM_PROCESSING", "message": "오류"})
     use_toss.respond_next(500, {"code": "FAILED_INTERNAL_SYSTEM_PROCESSING", "message": "오류"})
     with pytest.raises(PaymentPending):
         payment_refund(payment=payment, amount=4_000, idempotency_key="r1", reason="환불")
@@ -332,14 +310,15 @@ def test_toss_refund_timeout_then_retry_refunds_once(use_toss: FakeToss) -> None
     payment = payment_refund(payment=payment, amount=4_000, idempotency_key="r1", reason="환불")
 
     assert payment.refunded_amount == 4_000
-    assert use_toss.confirmed("tpk_1")["balanceAmount"] == 6_000
+    assert use_toss.confirmed(payment.provider_key)["balanceAmount"] == 6_000
 
 
 def test_toss_refused_refund_is_rejected_and_replayed_without_asking_again(
     use_toss: FakeToss,
 ) -> None:
-    payment = payment_capture(payment=_toss_authorized(use_toss, "tpk_1"), idempotency_key="c1")
-    use_toss.payments["tpk_1"]["balanceAmount"] = 1_000  # refunded elsewhere, e.g. Toss's console
+    payment = payment_capture(payment=_toss_authorized(use_toss), idempotency_key="c1")
+    # refunded elsewhere, e.g. in Toss's console
+    use_toss.payments[payment.provider_key]["balanceAmount"] = 1_000
 
     with pytest.raises(PaymentRejected) as raised:
         payment_refund(payment=payment, amount=4_000, idempotency_key="r1", reason="환불")
@@ -355,7 +334,7 @@ def test_toss_refused_refund_is_rejected_and_replayed_without_asking_again(
 def test_toss_bad_secret_key_keeps_the_capture_pending_for_a_retry(
     use_toss: FakeToss, settings
 ) -> None:
-    payment = _toss_authorized(use_toss, "tpk_1")
+    payment = _toss_authorized(use_toss)
     settings.TOSS_SECRET_KEY = "test_sk_wrong"
     with pytest.raises(ProviderError) as raised:
         payment_capture(payment=payment, idempotency_key="cap-1")

@@ -339,5 +339,14 @@ PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "sandbox")
 DANGOL_VOUCHER_FEE_CAP_BP = int(os.environ.get("DANGOL_VOUCHER_FEE_CAP_BP", "800"))
 PAYMENTS_SANDBOX_TIMEOUT_SECONDS = float(os.environ.get("PAYMENTS_SANDBOX_TIMEOUT_SECONDS", "3"))
 TOSS_SECRET_KEY = os.environ.get("TOSS_SECRET_KEY", "")
+# The client key opens Toss's payment window in the buyer's browser (test_ck_… or live_ck_…).
+TOSS_CLIENT_KEY = os.environ.get("TOSS_CLIENT_KEY", "")
+# Empty: Toss's own window (its JavaScript SDK). Set to a local fake's /window page for tests
+# and the demo (dangol.payments.fakes.toss).
+TOSS_WINDOW_URL = os.environ.get("TOSS_WINDOW_URL", "")
 TOSS_API_BASE = os.environ.get("TOSS_API_BASE", "https://api.tosspayments.com")
 TOSS_TIMEOUT_SECONDS = float(os.environ.get("TOSS_TIMEOUT_SECONDS", "10"))
+# Waits (seconds) before repeating a call Toss answered PROVIDER_ERROR (temporary), same key.
+TOSS_RETRY_DELAYS = (0.5, 1.0, 2.0)
+# The periodic sweeper settles, by asking the provider, operations unanswered this long.
+PAYMENTS_SWEEP_AFTER_MINUTES = int(os.environ.get("PAYMENTS_SWEEP_AFTER_MINUTES", "10"))

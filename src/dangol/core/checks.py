@@ -2,7 +2,8 @@
 
 Outside the demo (`DANGOL_DEMO`) and the test suite (`DANGOL_TESTING`) the sandbox card
 provider, the development outbox for SMS and e-mail, an empty SITE_URL and a real provider
-without its keys (Toss's secret key, the SMS channel's settings) are errors. The checks are
+without its keys (Toss's secret and client keys, of one mode; the SMS channel's settings)
+are errors. The checks are
 not deploy-only, so every command that runs system checks refuses to start with
 them (`dangol serve`, `runserver`, `run_huey`, `migrate`, `check --deploy`); gunicorn runs no
 system checks, so the WSGI module calls `demo_parts_refuse()`. A staging site that wants the
@@ -54,10 +55,8 @@ def demo_parts_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
                        "DANGOL_ALLOW_SANDBOX=1 로 명시적으로 허용할 수 있습니다."),
                 id="dangol.E003",
             ))
-    if settings.PAYMENTS_PROVIDER == "toss" and not settings.TOSS_SECRET_KEY:
-        errors.append(Error(
-            _("PAYMENTS_PROVIDER=toss 에는 TOSS_SECRET_KEY 가 필요합니다."), id="dangol.E005"
-        ))
+    if settings.PAYMENTS_PROVIDER == "toss":
+        errors.extend(_toss_keys_check())
     if settings.DANGOL_SMS_BACKEND != OUTBOX_SMS_BACKEND:
         try:
             sms_channel()
@@ -85,6 +84,27 @@ def demo_parts_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             id="dangol.E004",
         ))
     return errors
+
+
+def _toss_keys_check() -> list[CheckMessage]:
+    """Return an Error unless Toss has both keys (the secret key for the API, the client key
+    for the payment window) and both are of the same mode (test_… or live_…)."""
+    secret, client = settings.TOSS_SECRET_KEY, settings.TOSS_CLIENT_KEY
+    if not secret or not client:
+        return [Error(
+            _("PAYMENTS_PROVIDER=toss 에는 TOSS_SECRET_KEY 와 TOSS_CLIENT_KEY 가 모두 "
+              "필요합니다."),
+            hint=_("토스페이먼츠 개발자센터의 API 키 메뉴에서 시크릿 키와 클라이언트 키를 "
+                   "복사하세요."),
+            id="dangol.E005",
+        )]
+    if secret.split("_", 1)[0] != client.split("_", 1)[0]:
+        return [Error(
+            _("TOSS_SECRET_KEY 와 TOSS_CLIENT_KEY 는 같은 모드(test_ 또는 live_)의 키여야 "
+              "합니다."),
+            id="dangol.E005",
+        )]
+    return []
 
 
 def demo_parts_refuse() -> None:

@@ -16,7 +16,9 @@ from dangol.ledger.services import account_get_or_create, accounts_lock, ledger_
 from dangol.messaging.errors import CampaignInvalid, TopUpFailed
 from dangol.messaging.models import Channel, MessagePrice
 from dangol.messaging.selectors import sender_owner
-from dangol.payments.errors import PaymentDeclined
+from dangol.payments.checkout import checkout_confirm, checkout_open, checkouts_answered
+from dangol.payments.errors import CheckoutNotFound, PaymentDeclined
+from dangol.payments.models import Checkout, Payment
 from dangol.payments.services import payment_charge
 from dangol.places.models import Market, Store
 
@@ -58,12 +60,80 @@ def message_credit_top_up(
         )
     except PaymentDeclined as declined:
         raise TopUpFailed(message=declined.reason) from declined
+    return _top_up_post(credit, payment=payment, idempotency_key=idempotency_key)
+
+
+def _top_up_post(credit: Account, *, payment: Payment, idempotency_key: str) -> Transaction:
+    """Post a captured top-up payment to the credit account (cash → credit), once per key."""
     return ledger_transfer(
         idempotency_key=f"messaging:top-up:{idempotency_key}", kind=TOP_UP_KIND,
-        source=catalogue.cash_account(), destination=credit, amount=amount,
-        description=f"메시지 충전금 충전 {format_won(amount)}",
+        source=catalogue.cash_account(), destination=credit, amount=payment.amount,
+        description=f"메시지 충전금 충전 {format_won(payment.amount)}",
         metadata={"payment": payment.pk},
     )
+
+
+def _checkout_purpose(store: Store | None, market: Market | None) -> tuple[str, int]:
+    owner_type, owner_id = sender_owner(store, market)
+    return f"message_credit:{owner_type}", int(owner_id)
+
+
+def message_credit_checkout_open(
+    *, store: Store | None = None, market: Market | None = None, amount: int, buyer: User
+) -> Checkout:
+    """Open the checkout of a top-up of `amount` won for the sender, paid by `buyer` in the
+    payment window. Raise CampaignInvalid for an amount ≤ 0."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise CampaignInvalid(reason=_("충전 금액은 0원보다 커야 합니다"))
+    purpose, item_id = _checkout_purpose(store, market)
+    sender = store or market
+    return checkout_open(
+        buyer_id=buyer.pk, amount=amount, purpose=purpose, item_id=item_id,
+        order_name=_("%(sender)s 메시지 충전금") % {"sender": sender},
+    )
+
+
+def message_credit_checkout_complete(
+    *, store: Store | None = None, market: Market | None = None, buyer: User, order_id: str,
+    payment_key: str, amount: int,
+) -> Transaction:
+    """Confirm the window's payment of the sender's top-up checkout `order_id` and add it to
+    the message credit; return the posting (the same one for a reload). Raise TopUpFailed
+    when the card is declined, CheckoutNotFound for another sender's or buyer's order, and
+    what `checkout_confirm` raises."""
+    purpose, item_id = _checkout_purpose(store, market)
+    if not Checkout.objects.filter(order_id=order_id, item_id=item_id).exists():
+        raise CheckoutNotFound()
+    try:
+        _checkout, payment = checkout_confirm(
+            order_id=order_id, payment_key=payment_key, amount=amount, buyer_id=buyer.pk,
+            purpose=purpose,
+        )
+    except PaymentDeclined as declined:
+        raise TopUpFailed(message=declined.reason) from declined
+    credit = message_credit_account(store=store, market=market)
+    return _top_up_post(credit, payment=payment, idempotency_key=f"checkout:{order_id}")
+
+
+def message_credit_checkouts_finish() -> int:
+    """Add the top-ups of window checkouts whose payment the sweeper settled as captured after
+    the buyer left (and close the declined ones); return how many were added. Safe to rerun.
+    """
+    added = 0
+    for owner_type in ("store", "market"):
+        for checkout, payment in checkouts_answered(purpose=f"message_credit:{owner_type}"):
+            store = Store.objects.get(pk=checkout.item_id) if owner_type == "store" else None
+            market = Market.objects.get(pk=checkout.item_id) if owner_type == "market" else None
+            try:
+                message_credit_checkout_complete(
+                    store=store, market=market, buyer=User.objects.get(pk=checkout.buyer_id),
+                    order_id=checkout.order_id, payment_key=payment.provider_key,
+                    amount=checkout.amount,
+                )
+            except TopUpFailed:
+                continue
+            added += 1
+    return added
 
 
 def message_credit_grant(

@@ -125,13 +125,18 @@ class ClosingSaleForm(_KeyedForm):
     held_ack = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
-class TopUpForm(_KeyedForm):
-    """Buy message credit with a card (the sandbox provider's test cards in the demo)."""
+class TopUpAmountForm(_KeyedForm):
+    """Buy message credit: the amount (the card is chosen in the payment window)."""
 
     amount = forms.IntegerField(
         label=_("충전 금액(원)"), min_value=1_000, max_value=10_000_000, initial=10_000,
         widget=forms.NumberInput(attrs={"step": 1000, "inputmode": "numeric"}),
     )
+
+
+class TopUpForm(TopUpAmountForm):
+    """Buy message credit with a card (the sandbox provider's test cards in the demo)."""
+
     card_number = forms.CharField(
         label=_("카드 번호"), max_length=25,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),

@@ -68,3 +68,12 @@ def sms_opt_outs_sync() -> tuple[int, int]:
     from dangol.messaging.sms_provider import opt_outs_sync
 
     return opt_outs_sync()
+
+
+@db_periodic_task(crontab(minute="2-59/5"))
+def message_credit_checkouts_finish() -> int:
+    """Add the top-ups of window checkouts whose payment was settled after the buyer left
+    (a minute or two after the payments sweeper)."""
+    from dangol.messaging.credit import message_credit_checkouts_finish as finish
+
+    return finish()

@@ -25,4 +25,8 @@ for _kind in ("store", "market"):
         path(f"{_base}messages/<int:campaign_id>/", views.campaign_detail, {"kind": _kind},
              name=f"{_kind}_message"),
         path(f"{_base}credit/", views.credit, {"kind": _kind}, name=f"{_kind}_credit"),
+        path(f"{_base}credit/checkout/success/", views.credit_success, {"kind": _kind},
+             name=f"{_kind}_credit_success"),
+        path(f"{_base}credit/checkout/fail/", views.credit_fail, {"kind": _kind},
+             name=f"{_kind}_credit_fail"),
     ]

@@ -26,9 +26,14 @@ from dangol.core.sms import sms_safe_text
 from dangol.core.templatetags.korean import kdatetime, won
 from dangol.ledger.selectors import account_statement
 from dangol.messaging.campaigns import campaign_check, campaign_is_due, campaign_submit
-from dangol.messaging.credit import message_credit_account, message_credit_top_up
+from dangol.messaging.credit import (
+    message_credit_account,
+    message_credit_checkout_complete,
+    message_credit_checkout_open,
+    message_credit_top_up,
+)
 from dangol.messaging.deliveries import delivery_click, delivery_opt_out, delivery_read
-from dangol.messaging.forms import ClosingSaleForm, ComposerForm, TopUpForm
+from dangol.messaging.forms import ClosingSaleForm, ComposerForm, TopUpAmountForm, TopUpForm
 from dangol.messaging.models import Campaign, Channel, Delivery, SuppressedReason
 from dangol.messaging.rendering import TOKEN_PLACEHOLDER, opt_out_080
 from dangol.messaging.rules import ad_text, closing_sale_body
@@ -37,6 +42,12 @@ from dangol.messaging.selectors import (
     campaigns_of,
     inbox_for,
     message_credit_balance,
+)
+from dangol.payments.window import (
+    window_checkout,
+    window_failure_message,
+    window_page,
+    window_refused,
 )
 from dangol.places.models import Market, Store
 from dangol.regulars.rules import is_night_kst
@@ -322,12 +333,27 @@ def credit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """The sender's message credit: balance, history, and a top-up by card."""
 
     sender = _sender(request, kind, pk, "credit")
-    form = TopUpForm()
+    form_class = TopUpAmountForm if window_checkout() else TopUpForm
+    form: TopUpAmountForm = form_class()
     error = None
     status = 200
     if request.method == "POST":
-        form = TopUpForm(request.POST)
-        if form.is_valid():
+        form = form_class(request.POST)
+        if form.is_valid() and window_checkout():
+            try:
+                checkout = message_credit_checkout_open(
+                    **sender.kwargs, amount=form.cleaned_data["amount"], buyer=_user(request)
+                )
+            except DangolError as exc:
+                error, status = exc.message, exc.status
+            else:
+                return window_page(
+                    request, checkout=checkout,
+                    success_url=request.build_absolute_uri(sender.url("credit_success")),
+                    fail_url=request.build_absolute_uri(sender.url("credit_fail")),
+                    back_url=sender.url("credit"),
+                )
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 message_credit_top_up(
@@ -336,7 +362,7 @@ def credit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                 )
             except DangolError as exc:
                 error, status = exc.message, exc.status
-                form = TopUpForm()
+                form = form_class()
             else:
                 messages.success(request, _("%(amount)s원을 충전했습니다.") % {
                     "amount": f"{data['amount']:,}"})
@@ -351,6 +377,38 @@ def credit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
          "list_url": sender.url("messages")},
         status=status,
     )
+
+
+@login_required
+@require_safe
+def credit_success(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """The payment window's successUrl for a top-up: confirm the order (amount checked
+    against the stored checkout) and add it to the credit; a reload adds nothing more."""
+    sender = _sender(request, kind, pk, "credit")
+    try:
+        amount = int(request.GET.get("amount", ""))
+    except ValueError:
+        amount = -1
+    try:
+        message_credit_checkout_complete(
+            **sender.kwargs, buyer=_user(request), order_id=request.GET.get("orderId", ""),
+            payment_key=request.GET.get("paymentKey", ""), amount=amount,
+        )
+    except DangolError as exc:
+        return window_refused(
+            request, message=exc.message, status=exc.status, back_url=sender.url("credit")
+        )
+    messages.success(request, _("%(amount)s원을 충전했습니다.") % {"amount": f"{amount:,}"})
+    return redirect(sender.url("credit"))
+
+
+@login_required
+@require_safe
+def credit_fail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """The payment window's failUrl for a top-up: say in Korean why nothing was paid."""
+    sender = _sender(request, kind, pk, "credit")
+    message = window_failure_message(request.GET.get("code", ""), request.GET.get("message", ""))
+    return window_refused(request, message=message, status=400, back_url=sender.url("credit"))
 
 
 # --- customer: inbox -------------------------------------------------------------------------

@@ -91,3 +91,15 @@ class PaymentDeclined(PaymentError):
         self.payment = payment
         self.reason = payment.error_message or str(payment.get_status_display())
         super().__init__(message=self.reason)
+
+
+class CheckoutNotFound(PaymentError):
+    code = "checkout_not_found"
+    template = _("결제 주문을 찾을 수 없습니다. 처음부터 다시 결제해 주세요.")
+    status = 404
+
+
+class CheckoutAmountMismatch(PaymentError):
+    code = "checkout_amount_mismatch"
+    template = _("결제 금액이 주문 금액과 다릅니다. 결제하지 않았습니다.")
+    status = 400

@@ -1,6 +1,7 @@
 """Payments: one row per attempt to take a customer's money, one row per later operation on
 it (capture, cancel, refund), and the built-in sandbox provider's own book."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -120,6 +121,50 @@ class PaymentOperation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment.order_id} {self.kind} {self.amount}원 ({self.status})"
+
+
+class Checkout(models.Model):
+    """One order dangol opened before sending a buyer to the provider's payment window: the
+    order id the window and confirm carry, the amount, what is bought (`purpose` and
+    `item_id`, read by the selling app) and by whom. The window's return is checked against
+    this row, and its payment is recorded here once confirmed."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("결제 대기")
+        PAID = "paid", _("결제 완료")
+        FAILED = "failed", _("실패")
+
+    order_id = models.CharField(_("주문 번호"), max_length=64, unique=True)
+    amount = models.BigIntegerField(_("금액"))
+    order_name = models.CharField(_("주문명"), max_length=100)
+    purpose = models.CharField(_("구매 종류"), max_length=30)
+    item_id = models.PositiveBigIntegerField(_("구매 대상"))
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="checkouts"
+    )
+    status = models.CharField(
+        _("상태"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="checkout"
+    )
+    error_code = models.CharField(_("오류 코드"), max_length=100, blank=True)
+    error_message = models.CharField(_("오류 메시지"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("결제 주문")
+        verbose_name_plural = _("결제 주문")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="%(app_label)s_%(class)s_amount_pos"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.amount}원 ({self.status})"
 
 
 class SandboxCharge(models.Model):

@@ -11,15 +11,20 @@ PaymentRejected again). A key reused with different content raises IdempotencyKe
 The provider gets a key derived from ours ("<order_id>:<kind>:<key>"), so a repeat never
 moves money twice there either.
 
-Timeouts. When the provider does not answer (ProviderTimeout), the payment stays PENDING (for
-authorize) or the operation stays PENDING (capture, cancel, refund; the payment keeps its
-state) and PaymentPending is raised. Nothing is assumed: the money may or may not have moved.
-To resolve it, call the same service again with the same idempotency key (and the same
-arguments): the provider returns the outcome of the first call, or performs it now, and the
-answer is recorded. While an operation is pending no other operation may start on the
-payment (OperationInProgress), so refunds can never add up past the captured amount.
+Timeouts. When the provider does not answer (ProviderTimeout), the operation's outcome is
+fetched at once from the provider's record of the payment (`lookup`, see
+payments.reconciliation) and recorded if that record decides it. Otherwise the payment stays
+PENDING (for authorize) or the operation stays PENDING (capture, cancel, refund; the payment
+keeps its state) and PaymentPending is raised. Nothing is assumed: the money may or may not
+have moved. It is resolved by calling the same service again with the same idempotency key
+(and the same arguments), or by the sweeper (payments.sweeper, a periodic task),
+which asks the provider and repeats the call only while the provider still remembers its key
+(KEY_LIFETIME). A capture the provider has not finished (Toss's WAITING_FOR_DEPOSIT) is not
+captured: it stays PENDING too. While an operation is pending no other operation may start on
+the payment (OperationInProgress), so refunds can never add up past the captured amount.
 """
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -42,7 +47,10 @@ from dangol.payments.errors import (
 )
 from dangol.payments.models import Payment, PaymentOperation
 from dangol.payments.providers import get_provider
-from dangol.payments.providers.base import ProviderResult, ProviderStatus
+from dangol.payments.providers.base import PaymentProvider, ProviderResult, ProviderStatus
+from dangol.payments.reconciliation import KEY_LIFETIME, operation_outcome
+
+logger = logging.getLogger(__name__)
 
 # --- services -------------------------------------------------------------------------------
 
@@ -145,17 +153,23 @@ def payment_refund(*, payment: Payment, amount: int, idempotency_key: str, reaso
     return _operation_run(operation)
 
 
-def payment_charge(*, amount: int, source: str, idempotency_key: str) -> Payment:
+def payment_charge(
+    *, amount: int, source: str, idempotency_key: str, order_id: str = ""
+) -> Payment:
     """Charge `amount` won to `source` at once: authorize, then capture the whole amount;
     return the CAPTURED payment. The one card-charge sequence of every seller (voucher
     purchases, message credit top-ups, the promotion hall).
 
     The capture's key is "<idempotency_key>:capture", so a repeat with the same key moves no
-    money twice and returns the same payment. Raise PaymentDeclined (carrying the payment)
-    when the card is declined or the payment is not captured, PaymentPending when the
-    provider did not answer (repeat with the same key), and what `payment_authorize` raises.
+    money twice and returns the same payment. `order_id` is the order the customer paid in the
+    provider's payment window (Toss confirms only that one). Raise PaymentDeclined (carrying
+    the payment) when the card is declined or the payment is not captured, PaymentPending when
+    the provider did not answer (repeat with the same key), and what `payment_authorize`
+    raises.
     """
-    payment = payment_authorize(amount=amount, source=source, idempotency_key=idempotency_key)
+    payment = payment_authorize(
+        amount=amount, source=source, idempotency_key=idempotency_key, order_id=order_id
+    )
     if payment.status == Payment.Status.AUTHORIZED:
         payment = payment_capture(payment=payment, idempotency_key=f"{idempotency_key}:capture")
     if payment.status != Payment.Status.CAPTURED:
@@ -252,32 +266,26 @@ def _operation_open(
 
 def _operation_run(operation: PaymentOperation) -> Payment:
     """Ask the provider for a pending operation and record the answer; replay a finished
-    one. Return the payment."""
+    one. Return the payment.
+
+    A call whose answer is lost is settled from the provider's record at once when it can
+    be; past KEY_LIFETIME the call is not repeated, only the record is read.
+    """
     if operation.status == PaymentOperation.Status.PENDING:
         payment = operation.payment
         provider = get_provider(payment.provider)
-        key = _provider_key(payment, operation.kind, operation.idempotency_key)
+        repeatable = clock.now() - operation.created_at < KEY_LIFETIME
+        result: ProviderResult | None
         try:
-            if operation.kind == PaymentOperation.Kind.CAPTURE:
-                result = provider.capture(
-                    provider_key=payment.provider_key,
-                    order_id=payment.order_id,
-                    amount=operation.amount,
-                    idempotency_key=key,
-                )
-            elif operation.kind == PaymentOperation.Kind.CANCEL:
-                result = provider.cancel(
-                    provider_key=payment.provider_key,
-                    reason=operation.reason,
-                    idempotency_key=key,
-                )
+            if repeatable:
+                result = _operation_call(provider, payment, operation)
+                if operation.kind == PaymentOperation.Kind.CAPTURE and result.status not in {
+                    ProviderStatus.CAPTURED,
+                    ProviderStatus.FAILED,
+                }:
+                    result = None  # e.g. WAITING_FOR_DEPOSIT: not captured yet
             else:
-                result = provider.refund(
-                    provider_key=payment.provider_key,
-                    amount=operation.amount,
-                    reason=operation.reason,
-                    idempotency_key=key,
-                )
+                result = _operation_lookup(provider, payment, operation, repeatable=False)
         except ProviderError as error:
             PaymentOperation.objects.filter(
                 pk=operation.pk, status=PaymentOperation.Status.PENDING
@@ -286,9 +294,13 @@ def _operation_run(operation: PaymentOperation) -> Payment:
                 error_message=error.message[:500],
                 updated_at=clock.now(),
             )
-            if isinstance(error, ProviderTimeout):
+            if not isinstance(error, ProviderTimeout):
+                raise
+            result = _operation_lookup(provider, payment, operation, repeatable=repeatable)
+            if result is None:
                 raise PaymentPending() from error
-            raise
+        if result is None:
+            raise PaymentPending()
         operation = _operation_record(operation_id=operation.pk, result=result)
     if (
         operation.status == PaymentOperation.Status.FAILED
@@ -296,6 +308,45 @@ def _operation_run(operation: PaymentOperation) -> Payment:
     ):
         raise PaymentRejected(provider_code=operation.error_code, message=operation.error_message)
     return Payment.objects.get(pk=operation.payment_id)
+
+
+def _operation_call(
+    provider: PaymentProvider, payment: Payment, operation: PaymentOperation
+) -> ProviderResult:
+    """Make the provider call of `operation` under its key; return the provider's answer."""
+    key = _provider_key(payment, operation.kind, operation.idempotency_key)
+    if operation.kind == PaymentOperation.Kind.CAPTURE:
+        return provider.capture(
+            provider_key=payment.provider_key,
+            order_id=payment.order_id,
+            amount=operation.amount,
+            idempotency_key=key,
+        )
+    if operation.kind == PaymentOperation.Kind.CANCEL:
+        return provider.cancel(
+            provider_key=payment.provider_key, reason=operation.reason, idempotency_key=key
+        )
+    return provider.refund(
+        provider_key=payment.provider_key,
+        amount=operation.amount,
+        reason=operation.reason,
+        idempotency_key=key,
+    )
+
+
+def _operation_lookup(
+    provider: PaymentProvider, payment: Payment, operation: PaymentOperation, *, repeatable: bool
+) -> ProviderResult | None:
+    """Return the operation's outcome read from the provider's record, or None when the
+    record does not decide it or the provider did not answer."""
+    try:
+        found = provider.lookup(provider_key=payment.provider_key, order_id=payment.order_id)
+    except ProviderError as error:
+        logger.warning("payment lookup of %s failed: %s", payment.order_id, error.provider_code)
+        return None
+    return operation_outcome(
+        operation=operation, payment=payment, found=found, repeatable=repeatable
+    )
 
 
 @transaction.atomic

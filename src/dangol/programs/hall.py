@@ -38,6 +38,7 @@ and sale price S, kept off the voucher shop (is_active False): only the hall sel
 no sale escapes the program's share. It is found by its name, "기획전 #<item id> …".
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -317,6 +318,20 @@ def hall_purchase(
     Raise HallClosed, PurchaseFailed (a declined card: the reservation is released),
     PaymentPending (retry with the same key), IdempotencyKeyReused.
     """
+    return hall_buy(
+        item=item, buyer=buyer, idempotency_key=idempotency_key,
+        charge=lambda amount: payment_charge(
+            amount=amount, source=card_number, idempotency_key=f"hall-purchase:{idempotency_key}"
+        ),
+    )
+
+
+def hall_buy(
+    *, item: HallItem, buyer: User, idempotency_key: str, charge: Callable[[int], Payment]
+) -> Voucher:
+    """Buy the hall item, `charge(sale price)` taking the money (a card now, or the payment
+    window's confirm); return the product voucher. What `hall_purchase` says, for any charge:
+    the share is reserved before the charge and released if the charge is declined."""
     voucher_key = f"hall:{idempotency_key}"
     product = hall_voucher_product(item=item)
     program = Program.objects.get(pk=item.program_id)
@@ -332,10 +347,7 @@ def hall_purchase(
         hall_close_check(program=program)
         raise
     try:
-        payment = payment_charge(
-            amount=product.sale_price, source=card_number,
-            idempotency_key=f"hall-purchase:{idempotency_key}",
-        )
+        payment = charge(product.sale_price)
     except PaymentDeclined as declined:
         if reservation is not None and declined.payment.status in (
             Payment.Status.FAILED, Payment.Status.CANCELLED

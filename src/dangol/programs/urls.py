@@ -18,6 +18,9 @@ urlpatterns: list = [
     # promotion hall (P3)
     path("hall/<int:program_id>/", hall_shop.hall_list, name="hall"),
     path("hall/<int:program_id>/items/<int:item_id>/", hall_shop.hall_item, name="hall_item"),
+    path("hall/checkout/success/", hall_shop.hall_checkout_success,
+         name="hall_checkout_success"),
+    path("hall/checkout/fail/", hall_shop.hall_checkout_fail, name="hall_checkout_fail"),
     # console (P4)
     path("console/programs/", console.program_list, name="console_list"),
     path("console/programs/new/", console.program_new, name="console_new"),

@@ -60,3 +60,4 @@ def purchase_page(
         return page(PurchaseForm(), error=exc.message, status=exc.status)
     messages.success(request, bought)
     return redirect("vouchers:detail", pk=voucher.pk)
+

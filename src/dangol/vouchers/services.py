@@ -68,7 +68,7 @@ from dangol.payments.errors import (
     PaymentStateError,
     RefundExceedsCaptured,
 )
-from dangol.payments.models import Payment
+from dangol.payments.models import Payment, PaymentOperation
 from dangol.payments.services import payment_charge, payment_refund
 from dangol.places.models import Market, Store
 from dangol.vouchers.errors import (
@@ -431,6 +431,28 @@ def voucher_refund(
         refund = _refund_settle(refund_id=refund.pk, actor=actor)
     voucher.balance, voucher.status = 0, Voucher.Status.REFUNDED
     return refund
+
+
+def voucher_refunds_finish() -> int:
+    """Finish the refunds left booked by a provider that did not answer, once the payments
+    sweeper has its final answer: a refund the provider made is paid (clearing → cash, audit
+    entry by nobody: the task's), one it refused is rolled back. Return how many finished.
+    Safe to rerun."""
+    finished = 0
+    for refund in Refund.objects.filter(paid_at__isnull=True).order_by("pk"):
+        status = (
+            PaymentOperation.objects.filter(idempotency_key=_refund_payment_key(refund))
+            .values_list("status", flat=True)
+            .first()
+        )
+        if status == PaymentOperation.Status.SUCCEEDED:
+            _refund_settle(refund_id=refund.pk, actor=None)
+        elif status == PaymentOperation.Status.FAILED:
+            _refund_roll_back(refund_id=refund.pk)
+        else:
+            continue
+        finished += 1
+    return finished
 
 
 def _refund_booking_key(voucher_id: int, refund_id: int) -> str:

@@ -26,11 +26,20 @@ from dangol.core.korean import format_date
 from dangol.core.money import format_won
 from dangol.core.phone import mobile_normalize, phone_mask
 from dangol.core.qr import SLUG_PATTERN, qr_svg, scan_page, scan_url
+from dangol.payments.errors import PaymentPending
 from dangol.payments.providers.sandbox import sandbox_cards
+from dangol.payments.window import (
+    window_checkout,
+    window_failure_message,
+    window_page,
+    window_refused,
+)
 from dangol.places.models import Market, Store
 from dangol.vouchers import rules, selectors, services
+from dangol.vouchers.checkout import voucher_checkout_complete, voucher_checkout_open
 from dangol.vouchers.errors import (
     NotAccepted,
+    PurchaseFailed,
     RefundRefused,
     VoucherExpired,
     VoucherNotActive,
@@ -85,7 +94,7 @@ def _product_page(
             "product": product, "form": form, "error": error,
             "stores": selectors.voucher_product_stores(product=product),
             "discount": product.face_value - product.sale_price,
-            "sandbox_cards": sandbox_cards(),
+            "sandbox_cards": sandbox_cards(), "window_checkout": window_checkout(),
         },
         status=status,
     )
@@ -100,6 +109,8 @@ def product(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if item is None:
         raise Http404
+    if request.method == "POST" and window_checkout() and request.user.is_authenticated:
+        return _open_window(request, item)
     return purchase_page(
         request,
         page=partial(_product_page, request, item),
@@ -107,6 +118,62 @@ def product(request: HttpRequest, pk: int) -> HttpResponse:
             product=item, buyer=buyer, card_number=card_number, idempotency_key=key
         ),
         bought=_("상품권을 샀습니다. 계산할 때 이 화면을 보여 주세요."),
+    )
+
+
+def _open_window(request: HttpRequest, item: VoucherProduct) -> HttpResponse:
+    """Open the checkout of `item` and show the page that opens the payment window."""
+    try:
+        checkout = voucher_checkout_open(product=item, buyer=_user(request))
+    except DangolError as exc:
+        return _product_page(request, item, PurchaseForm(), error=exc.message, status=exc.status)
+    return window_page(
+        request, checkout=checkout,
+        success_url=request.build_absolute_uri(reverse("vouchers:checkout_success")),
+        fail_url=request.build_absolute_uri(reverse("vouchers:checkout_fail")),
+        back_url=reverse("vouchers:product", args=[item.pk]),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def checkout_success(request: HttpRequest) -> HttpResponse:
+    """The payment window's successUrl: confirm the order (amount checked against the stored
+    checkout) and go to the new voucher; a reload shows the same voucher."""
+    try:
+        amount = int(request.GET.get("amount", ""))
+    except ValueError:
+        amount = -1
+    try:
+        voucher = voucher_checkout_complete(
+            buyer=_user(request), order_id=request.GET.get("orderId", ""),
+            payment_key=request.GET.get("paymentKey", ""), amount=amount,
+        )
+    except PaymentPending as exc:
+        message = _("%(reason)s 이 화면을 새로 고치면 같은 결제로 이어서 처리합니다. "
+                    "두 번 결제되지 않습니다.") % {"reason": exc.message}
+        return window_refused(request, message=message, status=exc.status)
+    except PurchaseFailed as exc:
+        message = _("%(reason)s 결제되지 않았으니 다른 카드로 다시 시도해 주세요.") % {
+            "reason": exc.message
+        }
+        return window_refused(request, message=message, status=exc.status)
+    except DangolError as exc:
+        return window_refused(request, message=exc.message, status=exc.status)
+    messages.success(request, _("상품권을 샀습니다. 계산할 때 이 화면을 보여 주세요."))
+    return redirect("vouchers:detail", pk=voucher.pk)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def checkout_fail(request: HttpRequest) -> HttpResponse:
+    """The payment window's failUrl: say in Korean why nothing was paid."""
+    return window_refused(
+        request,
+        message=window_failure_message(
+            request.GET.get("code", ""), request.GET.get("message", "")
+        ),
+        status=400,
     )
 
 

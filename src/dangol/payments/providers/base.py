@@ -90,3 +90,9 @@ class PaymentProvider(Protocol):
         """Give back `amount` of a captured payment; return REFUNDED (nothing left),
         PARTIALLY_REFUNDED or FAILED (for instance more than what is left)."""
         ...
+
+    def lookup(self, *, provider_key: str, order_id: str) -> ProviderResult:
+        """Return what the provider holds for the payment `provider_key` (or, when empty, the
+        order `order_id`): its status, and as `amount` the won it still holds. FAILED with
+        NOT_FOUND_PAYMENT when it holds nothing. Makes no change."""
+        ...

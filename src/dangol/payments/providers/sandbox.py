@@ -153,6 +153,18 @@ class SandboxProvider:
         )
         return result
 
+    def lookup(self, *, provider_key: str, order_id: str) -> ProviderResult:
+        charges = SandboxCharge.objects.all()
+        if provider_key:
+            charge = charges.filter(key=provider_key).first()
+        else:
+            charge = charges.filter(order_id=order_id).order_by("-id").first()
+        if charge is None:
+            return self._not_found(provider_key)
+        return self._answer(
+            charge, ProviderStatus(charge.status), charge.amount - charge.refunded_amount
+        )
+
     # --- helpers ----------------------------------------------------------------------------
 
     def _authorize(

@@ -4,13 +4,25 @@ remaining budget, and the buy page paying with a card (the sandbox's test cards 
 from functools import partial
 from typing import Any
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dangol.accounts.models import User
+from dangol.core.errors import DangolError
 from dangol.payments.providers.sandbox import sandbox_cards
+from dangol.payments.window import (
+    window_checkout,
+    window_failure_message,
+    window_page,
+    window_refused,
+)
 from dangol.programs import hall
+from dangol.programs.hall_checkout import hall_checkout_complete, hall_checkout_open
 from dangol.programs.models import HallItem, Program
 from dangol.vouchers.forms import PurchaseForm
 from dangol.vouchers.purchase_page import purchase_page
@@ -46,7 +58,7 @@ def _item_page(
         "program": item.program, "item": item, "form": form, "error": error,
         "sale_price": item.price - item.discount,
         "on_sale": item.is_active and item.program.status == Program.Status.OPEN,
-        "sandbox_cards": sandbox_cards(),
+        "sandbox_cards": sandbox_cards(), "window_checkout": window_checkout(),
     }
     return render(request, "programs/hall_item.html", context, status=status)
 
@@ -59,6 +71,18 @@ def hall_item(request: HttpRequest, program_id: int, item_id: int) -> HttpRespon
         HallItem.objects.select_related("program", "store", "store__market", "product"),
         pk=item_id, program=program,
     )
+    if request.method == "POST" and window_checkout() and request.user.is_authenticated:
+        try:
+            checkout = hall_checkout_open(item=item, buyer=_user(request))
+        except DangolError as exc:
+            item.refresh_from_db()
+            return _item_page(request, item, PurchaseForm(), error=exc.message, status=exc.status)
+        return window_page(
+            request, checkout=checkout,
+            success_url=request.build_absolute_uri(reverse("programs:hall_checkout_success")),
+            fail_url=request.build_absolute_uri(reverse("programs:hall_checkout_fail")),
+            back_url=reverse("programs:hall_item", args=[program.pk, item.pk]),
+        )
     return purchase_page(
         request,
         page=partial(_item_page, request, item),
@@ -68,3 +92,36 @@ def hall_item(request: HttpRequest, program_id: int, item_id: int) -> HttpRespon
         bought=_("기획전 교환권을 샀습니다. 가게에서 이 화면을 보여 주세요."),
         refused=item.refresh_from_db,
     )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def hall_checkout_success(request: HttpRequest) -> HttpResponse:
+    """The payment window's successUrl for a hall item: reserve, confirm (amount checked
+    against the stored checkout) and go to the voucher; a reload shows the same voucher."""
+    try:
+        amount = int(request.GET.get("amount", ""))
+    except ValueError:
+        amount = -1
+    try:
+        voucher = hall_checkout_complete(
+            buyer=_user(request), order_id=request.GET.get("orderId", ""),
+            payment_key=request.GET.get("paymentKey", ""), amount=amount,
+        )
+    except DangolError as exc:
+        return window_refused(request, message=exc.message, status=exc.status)
+    messages.success(request, _("기획전 교환권을 샀습니다. 가게에서 이 화면을 보여 주세요."))
+    return redirect("vouchers:detail", pk=voucher.pk)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def hall_checkout_fail(request: HttpRequest) -> HttpResponse:
+    """The payment window's failUrl for a hall item: say in Korean why nothing was paid."""
+    message = window_failure_message(request.GET.get("code", ""), request.GET.get("message", ""))
+    return window_refused(request, message=message, status=400)
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # noqa: S101 (login_required or checked above)
+    return request.user
