@@ -335,6 +335,9 @@ PAGES: dict[str, list[Check]] = {
         post(policy.VOUCHERS_BUY, params=lambda w, t: {"pk": w.products["A"].pk},
              data=lambda w, t: {"card_number": CARD_APPROVE, "idempotency_key": "matrix"}),
     ],
+    # the payment window's return addresses (no order in the query: the domain refuses)
+    "vouchers:checkout_success": [get(policy.VOUCHERS_BUY)],
+    "vouchers:checkout_fail": [get(policy.VOUCHERS_BUY)],
     "vouchers:mine": [get(policy.VOUCHERS_MINE), post(policy.VOUCHERS_MINE)],
     "vouchers:detail": [
         get(policy.VOUCHERS_MINE, OWN, params=lambda w, t: {"pk": w.vouchers[t.name].pk}),
@@ -420,6 +423,8 @@ PAGES: dict[str, list[Check]] = {
         get(policy.STORE_CREDIT, STORES, params=store_pk),
         post(policy.STORE_CREDIT, STORES, params=store_pk, data=top_up),
     ],
+    "messaging:store_credit_success": [get(policy.STORE_CREDIT, STORES, params=store_pk)],
+    "messaging:store_credit_fail": [get(policy.STORE_CREDIT, STORES, params=store_pk)],
     "messaging:market_messages": [get(policy.MARKET_MESSAGES_VIEW, MARKETS, params=market_pk)],
     "messaging:market_message_new": [
         get(policy.MARKET_MESSAGES_SEND, MARKETS, params=market_pk),
@@ -432,7 +437,11 @@ PAGES: dict[str, list[Check]] = {
         get(policy.MARKET_CREDIT, MARKETS, params=market_pk),
         post(policy.MARKET_CREDIT, MARKETS, params=market_pk, data=top_up),
     ],
+    "messaging:market_credit_success": [get(policy.MARKET_CREDIT, MARKETS, params=market_pk)],
+    "messaging:market_credit_fail": [get(policy.MARKET_CREDIT, MARKETS, params=market_pk)],
     # programs
+    "programs:hall_checkout_success": [get(policy.HALL_BUY)],
+    "programs:hall_checkout_fail": [get(policy.HALL_BUY)],
     "programs:hall": [get(policy.HALL_BROWSE, ORGANISATIONS,
                           params=lambda w, t: {"program_id": w.programs[t.name].pk})],
     "programs:hall_item": [

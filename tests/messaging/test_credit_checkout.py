@@ -101,7 +101,7 @@ def test_another_stores_order_is_refused(client, toss, store, owner):
 
     response = client.get(success)
 
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert Payment.objects.count() == 0
     assert message_credit_account(store=other).balance == 0
 

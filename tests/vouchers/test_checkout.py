@@ -152,7 +152,7 @@ def test_another_buyers_order_is_not_found(client, toss, product, customer):
 
     response = client.get(success)
 
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert Payment.objects.count() == 0
 
 

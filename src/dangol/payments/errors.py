@@ -96,7 +96,9 @@ class PaymentDeclined(PaymentError):
 class CheckoutNotFound(PaymentError):
     code = "checkout_not_found"
     template = _("결제 주문을 찾을 수 없습니다. 처음부터 다시 결제해 주세요.")
-    status = 404
+    # The window's return address names no order of this buyer: a bad request (the buyer is
+    # told to start again), not a missing page.
+    status = 400
 
 
 class CheckoutAmountMismatch(PaymentError):
