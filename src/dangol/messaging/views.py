@@ -48,6 +48,7 @@ from dangol.payments.window import (
     window_failure_message,
     window_page,
     window_refused,
+    window_return,
 )
 from dangol.places.models import Market, Store
 from dangol.regulars.rules import is_night_kst
@@ -385,20 +386,15 @@ def credit_success(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """The payment window's successUrl for a top-up: confirm the order (amount checked
     against the stored checkout) and add it to the credit; a reload adds nothing more."""
     sender = _sender(request, kind, pk, "credit")
+    returned = window_return(request)
     try:
-        amount = int(request.GET.get("amount", ""))
-    except ValueError:
-        amount = -1
-    try:
-        message_credit_checkout_complete(
-            **sender.kwargs, buyer=_user(request), order_id=request.GET.get("orderId", ""),
-            payment_key=request.GET.get("paymentKey", ""), amount=amount,
-        )
+        message_credit_checkout_complete(**sender.kwargs, buyer=_user(request), **returned)
     except DangolError as exc:
         return window_refused(
             request, message=exc.message, status=exc.status, back_url=sender.url("credit")
         )
-    messages.success(request, _("%(amount)s원을 충전했습니다.") % {"amount": f"{amount:,}"})
+    added = f"{returned['amount']:,}"
+    messages.success(request, _("%(amount)s원을 충전했습니다.") % {"amount": added})
     return redirect(sender.url("credit"))
 
 

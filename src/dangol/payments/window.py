@@ -41,6 +41,21 @@ def window_request(*, checkout: Checkout, success_url: str, fail_url: str) -> di
     }
 
 
+def window_return(request: HttpRequest) -> dict[str, Any]:
+    """Read what the payment window sends back to its success address, as the keyword
+    arguments of a `…_checkout_complete` service: `order_id`, `payment_key`, `amount` (-1,
+    which no order has, when it is missing or not a number)."""
+    try:
+        amount = int(request.GET.get("amount", ""))
+    except ValueError:
+        amount = -1
+    return {
+        "order_id": request.GET.get("orderId", ""),
+        "payment_key": request.GET.get("paymentKey", ""),
+        "amount": amount,
+    }
+
+
 def window_failure_message(code: str, message: str) -> str:
     """Return the Korean reason for the window's failUrl `code` (the provider's own
     `message` for a code we do not know)."""

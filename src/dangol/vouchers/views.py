@@ -33,6 +33,7 @@ from dangol.payments.window import (
     window_failure_message,
     window_page,
     window_refused,
+    window_return,
 )
 from dangol.places.models import Market, Store
 from dangol.vouchers import rules, selectors, services
@@ -141,13 +142,8 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
     """The payment window's successUrl: confirm the order (amount checked against the stored
     checkout) and go to the new voucher; a reload shows the same voucher."""
     try:
-        amount = int(request.GET.get("amount", ""))
-    except ValueError:
-        amount = -1
-    try:
         voucher = voucher_checkout_complete(
-            buyer=_user(request), order_id=request.GET.get("orderId", ""),
-            payment_key=request.GET.get("paymentKey", ""), amount=amount,
+            buyer=_user(request), **window_return(request)
         )
     except PaymentPending as exc:
         message = _("%(reason)s 이 화면을 새로 고치면 같은 결제로 이어서 처리합니다. "

@@ -33,8 +33,9 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from dangol.core.fakes.server import LocalServer, QuietHandler
 
 APP_KEY = "dangolTestAppKey"
 SECRET_KEY = "dangolTestSecret"  # noqa: S105 - the fake's own, public
@@ -71,7 +72,7 @@ class FakeNhnSms:
     def start(self) -> None:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _answer(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
@@ -98,24 +99,14 @@ class FakeNhnSms:
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 self._answer("GET")
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
+        self.local = LocalServer(Handler, self.port)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.local.stop()
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.local.url
 
     # --- switches -------------------------------------------------------------------------
 
@@ -299,7 +290,7 @@ def main() -> None:  # pragma: no cover - the demo's entry point
     print(f"fake NHN Cloud SMS at {fake.url}: app key {APP_KEY}, secret {SECRET_KEY}, "  # noqa: T201
           f"sender {SENDER}, 080 number {OPT_OUT_080}")
     try:
-        fake.thread.join()
+        fake.local.thread.join()
     except KeyboardInterrupt:
         fake.stop()
 

@@ -40,11 +40,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from dangol.core import clock
+from dangol.core.fakes.server import LocalServer, QuietHandler
 
 SECRET_KEY = "test_sk_dangol_0000000000000000"  # noqa: S105 - the fake's own test key
 CLIENT_KEY = "test_ck_dangol_0000000000000000"
@@ -92,7 +92,7 @@ class FakeToss:
     def start(self) -> None:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 if self.path.startswith("/window"):
                     query = parse_qs(urlsplit(self.path).query)
@@ -136,24 +136,14 @@ class FakeToss:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
+        self.local = LocalServer(Handler, self.port)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.local.stop()
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.local.url
 
     # --- what a test (or the demo) does ---------------------------------------------------
 
@@ -386,7 +376,7 @@ def main(argv: list[str]) -> None:
         flush=True,
     )
     try:
-        server.thread.join()
+        server.local.thread.join()
     except KeyboardInterrupt:
         server.stop()
 

@@ -20,6 +20,7 @@ from dangol.payments.window import (
     window_failure_message,
     window_page,
     window_refused,
+    window_return,
 )
 from dangol.programs import hall
 from dangol.programs.hall_checkout import hall_checkout_complete, hall_checkout_open
@@ -100,13 +101,8 @@ def hall_checkout_success(request: HttpRequest) -> HttpResponse:
     """The payment window's successUrl for a hall item: reserve, confirm (amount checked
     against the stored checkout) and go to the voucher; a reload shows the same voucher."""
     try:
-        amount = int(request.GET.get("amount", ""))
-    except ValueError:
-        amount = -1
-    try:
         voucher = hall_checkout_complete(
-            buyer=_user(request), order_id=request.GET.get("orderId", ""),
-            payment_key=request.GET.get("paymentKey", ""), amount=amount,
+            buyer=_user(request), **window_return(request)
         )
     except DangolError as exc:
         return window_refused(request, message=exc.message, status=exc.status)
