@@ -52,7 +52,7 @@ from dangol.settlement import cycles
 from dangol.settlement import services as settlement_services
 from dangol.settlement.errors import CutoffInFuture
 from dangol.settlement.models import Payout, SettlementPolicy, SettlementRun
-from dangol.vouchers import services
+from dangol.vouchers import services, validity
 from dangol.vouchers.errors import (
     ExtensionRefused,
     InsufficientBalance,
@@ -488,7 +488,7 @@ class MoneyMachine(RuleBasedStateMachine):
         )
         before = money_snapshot()
         try:
-            voucher = services.voucher_extend(voucher=Voucher.objects.get(pk=voucher_id))
+            voucher = validity.voucher_extend(voucher=Voucher.objects.get(pk=voucher_id))
         except ExtensionRefused:
             assert not allowed
             assert money_snapshot() == before
@@ -513,7 +513,7 @@ class MoneyMachine(RuleBasedStateMachine):
         before = money_snapshot()
         self.now += step
         clock.freeze(self.now)
-        services.vouchers_notify_expiring()
+        validity.vouchers_notify_expiring()
         assert money_snapshot() == before
 
     # --- settlement -----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from dangol.core.clock import KST, kst
 from dangol.ledger.models import Account
 from dangol.ledger.selectors import ledger_verify
 from dangol.payments.providers.sandbox import CARD_APPROVE
-from dangol.vouchers import rules, services
+from dangol.vouchers import rules, services, validity
 from dangol.vouchers.errors import (
     ExtensionRefused,
     InsufficientBalance,
@@ -266,7 +266,7 @@ class VoucherMachine(RuleBasedStateMachine):
             or model.extensions >= 4
         )
         try:
-            services.voucher_extend(voucher=Voucher.objects.get(pk=voucher_id))
+            validity.voucher_extend(voucher=Voucher.objects.get(pk=voucher_id))
         except VoucherError as error:
             assert type(error) is ExtensionRefused and refused, error
             return
@@ -278,7 +278,7 @@ class VoucherMachine(RuleBasedStateMachine):
     def time_passes(self, days: int) -> None:
         self.now += dt.timedelta(days=days)
         clock.freeze(self.now)
-        services.vouchers_notify_expiring()
+        validity.vouchers_notify_expiring()
 
     @invariant()
     def ledger_verifies(self) -> None:

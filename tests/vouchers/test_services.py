@@ -14,7 +14,7 @@ from dangol.notices.models import Notice
 from dangol.payments.errors import PaymentPending, ProviderTimeout
 from dangol.payments.models import Payment, SandboxCharge
 from dangol.payments.providers.sandbox import CARD_DECLINE, SandboxProvider
-from dangol.vouchers import rules, selectors, services
+from dangol.vouchers import rules, selectors, services, validity
 from dangol.vouchers.errors import (
     ExtensionRefused,
     FeeAboveCap,
@@ -516,8 +516,8 @@ def test_refund_the_provider_did_not_answer_stays_booked_and_a_retry_finishes_it
 def test_extension_adds_three_months_per_request(store, buyer, bought):
     voucher = buy(make_product(store), buyer)
 
-    services.voucher_extend(voucher=voucher)
-    extended = services.voucher_extend(voucher=voucher)
+    validity.voucher_extend(voucher=voucher)
+    extended = validity.voucher_extend(voucher=voucher)
 
     assert extended.extended_until == kst(2027, 9, 2)
     assert extended.extension_count == 2
@@ -526,14 +526,14 @@ def test_extension_adds_three_months_per_request(store, buyer, bought):
 def test_extension_is_refused_after_expiry_and_past_the_limit(store, buyer, bought):
     voucher = buy(make_product(store), buyer)
     for _ in range(rules.MAX_EXTENSIONS):
-        services.voucher_extend(voucher=voucher)
+        validity.voucher_extend(voucher=voucher)
     with pytest.raises(ExtensionRefused, match="4번"):
-        services.voucher_extend(voucher=voucher)
+        validity.voucher_extend(voucher=voucher)
 
     other = buy(make_product(store), buyer)
     bought(other.expires_at)
     with pytest.raises(ExtensionRefused, match="유효기간"):
-        services.voucher_extend(voucher=other)
+        validity.voucher_extend(voucher=other)
 
 
 def test_extended_voucher_is_usable_after_its_original_expiry(store, buyer, staff, bought):
@@ -541,7 +541,7 @@ def test_extended_voucher_is_usable_after_its_original_expiry(store, buyer, staf
     product = make_product(store, fee_bp=300)
     extended, not_extended = buy(product, buyer), buy(product, buyer)
     assert extended.expires_at == not_extended.expires_at
-    services.voucher_extend(voucher=extended)
+    validity.voucher_extend(voucher=extended)
 
     # When both are presented at the instant their original validity ends
     bought(extended.expires_at)
@@ -568,11 +568,11 @@ def test_extended_voucher_is_usable_after_its_original_expiry(store, buyer, staf
 def test_expiry_notice_is_sent_thirty_days_before_once(store, buyer, bought):
     voucher = buy(make_product(store), buyer)
     bought(voucher.expires_at - dt.timedelta(days=30, minutes=1))
-    assert services.vouchers_notify_expiring() == 0
+    assert validity.vouchers_notify_expiring() == 0
 
     bought(voucher.expires_at - dt.timedelta(days=30))
-    services.vouchers_notify_expiring()
-    services.vouchers_notify_expiring()
+    validity.vouchers_notify_expiring()
+    validity.vouchers_notify_expiring()
 
     notice = Notice.objects.get(kind=Notice.Kind.EXPIRY)
     assert notice.user == buyer

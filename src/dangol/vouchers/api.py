@@ -39,7 +39,7 @@ from dangol.core.korean import format_datetime
 from dangol.core.phone import phone_mask
 from dangol.payments.errors import PaymentPending
 from dangol.places.models import Market, Store
-from dangol.vouchers import errors, rules, selectors, services
+from dangol.vouchers import errors, rules, selectors, services, validity
 from dangol.vouchers.errors import PurchasePending, VoucherNotFound
 from dangol.vouchers.models import Redemption, Refund, Voucher, VoucherGift, VoucherProduct
 
@@ -455,7 +455,7 @@ def extend_voucher(
 
     def extend() -> tuple[int, Any]:
         voucher = _held_voucher(caller, voucher_id)
-        services.voucher_extend(voucher=voucher)
+        validity.voucher_extend(voucher=voucher)
         return 200, VoucherOut.from_orm(_voucher_for_output(voucher)).model_dump(mode="json")
 
     answer = idempotent_call(

@@ -1,7 +1,7 @@
-"""Writes on vouchers: products, purchase, gift, redemption, refund, extension, notices.
+"""Writes on vouchers: products, purchase, gift, redemption, refund.
 
 The terms and the checks that apply them are in rules.py, the PostgreSQL redemption fast
-path in fastpath.py.
+path in fastpath.py, validity (the holder's extension, expiry notices) in validity.py.
 
 Ledger scheme (amounts are what flows into an account; every posting sums to zero). For a
 voucher of face value F sold at S (S ≤ F; D = F − S is the issuer's discount):
@@ -35,12 +35,9 @@ each step is idempotent and a retry with the same key finishes what was left. A 
 provider refuses is rolled back (its booking reversed), never left in refund clearing.
 """
 
-import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from dangol.accounts.models import User
@@ -72,7 +69,6 @@ from dangol.payments.models import Payment, PaymentOperation
 from dangol.payments.services import payment_charge, payment_refund
 from dangol.places.models import Market, Store
 from dangol.vouchers.errors import (
-    ExtensionRefused,
     FeeAboveCap,
     InvalidAmount,
     InvalidVoucherProduct,
@@ -92,12 +88,8 @@ from dangol.vouchers.models import (
     VoucherProduct,
 )
 from dangol.vouchers.rules import (
-    EXPIRY_NOTICE_DAYS,
-    EXTENSION_MONTHS,
-    MAX_EXTENSIONS,
     MIN_VALIDITY_MONTHS,
     REDEEM_KIND,
-    add_months,
     fee_cap_bp,
     redeem_check,
     redeem_fee,
@@ -542,69 +534,3 @@ def _refund_settle(*, refund_id: int, actor: User | None) -> Refund:
         details={"refund": refund.pk, "rule": refund.rule, "balance": refund.balance},
     )
     return refund
-
-
-# --- validity -------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def voucher_extend(*, voucher: Voucher) -> Voucher:
-    """Extend the voucher's validity by 3 months on the holder's request; return it.
-
-    Each call is one request and extends once, from the current end of validity. Limits: the
-    voucher must be active (balance left, not refunded) and not yet expired (after expiry the
-    90% refund applies instead), and it can be extended at most 4 times (one extra year).
-    Raise ExtensionRefused naming the limit. Locks the voucher.
-    """
-    locked = vouchers_lock([voucher.pk])[voucher.pk]
-    if locked.status != Voucher.Status.ACTIVE:
-        raise ExtensionRefused(rule=gettext("사용이 끝났거나 환불된 상품권입니다"))
-    if locked.is_expired(clock.now()):
-        raise ExtensionRefused(
-            rule=gettext(
-                "이미 유효기간이 지났습니다 (만료 후에는 잔액의 90%를 환불받을 수 있습니다)"
-            )
-        )
-    if locked.extension_count >= MAX_EXTENSIONS:
-        raise ExtensionRefused(
-            rule=gettext("연장은 %(count)s번까지 가능합니다") % {"count": MAX_EXTENSIONS}
-        )
-    locked.extended_until = add_months(locked.valid_until, EXTENSION_MONTHS)
-    locked.extension_count += 1
-    locked.save(update_fields=["extended_until", "extension_count", "updated_at"])
-    return locked
-
-
-def vouchers_notify_expiring(*, at: dt.datetime | None = None) -> int:
-    """Send an informational notice for every usable voucher that expires within 30 days
-    of `at` (default now); return how many vouchers are due.
-
-    Idempotent per voucher and end of validity: a rerun sends nothing twice, and an extended
-    voucher is noticed again before its new end.
-    """
-    now = at or clock.now()
-    due = (
-        Voucher.objects.filter(status=Voucher.Status.ACTIVE, balance__gt=0)
-        .annotate(valid_end=Coalesce(F("extended_until"), F("expires_at")))
-        .filter(valid_end__gt=now, valid_end__lte=now + dt.timedelta(days=EXPIRY_NOTICE_DAYS))
-        .select_related("product", "holder")
-        .order_by("pk")
-    )
-    count = 0
-    for voucher in due:
-        end = voucher.valid_until.astimezone(KST)
-        notice_send(
-            user=voucher.holder, phone=voucher.holder_phone or None, kind=Notice.Kind.EXPIRY,
-            title=gettext("상품권 유효기간이 곧 끝납니다"),
-            body=gettext(
-                "%(product)s 잔액 %(balance)s의 유효기간이 %(date)s에 끝납니다."
-                " 기간 연장(3개월)이나 환불을 신청할 수 있습니다."
-            ) % {
-                "product": voucher.product.name, "balance": format_won(voucher.balance),
-                "date": (end - dt.timedelta(microseconds=1)).strftime("%Y-%m-%d"),
-            },
-            idempotency_key=f"voucher-expiry:{voucher.pk}:{end.isoformat()}",
-        )
-        count += 1
-    return count
-

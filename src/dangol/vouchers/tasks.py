@@ -3,14 +3,14 @@
 from huey import crontab
 
 from dangol.core.queue import db_periodic_task
-from dangol.vouchers import checkout, services
+from dangol.vouchers import checkout, services, validity
 
 
 # Huey's crontab runs in UTC: 01:30 UTC is 10:30 KST, a daytime hour for a notice.
 @db_periodic_task(crontab(hour="1", minute="30"))
 def voucher_expiry_notices() -> int:
     """Notify holders of vouchers that expire within 30 days (once per voucher)."""
-    return services.vouchers_notify_expiring()
+    return validity.vouchers_notify_expiring()
 
 
 @db_periodic_task(crontab(minute="2-59/5"))

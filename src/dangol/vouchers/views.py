@@ -36,7 +36,7 @@ from dangol.payments.window import (
     window_return,
 )
 from dangol.places.models import Market, Store
-from dangol.vouchers import rules, selectors, services
+from dangol.vouchers import rules, selectors, services, validity
 from dangol.vouchers.checkout import voucher_checkout_complete, voucher_checkout_open
 from dangol.vouchers.errors import (
     NotAccepted,
@@ -312,7 +312,7 @@ def _extend(request: HttpRequest, voucher: Voucher) -> HttpResponse:
         messages.info(request, _("이미 처리된 연장 요청입니다."))
         return redirect("vouchers:detail", pk=voucher.pk)
     try:
-        extended = services.voucher_extend(voucher=voucher)
+        extended = validity.voucher_extend(voucher=voucher)
     except DangolError as exc:
         messages.error(request, exc.message)
     else:
